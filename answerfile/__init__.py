@@ -1,0 +1,1 @@
+"""Keel's answer files: the Proxmox-compatible TOML schema, validation, filters and resolution."""

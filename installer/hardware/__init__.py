@@ -1,0 +1,1 @@
+"""The machine Keel installs on: its recorded profile, how it is probed, and converters from other formats."""

@@ -1,0 +1,110 @@
+"""Turn Keel's frozen dataclasses into plain JSON values and back, driven by their type hints."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import types
+import typing
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class DecodeError(ValueError):
+    """A JSON document does not have the shape of the dataclass it is decoded into."""
+
+
+def to_data(value: Any) -> Any:
+    """A dataclass (or enum, tuple, dict, scalar) as plain JSON-compatible data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (tuple, list)):
+        return [to_data(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_data(v) for k, v in value.items()}
+    return value
+
+
+def from_data(cls: type[T], data: Any, path: str = "") -> T:
+    """Build `cls` from plain data, checking types; unknown keys are an error naming their path."""
+    return _decode(cls, data, path or cls.__name__)
+
+
+def to_json(value: Any, indent: int | None = 2) -> str:
+    return json.dumps(to_data(value), indent=indent, sort_keys=False)
+
+
+def from_json(cls: type[T], text: str) -> T:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DecodeError(f"not valid JSON: {err}") from err
+    return from_data(cls, data)
+
+
+def _decode(tp: Any, data: Any, path: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any:
+        return data
+    if origin in (typing.Union, types.UnionType):
+        if data is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _decode(arg, data, path)
+            except DecodeError as err:
+                errors.append(str(err))
+        raise DecodeError(errors[0] if len(errors) == 1 else f"{path}: no variant of {tp} fits {data!r}")
+    if origin is typing.Literal:
+        if data not in args:
+            raise DecodeError(f"{path}: expected one of {', '.join(map(repr, args))}, got {data!r}")
+        return data
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(data, dict):
+            raise DecodeError(f"{path}: expected an object, got {type(data).__name__}")
+        hints = typing.get_type_hints(tp)
+        fields = {f.name: f for f in dataclasses.fields(tp) if f.init}
+        unknown = set(data) - set(fields)
+        if unknown:
+            raise DecodeError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+        kwargs = {}
+        for name, field in fields.items():
+            if name in data:
+                kwargs[name] = _decode(hints[name], data[name], f"{path}.{name}")
+            elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+                raise DecodeError(f"{path}.{name}: missing")
+        return tp(**kwargs)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        try:
+            return tp(data)
+        except ValueError as err:
+            choices = ", ".join(repr(m.value) for m in tp)
+            raise DecodeError(f"{path}: expected one of {choices}, got {data!r}") from err
+    if origin is tuple:
+        if not isinstance(data, list):
+            raise DecodeError(f"{path}: expected a list, got {type(data).__name__}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], v, f"{path}[{i}]") for i, v in enumerate(data))
+        return tuple(_decode(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, data, strict=True)))
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise DecodeError(f"{path}: expected an object, got {type(data).__name__}")
+        kt, vt = args or (str, Any)
+        return {_decode(kt, k, path): _decode(vt, v, f"{path}.{k}") for k, v in data.items()}
+    if tp is float:
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            raise DecodeError(f"{path}: expected a number, got {data!r}")
+        return float(data)
+    if tp in (int, str, bool):
+        if not isinstance(data, tp) or (tp is int and isinstance(data, bool)):
+            raise DecodeError(f"{path}: expected {tp.__name__}, got {data!r}")
+        return data
+    raise DecodeError(f"{path}: cannot decode type {tp!r}")

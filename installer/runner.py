@@ -1,0 +1,247 @@
+"""The one command runner: every external command Keel runs goes through here.
+
+Argument lists only (never a shell string), a timeout on every call, stdout/stderr captured into the
+install log, secrets redacted everywhere they could appear, a recording fake for tests and a fault hook
+for the failure-path e2e scenario.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+REDACTED = "<redacted>"
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class Result:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+
+
+class CommandError(RuntimeError):
+    """A command failed (non-zero exit, timeout, or not found); carries what a person needs to see."""
+
+    def __init__(self, argv: Sequence[str], message: str, output: str = "", returncode: int | None = None):
+        self.argv = tuple(argv)
+        self.returncode = returncode
+        self.output = output
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        super().__init__(f"{shlex.join(argv)}: {message}" + (f"\n{tail}" if tail else ""))
+
+
+class Redactor:
+    """Replaces registered secret strings in any text."""
+
+    def __init__(self, secrets: Iterable[str] = ()):
+        self._secrets: set[str] = set()
+        for s in secrets:
+            self.add(s)
+
+    def add(self, secret: str | None) -> None:
+        if secret and len(secret) >= 3:
+            self._secrets.add(secret)
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+class Runner:
+    """Runs commands for real, logging each one (redacted) to `log`."""
+
+    def __init__(
+        self,
+        log: TextIO | None = None,
+        secrets: Iterable[str] = (),
+        fault: str | None = None,
+        default_timeout: float = DEFAULT_TIMEOUT,
+    ):
+        self.log = log
+        self.redact = Redactor(secrets)
+        # Fault injection for the failure-path tests: the first command whose program name equals
+        # `fault` (from $KEEL_FAULT or the keel.fault= kernel parameter) fails as if it had exited 1.
+        self.fault = fault if fault is not None else os.environ.get("KEEL_FAULT") or None
+        self.default_timeout = default_timeout
+        self._lock = threading.Lock()
+
+    def add_secret(self, secret: str | None) -> None:
+        self.redact.add(secret)
+
+    def _log(self, text: str) -> None:
+        if self.log is None:
+            return
+        with self._lock:
+            self.log.write(self.redact(text))
+            if not text.endswith("\n"):
+                self.log.write("\n")
+            self.log.flush()
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: str | None = None,
+        timeout: float | None = None,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+        cwd: str | Path | None = None,
+    ) -> Result:
+        """Run `argv`, wait for it, and return its output; raise CommandError on failure when `check`."""
+        argv = _checked_argv(argv)
+        timeout = timeout or self.default_timeout
+        shown = shlex.join(argv)
+        self._log(f"$ {shown}" + ("  (with input on stdin)" if input is not None else ""))
+        if self.fault and Path(argv[0]).name == self.fault:
+            self.fault = None
+            self._log("  injected fault: failing this command")
+            raise CommandError(argv, "exit status 1 (fault injected by keel.fault)", returncode=1)
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(
+                argv,
+                input=input,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                env=None if env is None else {**os.environ, **env},
+                cwd=cwd,
+                check=False,
+            )
+        except FileNotFoundError as err:
+            self._log(f"  not found: {argv[0]}")
+            raise CommandError(argv, f"command not found ({err.strerror})") from err
+        except subprocess.TimeoutExpired as err:
+            out = _text(err.stdout) + _text(err.stderr)
+            self._log(out)
+            raise CommandError(argv, f"timed out after {timeout:.0f} s", self.redact(out)) from err
+        result = Result(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+        self._log_result(result, time.monotonic() - start)
+        if check and proc.returncode != 0:
+            raise CommandError(
+                argv, f"exit status {proc.returncode}", self.redact(proc.stdout + proc.stderr), proc.returncode
+            )
+        return result
+
+    def stream(
+        self,
+        argv: Sequence[str],
+        on_line: Callable[[str], None],
+        *,
+        timeout: float | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Result:
+        """Run a long command, handing each stdout line to `on_line` as it comes (progress)."""
+        argv = _checked_argv(argv)
+        timeout = timeout or self.default_timeout
+        self._log(f"$ {shlex.join(argv)}  (streamed)")
+        if self.fault and Path(argv[0]).name == self.fault:
+            self.fault = None
+            raise CommandError(argv, "exit status 1 (fault injected by keel.fault)", returncode=1)
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                env=None if env is None else {**os.environ, **env},
+            )
+        except FileNotFoundError as err:
+            raise CommandError(argv, f"command not found ({err.strerror})") from err
+        stderr_chunks: list[str] = []
+        reader = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read()), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + timeout
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            on_line(line.rstrip("\n"))
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                raise CommandError(argv, f"timed out after {timeout:.0f} s")
+        proc.wait()
+        reader.join()
+        stderr = "".join(stderr_chunks)
+        result = Result(tuple(argv), proc.returncode, "", stderr)
+        self._log(stderr)
+        self._log(f"  exit {proc.returncode}")
+        if proc.returncode != 0:
+            raise CommandError(argv, f"exit status {proc.returncode}", self.redact(stderr), proc.returncode)
+        return result
+
+    def _log_result(self, result: Result, seconds: float) -> None:
+        for stream in (result.stdout, result.stderr):
+            if stream.strip():
+                self._log("".join(f"  | {line}\n" for line in stream.rstrip("\n").splitlines()))
+        self._log(f"  exit {result.returncode} ({seconds:.1f} s)")
+
+
+Responder = Callable[[tuple[str, ...], str | None], Result | None]
+
+
+@dataclass
+class FakeRunner(Runner):
+    """Records commands instead of running them; `responders` may return canned results.
+
+    A responder gets (argv, stdin) and returns a Result, or None to fall through to the next one;
+    when none answers, the command "succeeds" with empty output.
+    """
+
+    responders: list[Responder] = field(default_factory=list)
+    calls: list[tuple[tuple[str, ...], str | None]] = field(default_factory=list)
+    fail_on: str | None = None
+
+    def __post_init__(self) -> None:
+        Runner.__init__(self, log=None, fault=self.fail_on or "")
+
+    def run(self, argv, *, input=None, timeout=None, check=True, env=None, cwd=None) -> Result:  # type: ignore[override]
+        argv = tuple(_checked_argv(argv))
+        self.calls.append((argv, input))
+        if self.fault and Path(argv[0]).name == self.fault:
+            self.fault = None
+            raise CommandError(argv, "exit status 1 (fault injected by keel.fault)", returncode=1)
+        for responder in self.responders:
+            result = responder(argv, input)
+            if result is not None:
+                if check and result.returncode != 0:
+                    raise CommandError(argv, f"exit status {result.returncode}", result.stderr, result.returncode)
+                return result
+        return Result(argv, 0)
+
+    def stream(self, argv, on_line, *, timeout=None, env=None) -> Result:  # type: ignore[override]
+        result = self.run(argv)
+        for line in result.stdout.splitlines():
+            on_line(line)
+        return result
+
+    @property
+    def commands(self) -> list[tuple[str, ...]]:
+        return [argv for argv, _ in self.calls]
+
+
+def _checked_argv(argv: Sequence[str]) -> list[str]:
+    if isinstance(argv, str):
+        raise TypeError("commands are argument lists, never shell strings")
+    out = [str(a) for a in argv]
+    if not out:
+        raise ValueError("empty command")
+    return out
+
+
+def _text(data: bytes | str | None) -> str:
+    if data is None:
+        return ""
+    return data.decode(errors="replace") if isinstance(data, bytes) else data
