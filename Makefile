@@ -44,7 +44,7 @@ lint: deps
 	$(PY) -m ruff check .
 
 demo: deps
-	$(VENV)/bin/keel-answer demo
+	$(PY) -m answerfile.demo
 
 iso: deps
 	$(PY) iso-build/build.py $(ISO_ARGS)

@@ -1,0 +1,48 @@
+"""`keel-installer`: the live environment's command line. Each subcommand lives in the module that owns it."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> module providing `add_parser(subparsers)` and `run(args) -> int`
+SUBCOMMANDS = {
+    "plan": "installer.storage.cli",
+    "run": "installer.engine.cli",
+    "auto": "installer.engine.cli_auto",
+    "tui": "installer.tui.cli",
+    "probe": "installer.hardware.cli",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="keel-installer",
+        description="Keel's installer: show the storage plan for a machine, run the wizard, or install.",
+        epilog="Example: keel-installer plan --hardware server.json --answer answer.toml",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in dict.fromkeys(SUBCOMMANDS.values()):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name and module_name.startswith(err.name):
+                continue  # that part of Keel is not built yet
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("keel-installer: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
