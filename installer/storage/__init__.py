@@ -1,0 +1,1 @@
+"""Storage planning: turn an InstallConfig and a HardwareProfile into an exact, previewable StoragePlan."""
