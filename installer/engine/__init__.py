@@ -1,0 +1,1 @@
+"""The install engine: phases, events and the context they share."""

@@ -1,0 +1,107 @@
+"""What every install phase gets: the config, the storage plan, the hardware, the runner, the event bus."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from installer.config import InstallConfig
+from installer.hardware.profile import HardwareProfile
+from installer.runner import Result, Runner
+
+from .events import EventBus
+
+if TYPE_CHECKING:
+    from installer.storage.plan import StoragePlan
+
+LIVE_INFO_PATH = Path("/etc/keel/live.json")
+DEFAULT_PAYLOAD = Path("/run/live/medium/keel/payload.squashfs")
+
+
+class LiveInfoError(ValueError):
+    """/etc/keel/live.json is missing a key or has a wrong value."""
+
+
+@dataclass(frozen=True)
+class LiveInfo:
+    """Where the live medium keeps things (read from /etc/keel/live.json in the live env)."""
+
+    payload: Path                 # payload squashfs
+    payload_files: Path | None    # file list for unpack progress
+    version: str = ""
+    profile: str = ""
+    mirror: str = ""
+    answer: Path | None = None    # answer file on the medium, when the ISO carries one
+    serial_console: str = ""      # "ttyS0,115200" when the installer runs on a serial console
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], source: str = str(LIVE_INFO_PATH)) -> LiveInfo:
+        if not isinstance(data, dict):
+            raise LiveInfoError(f"{source}: expected a JSON object")
+        payload = data.get("payload")
+        if not isinstance(payload, str) or not payload:
+            raise LiveInfoError(f"{source}: key 'payload' must be the path of the payload squashfs")
+
+        def opt_path(key: str) -> Path | None:
+            value = data.get(key)
+            if value in (None, ""):
+                return None
+            if not isinstance(value, str):
+                raise LiveInfoError(f"{source}: key {key!r} must be a path string")
+            return Path(value)
+
+        def text(key: str) -> str:
+            value = data.get(key, "")
+            if not isinstance(value, str):
+                raise LiveInfoError(f"{source}: key {key!r} must be a string")
+            return value
+
+        return cls(
+            payload=Path(payload),
+            payload_files=opt_path("payload_files"),
+            version=text("version"),
+            profile=text("profile"),
+            mirror=text("mirror"),
+            answer=opt_path("answer"),
+            serial_console=text("serial_console"),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path = LIVE_INFO_PATH) -> LiveInfo:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError as err:
+            raise LiveInfoError(f"{path}: not found (is this the Keel live environment?)") from err
+        except json.JSONDecodeError as err:
+            raise LiveInfoError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from err
+        return cls.from_data(data, str(path))
+
+
+@dataclass
+class InstallContext:
+    """Mutable only in what the phases learn while running (nothing yet); the inputs are frozen values."""
+
+    config: InstallConfig
+    plan: StoragePlan
+    hardware: HardwareProfile
+    runner: Runner
+    events: EventBus
+    live: LiveInfo
+    target: Path = Path("/target")
+    log_path: Path = Path("/var/log/keel/install.log")
+    dry_run: bool = False
+
+    def run(self, argv, **kw) -> Result:
+        """Run one external command through the runner (logged, redacted, timed out, checked)."""
+        return self.runner.run(argv, **kw)
+
+    def chroot_run(self, argv, **kw) -> Result:
+        """Run a command inside the target with `chroot`."""
+        return self.runner.run(["chroot", str(self.target), *argv], **kw)
+
+    def path(self, inside: str) -> Path:
+        """The host path of `inside` (an absolute path on the installed system)."""
+        return self.target / inside.lstrip("/")
