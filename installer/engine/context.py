@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,7 @@ class LiveInfo:
     profile: str = ""
     mirror: str = ""
     answer: Path | None = None    # answer file on the medium, when the ISO carries one
-    serial_console: str = ""      # "ttyS0,115200" when the installer runs on a serial console
+    security_mirror: str = ""     # Debian security archive for the installed system's apt sources
 
     @classmethod
     def from_data(cls, data: dict[str, Any], source: str = str(LIVE_INFO_PATH)) -> LiveInfo:
@@ -65,7 +66,7 @@ class LiveInfo:
             profile=text("profile"),
             mirror=text("mirror"),
             answer=opt_path("answer"),
-            serial_console=text("serial_console"),
+            security_mirror=text("security_mirror"),
         )
 
     @classmethod
@@ -82,7 +83,7 @@ class LiveInfo:
 
 @dataclass
 class InstallContext:
-    """Mutable only in what the phases learn while running (nothing yet); the inputs are frozen values."""
+    """The inputs are frozen values; `cleanup` collects what must be undone (unmounts) on every way out."""
 
     config: InstallConfig
     plan: StoragePlan
@@ -93,6 +94,8 @@ class InstallContext:
     target: Path = Path("/target")
     log_path: Path = Path("/var/log/keel/install.log")
     dry_run: bool = False
+    host_root: Path = Path("/")   # the live system's root (tests point it at a temp dir): /etc/hostid comes from here
+    cleanup: ExitStack = field(default_factory=ExitStack)
 
     def run(self, argv, **kw) -> Result:
         """Run one external command through the runner (logged, redacted, timed out, checked)."""

@@ -1,0 +1,102 @@
+"""Boot loader installation on the mounted target, per reference §4.1, as a list of problems rather than a crash.
+
+ext4/xfs (LVM): GRUB for BIOS on every selected disk that is not 4Kn, GRUB EFI into every ESP with the
+removable fallback path (EFI/BOOT/BOOTX64.EFI, which firmware without boot entries, like OVMF, boots), then
+update-grub. ZFS/Btrfs: `keel-boot-tool init <esp>` for every ESP and one `keel-boot-tool refresh`, which keeps
+kernels on all ESPs in sync from then on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+from installer.config import Filesystem
+from installer.hardware.profile import HardwareProfile
+from installer.runner import CommandError
+from installer.storage.plan import StoragePlan
+
+BOOTLOADER_ID = "keel"
+GRUB_TIMEOUT = 600.0
+
+
+class BootloaderError(RuntimeError):
+    """One or more disks could not be made bootable; one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("boot loader setup failed:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class BootStep:
+    """One command of the boot loader setup, run inside the target chroot."""
+
+    argv: tuple[str, ...]
+    disk: str                       # the disk it is for ("" for whole-system steps)
+    fatal: bool = True              # a failure fails the install; else it is a warning
+    esp: str | None = None          # the ESP to mount on /boot/efi while it runs
+
+
+def esp_of(disk) -> str | None:
+    esp = next((p for p in disk.partitions if p.type == "esp"), None)
+    return esp.path if esp else None
+
+
+def boot_steps(plan: StoragePlan, hardware: HardwareProfile) -> list[BootStep]:
+    """The commands that make the planned disks bootable, in order; pure, so the plan can be shown and tested."""
+    efi = hardware.boot_mode == "efi"
+    steps: list[BootStep] = []
+    if plan.filesystem in (Filesystem.ZFS, Filesystem.BTRFS):
+        mode = ("grub",) if hardware.secure_boot else ()
+        for disk in plan.disks:
+            esp = esp_of(disk)
+            if esp:
+                steps.append(BootStep(("keel-boot-tool", "init", esp, *mode), disk.path))
+        steps.append(BootStep(("keel-boot-tool", "refresh"), ""))
+        return steps
+    for disk in plan.disks:
+        if disk.logical_block_size != 4096 and any(p.type == "bios-boot" for p in disk.partitions):
+            steps.append(BootStep(("grub-install", "--target=i386-pc", "--no-floppy",
+                                   f"--bootloader-id={BOOTLOADER_ID}", disk.path), disk.path, fatal=not efi))
+        esp = esp_of(disk)
+        if esp:
+            common = ("grub-install", "--target=x86_64-efi", "--efi-directory=/boot/efi",
+                      f"--bootloader-id={BOOTLOADER_ID}")
+            nvram = () if efi else ("--no-nvram",)
+            steps.append(BootStep((*common, *nvram, disk.path), disk.path, fatal=efi, esp=esp))
+            steps.append(BootStep((*common, "--removable", "--no-nvram", disk.path), disk.path, fatal=efi, esp=esp))
+    steps.append(BootStep(("update-grub",), ""))
+    return steps
+
+
+MountEsp = Callable[[str], AbstractContextManager[Path]]
+RunInChroot = Callable[[list[str]], object]
+
+
+def install_bootloader(plan: StoragePlan, hardware: HardwareProfile, run: RunInChroot, mount_esp: MountEsp,
+                       warn: Callable[[str], None], progress: Callable[[float, str], None]) -> None:
+    """Run every boot step; collect failures and raise BootloaderError once at the end, as Proxmox does."""
+    steps = boot_steps(plan, hardware)
+    problems: list[str] = []
+    for i, step in enumerate(steps):
+        progress(i / len(steps), " ".join(step.argv[:2]) + (f" {step.disk}" if step.disk else ""))
+        try:
+            if step.esp:
+                with mount_esp(step.esp):
+                    run(list(step.argv))
+            else:
+                run(list(step.argv))
+        except CommandError as err:
+            line = str(err).splitlines()[0]
+            if step.fatal:
+                problems.append(f"{step.disk or 'system'}: {line}")
+            else:
+                warn(f"{step.disk}: {line} - ignored (the machine did not boot in this mode)")
+    progress(1.0, "")
+    if problems:
+        raise BootloaderError(problems)
+
+

@@ -1,0 +1,1 @@
+"""The installed system: mounting and chrooting into it, unpacking the payload, writing its files."""

@@ -1,0 +1,1 @@
+"""Pure renderers: one function per file of the installed system, typed values in, file text out."""
