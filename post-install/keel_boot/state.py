@@ -1,0 +1,178 @@
+"""The boot configuration files keel-boot-tool reads and writes (the same paths as proxmox-boot-tool)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+UUID_PATTERN = re.compile(r"^[0-9A-F]{4}-[0-9A-F]{4}$")
+
+_TEMP_SUFFIXES = (".dpkg-tmp", ".dpkg-new", ".dpkg-old", ".dpkg-bak", ".dpkg-dist", ".bak", ".old")
+
+
+class StateError(RuntimeError):
+    """A boot configuration file is missing or says something unusable; the message names the file."""
+
+
+@dataclass(frozen=True)
+class SystemPaths:
+    """Where everything lives; `root` is "/" on a real system and a scratch directory in tests."""
+
+    root: Path = Path("/")
+
+    def _at(self, path: str) -> Path:
+        return self.root / path.lstrip("/")
+
+    @property
+    def uuids(self) -> Path:
+        return self._at("/etc/kernel/proxmox-boot-uuids")
+
+    @property
+    def cmdline(self) -> Path:
+        return self._at("/etc/kernel/cmdline")
+
+    @property
+    def proc_cmdline(self) -> Path:
+        return self._at("/proc/cmdline")
+
+    @property
+    def manual_kernels(self) -> Path:
+        return self._at("/etc/kernel/proxmox-boot-manual-kernels")
+
+    @property
+    def pin(self) -> Path:
+        return self._at("/etc/kernel/proxmox-boot-pin")
+
+    @property
+    def next_boot_pin(self) -> Path:
+        return self._at("/etc/kernel/next-boot-pin")
+
+    @property
+    def boot(self) -> Path:
+        return self._at("/boot")
+
+    @property
+    def os_release(self) -> Path:
+        return self._at("/etc/os-release")
+
+    @property
+    def esp_mounts(self) -> Path:
+        return self._at("/var/tmp/espmounts")
+
+    @property
+    def by_uuid(self) -> Path:
+        return self._at("/dev/disk/by-uuid")
+
+    @property
+    def efi_firmware(self) -> Path:
+        return self._at("/sys/firmware/efi")
+
+    @property
+    def debian_systemd_boot_hooks(self) -> tuple[Path, ...]:
+        return (
+            self._at("/etc/kernel/postinst.d/zz-systemd-boot"),
+            self._at("/etc/kernel/postrm.d/zz-systemd-boot"),
+            self._at("/etc/initramfs/post-update.d/systemd-boot"),
+        )
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".keel-tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def read_uuids(paths: SystemPaths) -> tuple[str, ...] | None:
+    """The ESP list (sorted, unique), or None when the system keeps no ESP list at all."""
+    if not paths.uuids.exists():
+        return None
+    uuids = set()
+    for line in _lines(paths.uuids):
+        # The Proxmox tool stores UUIDs upper case; older lists may also carry a "uuid mode" suffix.
+        uuid = line.split()[0].upper()
+        if not UUID_PATTERN.match(uuid):
+            raise StateError(f"{paths.uuids}: '{line}' is not a vfat UUID (XXXX-XXXX)")
+        uuids.add(uuid)
+    return tuple(sorted(uuids))
+
+
+def write_uuids(paths: SystemPaths, uuids: tuple[str, ...] | list[str] | set[str]) -> None:
+    _write_atomically(paths.uuids, "".join(f"{u}\n" for u in sorted(set(uuids))))
+
+
+def kernel_cmdline(paths: SystemPaths) -> str:
+    """The command line for the synced kernels: /etc/kernel/cmdline, else the running one minus boot-loader args."""
+    if paths.cmdline.exists():
+        lines = paths.cmdline.read_text().splitlines()
+        cmdline = " ".join(lines[0].split()) if lines else ""
+        source = str(paths.cmdline)
+    else:
+        try:
+            words = paths.proc_cmdline.read_text().split()
+        except FileNotFoundError as exc:
+            raise StateError(f"{paths.cmdline} does not exist and {paths.proc_cmdline} cannot be read") from exc
+        cmdline = " ".join(w for w in words if not w.startswith(("initrd=", "BOOT_IMAGE=")))
+        source = str(paths.proc_cmdline)
+    if not any(word.startswith("root=") for word in cmdline.split()):
+        raise StateError(f"No root= parameter in {source} found!")
+    return cmdline
+
+
+def read_manual_kernels(paths: SystemPaths) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_lines(paths.manual_kernels)))
+
+
+def write_manual_kernels(paths: SystemPaths, versions: tuple[str, ...]) -> None:
+    if versions:
+        _write_atomically(paths.manual_kernels, "".join(f"{v}\n" for v in versions))
+    else:
+        paths.manual_kernels.unlink(missing_ok=True)
+
+
+def read_pin(path: Path) -> str | None:
+    lines = _lines(path)
+    return lines[0] if lines else None
+
+
+def write_pin(path: Path, version: str | None) -> bool:
+    """Writes or (with None) removes a pin file; True when something changed."""
+    if version is None:
+        existed = path.exists()
+        path.unlink(missing_ok=True)
+        return existed
+    if read_pin(path) == version:
+        return False
+    _write_atomically(path, f"{version}\n")
+    return True
+
+
+def installed_kernels(paths: SystemPaths) -> tuple[str, ...]:
+    """Versions with a /boot/vmlinuz-<version>, any version string, leftovers of package tools excluded."""
+    if not paths.boot.is_dir():
+        return ()
+    versions = []
+    for image in paths.boot.glob("vmlinuz-*"):
+        version = image.name.removeprefix("vmlinuz-")
+        if version and not version.endswith(_TEMP_SUFFIXES) and image.is_file():
+            versions.append(version)
+    return tuple(sorted(versions))
+
+
+def os_title(paths: SystemPaths) -> str:
+    """The title of boot entries: PRETTY_NAME from os-release, else a generic one."""
+    for line in _lines(paths.os_release):
+        key, _, value = line.partition("=")
+        if key == "PRETTY_NAME" and value.strip("\"'"):
+            return value.strip("\"'")
+    return "Linux"
