@@ -86,6 +86,17 @@ class ZfsPlan:
     arc_max_mib: int
     datasets: tuple[Dataset, ...]
     pool_properties: dict[str, str] = field(default_factory=dict)  # {"cachefile": "none", "ashift": "12"}
+    root_properties: dict[str, str] = field(default_factory=dict)  # set on the pool's root dataset (zfs set)
+    bootfs: str = ""                                               # "rpool/ROOT/pve-1" (zpool set bootfs=)
+
+    def vdev_args(self) -> list[str]:
+        """The vdev part of `zpool create`: ["mirror", "a", "b", "mirror", "c", "d"]; a stripe has no keyword."""
+        args: list[str] = []
+        for vdev in self.vdevs:
+            if vdev.type != "stripe":
+                args.append(vdev.type)
+            args.extend(vdev.devices)
+        return args
 
 
 @dataclass(frozen=True)
@@ -117,8 +128,16 @@ class StorageEntry:
 
     type: str                    # "dir" | "lvmthin" | "zfspool" | "btrfs"
     id: str                      # "local", "local-lvm", "local-zfs", "local-btrfs"
-    properties: tuple[tuple[str, str], ...]   # ordered (key, value) pairs
+    properties: tuple[tuple[str, str], ...]   # ordered (key, value) pairs; value "" = a bare flag ("sparse")
     disabled: bool = False
+
+    def render(self) -> str:
+        """The stanza as storage.cfg holds it: header line, tab-indented properties, `disable` last."""
+        lines = [f"{self.type}: {self.id}"]
+        lines += [f"\t{key} {value}" if value else f"\t{key}" for key, value in self.properties]
+        if self.disabled:
+            lines.append("\tdisable")
+        return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -143,13 +162,24 @@ class StoragePlan:
     fs_uuids: dict[str, str]             # "root" -> fs UUID; "esp:<disk path>" -> vfat volume id "ABCD-1234"
     destroy: tuple[str, ...]             # "/dev/sdb3: LVM PV of VG 'pve' (will be wiped)"
     rename: tuple[Rename, ...]
-    warnings: tuple[str, ...]
-    notes: tuple[str, ...] = ()          # informational messages (e.g. why the thin pool was skipped)
+    warnings: tuple[str, ...]            # includes Proxmox's "Skipping auto-creation of LVM thinpool ..." lines
+
+    @property
+    def fstab(self) -> str:
+        """/etc/fstab of the installed system, in mount order."""
+        header = "# <file system> <mount point> <type> <options> <dump> <pass>\n"
+        return header + "".join(m.fstab_line() + "\n" for m in self.mounts if m.in_fstab)
+
+    @property
+    def storage_cfg(self) -> str:
+        """/etc/pve/storage.cfg of the installed system (empty for products without one)."""
+        return "\n".join(entry.render() for entry in self.storage)
 
     def to_data(self) -> dict[str, Any]:
         """The stable JSON shape of issue 3 (sizes in bytes, sectors inclusive), plus extra keys."""
         data = jsoncodec.to_data(self)
         data["fstab"] = [m.fstab_line() for m in self.mounts if m.in_fstab]
+        data["storage_cfg"] = self.storage_cfg
         return data
 
     def to_json(self) -> str:
@@ -157,7 +187,7 @@ class StoragePlan:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> StoragePlan:
-        clean = {k: v for k, v in data.items() if k != "fstab"}
+        clean = {k: v for k, v in data.items() if k not in ("fstab", "storage_cfg")}
         return jsoncodec.from_data(cls, clean)
 
 
