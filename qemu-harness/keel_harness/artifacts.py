@@ -1,0 +1,54 @@
+"""Where the ISO build leaves its outputs, and getting them built (through `make iso`, never its internals)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from installer.runner import CommandError, Runner
+
+from .spec import HarnessError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ISO_BUILD_TIMEOUT = 3 * 3600.0
+
+
+@dataclass(frozen=True)
+class BuildOutputs:
+    iso: Path
+    pxe_dir: Path
+    info: dict
+
+    @property
+    def version(self) -> str:
+        return str(self.info.get("version", "unknown"))
+
+
+def build_outputs(repo: Path = REPO_ROOT) -> BuildOutputs | None:
+    """The ISO and PXE directory if the build has produced them, else None."""
+    iso = repo / "build" / "keel.iso"
+    if not iso.is_file():
+        return None
+    info_path = repo / "build" / "iso-build.json"
+    try:
+        info = json.loads(info_path.read_text())
+    except (OSError, ValueError):
+        info = {}
+    return BuildOutputs(iso=iso.resolve(), pxe_dir=repo / "build" / "pxe", info=info)
+
+
+def ensure_built(repo: Path = REPO_ROOT, runner: Runner | None = None) -> BuildOutputs:
+    """Return the build outputs, running `make iso` first when build/keel.iso is missing."""
+    outputs = build_outputs(repo)
+    if outputs is not None:
+        return outputs
+    runner = runner or Runner(default_timeout=ISO_BUILD_TIMEOUT)
+    try:
+        runner.run(["make", "-C", str(repo), "iso"], timeout=ISO_BUILD_TIMEOUT)
+    except CommandError as err:
+        raise HarnessError(f"`make iso` failed, so there is no ISO to boot: {err}") from err
+    outputs = build_outputs(repo)
+    if outputs is None:
+        raise HarnessError("`make iso` succeeded but build/keel.iso is not there")
+    return outputs

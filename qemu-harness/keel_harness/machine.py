@@ -1,0 +1,458 @@
+"""A QEMU virtual machine driven through its serial console (pexpect) and QMP, NixOS-test-driver style."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import dataclasses
+import re
+import shutil
+import signal
+import tempfile
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import pexpect
+
+from installer.runner import CommandError, Runner
+
+from . import framing
+from .qemu_argv import OVMF_VARS_TEMPLATE, DiskFile, MachineFiles, qemu_argv
+from .qmp import Qmp
+from .spec import Boot, Disk, HarnessError, MachineSpec, Nic, UsbImage
+
+DEBUG_SHELL_PROMPT = "root@keel:~# "
+QEMU_IMG_TIMEOUT = 120.0
+
+_running: weakref.WeakSet[Machine] = weakref.WeakSet()
+
+
+class CommandFailed(HarnessError):
+    """A guest command given to succeed()/fail() ended with the wrong status; carries its output."""
+
+    def __init__(self, machine: str, command: str, status: int, output: str):
+        self.status = status
+        self.output = output
+        tail = "\n".join(output.rstrip().splitlines()[-40:])
+        super().__init__(f"machine {machine}: command {command!r} exited {status}\n{tail}")
+
+
+class Machine:
+    """One VM. Create it, `start()` it, talk to its console; it is stopped on every exit path.
+
+    Stopping happens in `stop()` (also the context-manager exit and pytest finalizers) and, as a last resort,
+    at interpreter exit; QEMU also gets SIGKILL from the kernel if the harness process dies.
+    """
+
+    def __init__(
+        self,
+        name: str = "keel",
+        firmware: str = "bios",
+        memory: int = 2048,
+        cpus: int = 2,
+        disks: Sequence[Disk] = (),
+        nics: Sequence[Nic] = (Nic(),),
+        boot: Boot = "disk",
+        extra_kernel_args: Sequence[str] = (),
+        answer_image: Path | None = None,
+        state_dir: Path | None = None,
+        allow_reboot: bool = True,
+        runner: Runner | None = None,
+        ovmf_vars: Path | None = None,
+    ):
+        self.spec = MachineSpec(
+            name=name,
+            firmware=firmware,  # type: ignore[arg-type]
+            memory=memory,
+            cpus=cpus,
+            disks=tuple(disks),
+            nics=tuple(nics),
+            boot=boot,
+            extra_kernel_args=tuple(extra_kernel_args),
+            answer_image=answer_image,
+        )
+        self.allow_reboot = allow_reboot
+        self.runner = runner or Runner(default_timeout=QEMU_IMG_TIMEOUT)
+        self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix=f"keel-{name}-"))
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.console_log_path = self.state_dir / "console.log"
+        self._inherited_vars = ovmf_vars
+        self._child: pexpect.spawn | None = None
+        self._qmp: Qmp | None = None
+        self._log: IO[str] | None = None
+        self._shell_ready = False
+        self._boots = 0
+
+    # ----- description and files -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def __repr__(self) -> str:
+        return f"<Machine {self.name} {self.spec.firmware} {'running' if self.is_running() else 'stopped'}>"
+
+    def disk_path(self, index: int) -> Path:
+        """The host file behind disk `index` (the qcow2 the guest writes to)."""
+        disk = self.spec.disks[index]
+        return disk.image if disk.image is not None else self.state_dir / f"disk{index}.qcow2"
+
+    @property
+    def ovmf_vars_path(self) -> Path:
+        return self.state_dir / "OVMF_VARS.fd"
+
+    def _prepare_files(self) -> MachineFiles:
+        disks = []
+        for i, disk in enumerate(self.spec.disks):
+            path = self.disk_path(i)
+            if disk.image is not None:
+                if not path.exists():
+                    raise HarnessError(f"machine {self.name}: disk {i} image {path} does not exist")
+                disks.append(DiskFile(path, _image_format(path)))
+                continue
+            if not path.exists():
+                if disk.base is not None:
+                    self._qemu_img_overlay(disk.base, path)
+                else:
+                    self._run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), str(disk.size)])
+            disks.append(DiskFile(path, "qcow2"))
+        boot_overlay = None
+        if isinstance(self.spec.boot, UsbImage):
+            boot_overlay = self.state_dir / "boot-stick.qcow2"
+            boot_overlay.unlink(missing_ok=True)  # a fresh stick on every boot
+            self._qemu_img_overlay(self.spec.boot.path, boot_overlay)
+        vars_path = None
+        if self.spec.firmware == "uefi":
+            vars_path = self.ovmf_vars_path
+            if not vars_path.exists():
+                shutil.copyfile(self._inherited_vars or OVMF_VARS_TEMPLATE, vars_path)
+        return MachineFiles(
+            qmp_socket=self.state_dir / "qmp.sock", disks=tuple(disks), boot_overlay=boot_overlay, ovmf_vars=vars_path
+        )
+
+    def _qemu_img_overlay(self, base: Path, path: Path) -> None:
+        base = Path(base).resolve()
+        if not base.exists():
+            raise HarnessError(f"machine {self.name}: base image {base} does not exist")
+        self._run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", _image_format(base), "-b", str(base), str(path)])
+
+    def _run(self, argv: list[str]) -> None:
+        try:
+            self.runner.run(argv)
+        except CommandError as err:
+            raise HarnessError(f"machine {self.name}: {err}") from err
+
+    # ----- lifecycle ---------------------------------------------------------------------------------------
+
+    def is_running(self) -> bool:
+        return self._child is not None and self._child.isalive()
+
+    def start(self) -> Machine:
+        """Start QEMU (idempotent while running) and connect QMP; the console log gets a header per boot."""
+        if self.is_running():
+            return self
+        files = self._prepare_files()
+        files.qmp_socket.unlink(missing_ok=True)
+        argv = qemu_argv(self.spec, files, allow_reboot=self.allow_reboot)
+        self._boots += 1
+        self._log = open(self.console_log_path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115
+        self._log.write(f"\n===== keel-harness: boot {self._boots} of {self.name}: {' '.join(argv)}\n")
+        self._log.flush()
+        self._child = pexpect.spawn(
+            argv[0],
+            argv[1:],
+            encoding="utf-8",
+            codec_errors="replace",
+            timeout=None,
+            echo=False,
+            dimensions=(24, 80),
+            maxread=65536,
+            preexec_fn=_die_with_parent,
+        )
+        self._child.logfile_read = self._log
+        self._shell_ready = False
+        _running.add(self)
+        try:
+            self._qmp = Qmp(files.qmp_socket)
+        except HarnessError:
+            self.stop()
+            raise HarnessError(f"machine {self.name}: QEMU did not start; see {self.console_log_path}") from None
+        return self
+
+    def stop(self) -> None:
+        """End QEMU now (QMP quit, then signals); safe to call at any time, any number of times."""
+        child = self._child
+        if child is not None:
+            if child.isalive() and self._qmp is not None:
+                with contextlib.suppress(Exception):
+                    self._qmp.execute("quit")
+            with contextlib.suppress(Exception):
+                # Drain what is left so the console log is complete.
+                child.expect(pexpect.EOF, timeout=5)
+            if child.isalive():
+                child.terminate(force=True)
+            with contextlib.suppress(Exception):
+                child.close(force=True)
+        if self._qmp is not None:
+            self._qmp.close()
+        if self._log is not None:
+            self._log.close()
+        self._child = self._qmp = self._log = None
+        self._shell_ready = False
+        _running.discard(self)
+
+    close = stop
+
+    def __enter__(self) -> Machine:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def qmp(self, command: str, **arguments: Any) -> Any:
+        if self._qmp is None or not self.is_running():
+            raise HarnessError(f"machine {self.name}: not running (QMP {command})")
+        return self._qmp.execute(command, **arguments)
+
+    def wait_for_shutdown(self, timeout: float = 300) -> None:
+        """Wait until QEMU exits by itself (guest powered off, or reset with allow_reboot=False)."""
+        child = self._require_child()
+        try:
+            child.expect(pexpect.EOF, timeout=timeout)
+        except pexpect.TIMEOUT:
+            raise self._failure(f"did not power off within {timeout:.0f} s") from None
+        self.stop()
+
+    def shutdown(self, timeout: float = 300) -> None:
+        """Clean power-off: `poweroff` in the attached shell, else an ACPI power-button press."""
+        if self._shell_ready:
+            self.send_keys("systemctl poweroff || poweroff -f\r")
+        else:
+            self.qmp("system_powerdown")
+        self._shell_ready = False
+        self.wait_for_shutdown(timeout)
+
+    def reboot(self) -> None:
+        """Clean reboot from the attached shell, else a hard reset."""
+        if self._shell_ready:
+            self.send_keys("systemctl reboot || reboot -f\r")
+        else:
+            self.qmp("system_reset")
+        self._shell_ready = False
+
+    def reset(self) -> None:
+        """Hard reset, like pressing the reset button."""
+        self.qmp("system_reset")
+        self._shell_ready = False
+
+    def crash(self) -> None:
+        """Pull the plug: QEMU ends at once, nothing in the guest is flushed."""
+        self.stop()
+
+    def boot_from_disks(self, remove: Iterable[int] = (), firmware: str | None = None) -> Machine:
+        """Power off (hard, if still running) and boot this machine's own disks, optionally without some of them.
+
+        The UEFI variable store is kept when the firmware stays the same (boot entries survive, as on a real
+        machine); switching firmware starts from a fresh store.
+        """
+        self.stop()
+        removed = set(remove)
+        unknown = removed - set(range(len(self.spec.disks)))
+        if unknown:
+            raise HarnessError(f"machine {self.name}: no disk index {sorted(unknown)} to remove")
+        disks = [self._as_existing(i) for i in range(len(self.spec.disks)) if i not in removed]
+        new_firmware = firmware or self.spec.firmware
+        if new_firmware != self.spec.firmware:
+            self.ovmf_vars_path.unlink(missing_ok=True)
+        self.spec = dataclasses.replace(
+            self.spec, firmware=new_firmware, disks=tuple(disks), boot="disk", extra_kernel_args=(), answer_image=None
+        )
+        return self.start()
+
+    @classmethod
+    def from_disks(
+        cls, other: Machine, name: str | None = None, remove: Iterable[int] = (), **kwargs: Any
+    ) -> Machine:
+        """A new machine booting `other`'s disks (same files; `other` must be stopped first), fresh firmware state."""
+        if other.is_running():
+            raise HarnessError(f"machine {other.name}: stop it before booting its disks in another machine")
+        removed = set(remove)
+        disks = [other._as_existing(i) for i in range(len(other.spec.disks)) if i not in removed]
+        kwargs.setdefault("firmware", other.spec.firmware)
+        kwargs.setdefault("memory", other.spec.memory)
+        kwargs.setdefault("cpus", other.spec.cpus)
+        kwargs.setdefault("nics", other.spec.nics)
+        return cls(name=name or f"{other.name}-again", disks=disks, boot="disk", **kwargs)
+
+    def _as_existing(self, index: int) -> Disk:
+        disk = self.spec.disks[index]
+        return dataclasses.replace(
+            disk, size=None, base=None, image=self.disk_path(index), serial=disk.serial or f"KEELDISK{index}"
+        )
+
+    # ----- console -----------------------------------------------------------------------------------------
+
+    def _require_child(self) -> pexpect.spawn:
+        if self._child is None:
+            raise HarnessError(f"machine {self.name}: not started")
+        return self._child
+
+    def _failure(self, what: str) -> HarnessError:
+        return HarnessError(f"machine {self.name}: {what}\nconsole tail:\n{self.console_tail()}")
+
+    def console_tail(self, lines: int = 40) -> str:
+        if self._log is not None:
+            self._log.flush()
+        try:
+            text = self.console_log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no console output)"
+        return "\n".join(strip_ansi(text).splitlines()[-lines:])
+
+    def wait_for_console_text(self, regex: str, timeout: float = 600) -> re.Match[str]:
+        """Wait for new console output matching `regex`; returns the match. Output before it is consumed."""
+        child = self._require_child()
+        try:
+            child.expect(re.compile(regex), timeout=timeout)
+        except pexpect.TIMEOUT:
+            raise self._failure(f"no console text matching {regex!r} within {timeout:.0f} s") from None
+        except pexpect.EOF:
+            raise self._failure(f"QEMU exited while waiting for {regex!r}") from None
+        return child.match
+
+    def wait_for_any(self, regexes: Sequence[str], timeout: float = 600) -> tuple[int, re.Match[str]]:
+        """Wait for the first of several patterns; returns which one and its match."""
+        child = self._require_child()
+        try:
+            index = child.expect([re.compile(r) for r in regexes], timeout=timeout)
+        except pexpect.TIMEOUT:
+            raise self._failure(f"none of {list(regexes)!r} on the console within {timeout:.0f} s") from None
+        except pexpect.EOF:
+            raise self._failure(f"QEMU exited while waiting for {list(regexes)!r}") from None
+        return index, child.match
+
+    def send_keys(self, keys: str) -> None:
+        """Type raw characters on the serial console (use '\\r' for Enter, '\\x1b[B' for Down...)."""
+        self._require_child().send(keys)
+
+    def sendline(self, line: str = "") -> None:
+        self.send_keys(line + "\r")
+
+    def select_boot_entry(self, hotkey: str, timeout: float = 300) -> None:
+        """Wait for the GRUB menu on the serial console and press an entry's hotkey."""
+        self.wait_for_console_text(r"GNU GRUB", timeout=timeout)
+        # The title comes first; let GRUB finish drawing the menu (the help text is the last part) if it does.
+        with contextlib.suppress(HarnessError):
+            self.wait_for_console_text(r"entry is highlighted|executed automatically|[Pp]ress enter", timeout=30)
+        self.send_keys(hotkey)
+
+    # ----- shell over the serial console ---------------------------------------------------------------------
+
+    def attach_shell(self, prompt: str | None = re.escape(DEBUG_SHELL_PROMPT), timeout: float = 300) -> None:
+        """Take over the root shell on the console: wait for its prompt, then echo off and a plain terminal."""
+        if prompt:
+            self.wait_for_console_text(prompt, timeout=timeout)
+        nonce = framing.new_nonce()
+        self.send_keys(framing.setup_line(nonce) + "\r")
+        self.wait_for_console_text(framing.shell_ready_pattern(nonce), timeout=timeout)
+        self._shell_ready = True
+
+    def wait_for_debug_shell(self, stage: str = "before-install", timeout: float = 900) -> None:
+        """Wait for the live environment's debug shell (`KEEL-DEBUG-SHELL <stage>`) and attach to it."""
+        self.wait_for_console_text(rf"KEEL-DEBUG-SHELL {re.escape(stage)}", timeout=timeout)
+        self.attach_shell(timeout=120)
+
+    def login(self, user: str = "root", password: str = "", timeout: float = 900) -> None:
+        """Log in on the serial getty and attach to the shell."""
+        self.wait_for_console_text(r"login: ", timeout=timeout)
+        self.sendline(user)
+        self.wait_for_console_text(r"[Pp]assword: ", timeout=60)
+        self.sendline(password)
+        index, _ = self.wait_for_any([r"Login incorrect", r"[#$] "], timeout=120)
+        if index == 0:
+            raise self._failure(f"login as {user!r} was refused")
+        self.attach_shell(prompt=None, timeout=120)
+
+    def execute(self, command: str, timeout: float = 300) -> tuple[int, str]:
+        """Run `command` with bash in the attached shell; returns (exit status, stdout+stderr)."""
+        if not self._shell_ready:
+            raise HarnessError(
+                f"machine {self.name}: no shell attached (call login() or wait_for_debug_shell() first)"
+            )
+        framed = framing.frame_command(command, framing.new_nonce())
+        self.send_keys(framed.line + "\r")
+        child = self._require_child()
+        self.wait_for_console_text(re.escape(framed.begin_marker), timeout=timeout)
+        self.wait_for_console_text(framed.end_pattern, timeout=timeout)
+        text = framed.begin_marker + child.before + child.after
+        try:
+            return framing.parse_reply(text, framed.nonce)
+        except framing.FramingError as err:
+            raise self._failure(str(err)) from None
+
+    def succeed(self, command: str, timeout: float = 300) -> str:
+        """Run `command`; its output, or CommandFailed (with the output) on a non-zero exit."""
+        status, output = self.execute(command, timeout)
+        if status != 0:
+            raise CommandFailed(self.name, command, status, output)
+        return output
+
+    def fail(self, command: str, timeout: float = 300) -> str:
+        """Run `command`, which must fail; returns its output."""
+        status, output = self.execute(command, timeout)
+        if status == 0:
+            raise CommandFailed(self.name, command, status, output)
+        return output
+
+    def wait_until_succeeds(self, command: str, timeout: float = 300, interval: float = 2.0) -> str:
+        """Retry `command` until it exits 0 (guest-side polling, no host sleeps between console reads)."""
+        return self._retry(command, timeout, interval, want_success=True)
+
+    def wait_until_fails(self, command: str, timeout: float = 300, interval: float = 2.0) -> str:
+        return self._retry(command, timeout, interval, want_success=False)
+
+    def _retry(self, command: str, timeout: float, interval: float, want_success: bool) -> str:
+        deadline = time.monotonic() + timeout
+        status, output = -1, ""
+        while time.monotonic() < deadline:
+            status, output = self.execute(command, timeout=max(deadline - time.monotonic(), 5))
+            if (status == 0) == want_success:
+                return output
+            self.execute(f"sleep {interval}", timeout=interval + 60)
+        raise CommandFailed(self.name, f"{command} (retried for {timeout:.0f} s)", status, output)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]")
+
+
+def strip_ansi(text: str) -> str:
+    """Console text without terminal escape sequences (GRUB and urwid draw with them)."""
+    return _ANSI.sub("", text).replace("\r", "")
+
+
+def _image_format(path: Path) -> str:
+    """qcow2 if the file starts with qcow2's magic, else raw (an ISO, a dd image)."""
+    with open(path, "rb") as f:
+        return "qcow2" if f.read(4) == b"QFI\xfb" else "raw"
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the QEMU child: get SIGKILL when the harness process dies, however it dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def stop_all() -> None:
+    """Stop every machine still running (atexit hook; also handy in an interactive session)."""
+    for machine in list(_running):
+        machine.stop()
+
+
+atexit.register(stop_all)

@@ -1,0 +1,150 @@
+"""What a test machine is made of: firmware, disks, NICs and boot source, as frozen values checked on creation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+MiB = 1024**2
+GiB = 1024**3
+
+Firmware = Literal["bios", "uefi"]
+DiskBus = Literal["virtio", "scsi", "sata", "nvme", "usb"]
+
+FIRMWARES: tuple[str, ...] = ("bios", "uefi")
+DISK_BUSES: tuple[str, ...] = ("virtio", "scsi", "sata", "nvme", "usb")
+NIC_MODELS: dict[str, str] = {"virtio": "virtio-net-pci", "e1000e": "e1000e", "e1000": "e1000"}
+# q35's built-in AHCI controller has six ports (ide.0 .. ide.5); the CD drive takes one of them.
+SATA_PORTS = 6
+
+
+class HarnessError(RuntimeError):
+    """A machine description or a harness step is wrong; the message names the machine/key and the problem."""
+
+
+@dataclass(frozen=True)
+class Disk:
+    """One virtual disk: a fresh qcow2 of `size`, an existing image, or a qcow2 overlay on `base`."""
+
+    size: int | None = None
+    bus: DiskBus = "virtio"
+    logical_block_size: int = 512
+    image: Path | None = None
+    base: Path | None = None
+    serial: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.bus not in DISK_BUSES:
+            raise HarnessError(f"Disk.bus: {self.bus!r} is not one of {', '.join(DISK_BUSES)}")
+        if self.logical_block_size not in (512, 4096):
+            raise HarnessError(f"Disk.logical_block_size: {self.logical_block_size} is not 512 or 4096")
+        sources = [x for x in (self.size, self.image, self.base) if x is not None]
+        if len(sources) != 1:
+            raise HarnessError("Disk: give exactly one of size=, image= or base=")
+        if self.size is not None and self.size < MiB:
+            raise HarnessError(f"Disk.size: {self.size} bytes is below 1 MiB")
+        if self.logical_block_size == 4096 and self.bus in ("sata", "usb"):
+            raise HarnessError(f"Disk: 4096-byte logical blocks are not supported on bus {self.bus!r}")
+        if self.serial is not None and (len(self.serial) > 20 or not self.serial.replace("-", "").isalnum()):
+            raise HarnessError(f"Disk.serial: {self.serial!r} must be at most 20 letters, digits or dashes")
+
+
+@dataclass(frozen=True)
+class Nic:
+    """One NIC on QEMU user networking (the host's loopback is 10.0.2.2 from the guest)."""
+
+    model: str = "virtio"
+    mac: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.model not in NIC_MODELS:
+            raise HarnessError(f"Nic.model: {self.model!r} is not one of {', '.join(NIC_MODELS)}")
+        if self.mac is not None:
+            parts = self.mac.split(":")
+            if len(parts) != 6 or not all(len(p) == 2 and _is_hex(p) for p in parts):
+                raise HarnessError(f"Nic.mac: {self.mac!r} is not a MAC address like 52:54:00:12:34:56")
+
+
+@dataclass(frozen=True)
+class Iso:
+    """Boot from an ISO image attached as a read-only CD drive."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class UsbImage:
+    """Boot from an image written "raw" to a stick: attached through a qcow2 overlay so it stays unmodified.
+
+    `bus="usb"` attaches it as usb-storage on an XHCI controller; "virtio" as a plain virtio disk.
+    """
+
+    path: Path
+    bus: Literal["usb", "virtio"] = "usb"
+
+
+@dataclass(frozen=True)
+class Pxe:
+    """Network boot through QEMU's built-in TFTP server and the iPXE option ROM of the first NIC."""
+
+    tftp_dir: Path
+    bootfile: str = "boot.ipxe"
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """Direct kernel boot (-kernel/-initrd/-append), e.g. to pass extra kernel parameters to the live system."""
+
+    vmlinuz: Path
+    initrd: Path
+    cmdline: str = ""
+    medium: Path | None = None  # an ISO attached as CD, where live-boot finds the squashfs
+
+
+Boot = Iso | UsbImage | Pxe | Kernel | Literal["disk"]
+
+
+@dataclass(frozen=True)
+class MachineSpec:
+    """Everything that decides a machine's QEMU command line."""
+
+    name: str
+    firmware: Firmware = "bios"
+    memory: int = 2048
+    cpus: int = 2
+    disks: tuple[Disk, ...] = ()
+    nics: tuple[Nic, ...] = (Nic(),)
+    boot: Boot = "disk"
+    extra_kernel_args: tuple[str, ...] = ()
+    answer_image: Path | None = None
+    extra_qemu_args: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.name or not all(c.isalnum() or c in "-_" for c in self.name):
+            raise HarnessError(f"Machine name {self.name!r}: use letters, digits, '-' and '_' only")
+        where = f"machine {self.name}"
+        if self.firmware not in FIRMWARES:
+            raise HarnessError(f"{where}: firmware {self.firmware!r} is not 'bios' or 'uefi'")
+        if self.memory < 256:
+            raise HarnessError(f"{where}: memory={self.memory} MiB is too small (at least 256)")
+        if not 1 <= self.cpus <= 16:
+            raise HarnessError(f"{where}: cpus={self.cpus} must be between 1 and 16")
+        if not (self.boot == "disk" or isinstance(self.boot, Iso | UsbImage | Pxe | Kernel)):
+            raise HarnessError(f"{where}: boot={self.boot!r} is not Iso(), UsbImage(), Pxe(), Kernel() or 'disk'")
+        if isinstance(self.boot, Pxe) and not self.nics:
+            raise HarnessError(f"{where}: boot=Pxe() needs at least one NIC")
+        if self.extra_kernel_args and not isinstance(self.boot, Kernel):
+            raise HarnessError(
+                f"{where}: extra_kernel_args need boot=Kernel() (GRUB and iPXE menus fix their own command lines)"
+            )
+        sata = sum(1 for d in self.disks if d.bus == "sata") + (1 if self._uses_cd() else 0)
+        if sata > SATA_PORTS:
+            raise HarnessError(f"{where}: {sata} SATA devices (disks + CD) exceed the {SATA_PORTS} AHCI ports")
+
+    def _uses_cd(self) -> bool:
+        return isinstance(self.boot, Iso) or (isinstance(self.boot, Kernel) and self.boot.medium is not None)
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
