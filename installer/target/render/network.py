@@ -62,7 +62,7 @@ def render_interfaces(net: NetworkConfig, hardware: HardwareProfile) -> str:
         if nic.name in (net.interface, "lo"):
             continue
         lines += [f"iface {installed_name(nic, net)} {family} manual", ""]
-    lines += ["", "source /etc/network/interfaces.d/*"]
+    lines.append("source /etc/network/interfaces.d/*")
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ def render_storage_cfg(entries: tuple[StorageEntry, ...]) -> str:
     out = []
     for entry in entries:
         out.append(f"{entry.type}: {entry.id}\n")
-        out += [f"\t{key} {value}\n" for key, value in entry.properties]
+        out += [f"\t{key} {value}\n" if value else f"\t{key}\n" for key, value in entry.properties]
         if entry.disabled:
             out.append("\tdisable\n")
         out.append("\n")

@@ -1,0 +1,101 @@
+"""The install as an ordered list of phases, each a function of the context, with its share of the progress bar."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+
+from installer.bootloader.setup import install_bootloader
+from installer.engine.context import InstallContext
+from installer.target import configure, mounts, payload
+
+PhaseFunc = Callable[[InstallContext], None]
+
+STORAGE_STEPS = ("teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target")
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str           # shown to people and used as the event's phase name: "Partitioning disks"
+    weight: float       # share of the whole install (the weights add up to 1)
+    run: PhaseFunc
+
+
+def unpack(ctx: InstallContext) -> None:
+    total = payload.count_payload_files(ctx.runner, ctx.live.payload, ctx.live.payload_files)
+    count = payload.unpack_payload(ctx.runner, ctx.live.payload, ctx.target, total, ctx.events.progress)
+    ctx.events.message(f"extracted {count} files and directories from {ctx.live.payload.name}")
+
+
+def enter_chroot(ctx: InstallContext) -> None:
+    """Mount proc/sys/dev/run into the target until the end of the install (or the first failure)."""
+    ctx.cleanup.enter_context(mounts.chroot_mounts(ctx.runner, ctx.target, efi=ctx.hardware.boot_mode == "efi"))
+    configure.install_policy_rc_d(ctx)
+
+
+def configure_system(ctx: InstallContext) -> None:
+    configure.write_configuration(ctx)
+    configure.copy_hostid(ctx)
+    configure.new_machine_id(ctx)
+    ctx.events.progress(0.7, "root access")
+    configure.set_root_access(ctx)
+    ctx.events.progress(0.85, "mail")
+    configure.configure_mail(ctx)
+
+
+def build_initramfs(ctx: InstallContext) -> None:
+    ctx.chroot_run(["update-initramfs", "-u", "-k", "all"], timeout=1800)
+
+
+def make_bootable(ctx: InstallContext) -> None:
+    @contextmanager
+    def mount_esp(esp: str):
+        with mounts.mounted(ctx.runner, esp, ctx.path("/boot/efi"), fstype="vfat") as path:
+            yield path
+
+    install_bootloader(ctx.plan, ctx.hardware, lambda argv: ctx.chroot_run(argv, timeout=1800), mount_esp,
+                       ctx.events.warning, ctx.events.progress)
+
+
+def finish(ctx: InstallContext, storage: ModuleType) -> None:
+    """Copy the log, unmount everything (chroot, then the target), then let the storage layer finalize."""
+    ctx.events.message(f"install log copied to {ctx.log_path} on the target")
+    configure.copy_install_log(ctx)
+    ctx.events.progress(0.3, "unmounting")
+    ctx.cleanup.close()
+    ctx.events.progress(0.6, "finalizing storage")
+    storage.finalize_storage(ctx)
+
+
+def storage_module() -> ModuleType:
+    return importlib.import_module("installer.storage.apply")
+
+
+def build_phases(storage: ModuleType | None = None) -> list[Phase]:
+    """The install, in order. `storage` provides the storage-apply functions (tests pass a fake)."""
+    storage = storage or storage_module()
+
+    def mount_target(ctx: InstallContext) -> None:
+        ctx.cleanup.callback(storage.unmount_target, ctx)
+        storage.mount_target(ctx)
+
+    return [
+        Phase("Removing old storage on the selected disks", 0.03, storage.teardown_existing),
+        Phase("Partitioning disks", 0.03, storage.partition_disks),
+        Phase("Creating volumes", 0.05, storage.create_volumes),
+        Phase("Creating file systems", 0.05, storage.make_filesystems),
+        Phase("Mounting the target", 0.01, mount_target),
+        Phase("Extracting the base system", 0.45, unpack),
+        Phase("Preparing the chroot", 0.01, enter_chroot),
+        Phase("Configuring the system", 0.07, configure_system),
+        Phase("Generating the initramfs", 0.12, build_initramfs),
+        Phase("Making the disks bootable", 0.13, make_bootable),
+        Phase("Finishing", 0.05, lambda ctx: finish(ctx, storage)),
+    ]
+
+
+def weights(phases: list[Phase]) -> dict[str, float]:
+    return {p.name: p.weight for p in phases}

@@ -1,0 +1,155 @@
+"""Hand-built inputs shared by the target and engine tests: one config, one machine, three storage plans."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from installer.config import (
+    DiskSetup,
+    Filesystem,
+    InstallConfig,
+    LvmOptions,
+    NetworkConfig,
+    RootAccess,
+    ZfsOptions,
+    ZfsRaid,
+)
+from installer.hardware.profile import Disk, HardwareProfile, Nic
+from installer.storage.plan import (
+    BtrfsPlan,
+    Dataset,
+    LogicalVolume,
+    LvmPlan,
+    Mount,
+    Partition,
+    PlannedDisk,
+    StorageEntry,
+    StoragePlan,
+    Vdev,
+    ZfsPlan,
+)
+
+GiB = 1024**3
+MiB = 1024**2
+BIOS_GUID = "21686148-6449-6E6F-744E-656564454649"
+ESP_GUID = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+LVM_GUID = "E6D6D379-F507-44C2-A23C-238F2A3DF928"
+ZFS_GUID = "6A898CC3-1DD2-11B2-99A6-080020736631"
+
+PASSWORD = "s3cret-Pa55word"
+
+NETWORK = NetworkConfig(
+    interface="eno1", hostname="pve1", domain="example.com", cidr="192.168.1.10/24",
+    gateway="192.168.1.1", dns="192.168.1.2",
+)
+
+CONFIG = InstallConfig(
+    disk_setup=DiskSetup(Filesystem.EXT4, ("/dev/sda",), lvm=LvmOptions()),
+    network=NETWORK,
+    root=RootAccess(password=PASSWORD, ssh_keys=("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeel admin@example.com",)),
+    country="at",
+    timezone="Europe/Vienna",
+    keyboard="de",
+    mailto="admin@example.com",
+)
+
+HARDWARE = HardwareProfile(
+    disks=(Disk("sda", "/dev/sda", 32 * GiB), Disk("sdb", "/dev/sdb", 32 * GiB, index=1)),
+    nics=(
+        Nic("eno1", "52:54:00:12:34:56", index=2, state="UP"),
+        Nic("eno2", "52:54:00:AB:CD:EF", index=3),
+    ),
+    memory_mib=4096,
+    boot_mode="bios",
+)
+
+
+def _disk(name: str, esp_mib: int = 512) -> PlannedDisk:
+    end = 32 * GiB // 512 - 34
+    esp_end = 2048 + esp_mib * 2048 - 1
+    return PlannedDisk(
+        path=f"/dev/{name}", name=name, logical_block_size=512, size_bytes=32 * GiB,
+        partitions=(
+            Partition(1, "bios-boot", 34, 2047, 2014 * 512, BIOS_GUID, f"/dev/{name}1"),
+            Partition(2, "esp", 2048, esp_end, esp_mib * MiB, ESP_GUID, f"/dev/{name}2"),
+            Partition(3, "lvm", esp_end + 1, end, (end - esp_end) * 512, LVM_GUID, f"/dev/{name}3"),
+        ),
+    )
+
+
+LVM_PLAN = StoragePlan(
+    filesystem=Filesystem.EXT4,
+    disks=(_disk("sda"),),
+    lvm=LvmPlan("pve", ("/dev/sda3",), (
+        LogicalVolume("swap", 4 * GiB),
+        LogicalVolume("root", 7 * GiB),
+        LogicalVolume("data", 12 * GiB, thin_pool=True, metadata_bytes=1 * GiB),
+    ), free_bytes=4 * GiB),
+    zfs=None,
+    btrfs=None,
+    mounts=(
+        Mount("/dev/pve/root", "/", "ext4", "errors=remount-ro", 0, 1),
+        Mount("/dev/pve/swap", "none", "swap", "sw", 0, 0),
+        Mount("proc", "/proc", "proc", "defaults", 0, 0),
+    ),
+    kernel_root="root=/dev/mapper/pve-root",
+    storage=(
+        StorageEntry("dir", "local", (("path", "/var/lib/vz"), ("content", "iso,vztmpl,backup,import"))),
+        StorageEntry("lvmthin", "local-lvm", (("thinpool", "data"), ("vgname", "pve"),
+                                             ("content", "rootdir,images"))),
+    ),
+    fs_uuids={"root": "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", "esp:/dev/sda": "ABCD-1234"},
+    destroy=(),
+    rename=(),
+    warnings=(),
+)
+
+ZFS_CONFIG = replace(CONFIG, disk_setup=DiskSetup(
+    Filesystem.ZFS, ("/dev/sda", "/dev/sdb"), zfs=ZfsOptions(ZfsRaid.RAID1, arc_max_mib=410)))
+
+ZFS_PLAN = StoragePlan(
+    filesystem=Filesystem.ZFS,
+    disks=(_disk("sda"), _disk("sdb")),
+    lvm=None,
+    zfs=ZfsPlan("rpool", (Vdev("mirror", ("/dev/sda3", "/dev/sdb3")),), 12, "on", "on", 1, 410, (
+        Dataset("rpool/ROOT", None, {}),
+        Dataset("rpool/ROOT/pve-1", "/", {"acltype": "posix"}),
+        Dataset("rpool/data", None, {}),
+        Dataset("rpool/var-lib-vz", "/var/lib/vz", {}),
+    ), {"cachefile": "none", "ashift": "12"}),
+    btrfs=None,
+    mounts=(
+        Mount("rpool/ROOT/pve-1", "/", "zfs", "defaults", in_fstab=False),
+        Mount("rpool/var-lib-vz", "/var/lib/vz", "zfs", "defaults", in_fstab=False),
+        Mount("proc", "/proc", "proc", "defaults", 0, 0),
+    ),
+    kernel_root="root=ZFS=rpool/ROOT/pve-1 boot=zfs",
+    storage=(
+        StorageEntry("dir", "local", (("path", "/var/lib/vz"), ("content", "iso,vztmpl,backup,import"))),
+        StorageEntry("zfspool", "local-zfs", (("pool", "rpool/data"), ("sparse", ""),
+                                              ("content", "images,rootdir"))),
+    ),
+    fs_uuids={"esp:/dev/sda": "ABCD-1234", "esp:/dev/sdb": "ABCD-5678"},
+    destroy=(),
+    rename=(),
+    warnings=(),
+)
+
+BTRFS_PLAN = replace(
+    ZFS_PLAN,
+    filesystem=Filesystem.BTRFS,
+    zfs=None,
+    btrfs=BtrfsPlan("raid1", "raid1", ("/dev/sda3", "/dev/sdb3"), "defaults,compress=zstd"),
+    mounts=(
+        Mount("UUID=5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "/", "btrfs", "defaults,compress=zstd", 0, 1),
+        Mount("proc", "/proc", "proc", "defaults", 0, 0),
+    ),
+    kernel_root="root=UUID=5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d",
+    storage=(
+        StorageEntry("dir", "local", (("path", "/var/lib/vz"), ("content", "iso,vztmpl,backup,import")),
+                     disabled=True),
+        StorageEntry("btrfs", "local-btrfs", (("path", "/var/lib/pve/local-btrfs"),
+                                              ("content", "iso,vztmpl,backup,images,rootdir,import"))),
+    ),
+    fs_uuids={"root": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"},
+)
