@@ -1,0 +1,22 @@
+"""Leaving the new storage ready for its first boot: ZFS exported with final mountpoints, LVM deactivated."""
+
+from __future__ import annotations
+
+from installer.engine.context import InstallContext
+
+from .mount import unmount_target
+from .zfs import finalize_zfs_argvs
+
+
+def finalize_storage(ctx: InstallContext) -> None:
+    """Unmount what is left, then hand the pool / VG over to the installed system (reference §3.3)."""
+    unmount_target(ctx)
+    plan = ctx.plan
+    if plan.zfs is not None:
+        argvs = finalize_zfs_argvs(plan.zfs)
+        for index, argv in enumerate(argvs):
+            ctx.run(argv, timeout=300)
+            ctx.events.progress((index + 1) / len(argvs), " ".join(argv[:3]))
+    elif plan.lvm is not None:
+        ctx.run(["vgchange", "-a", "n", plan.lvm.vg], timeout=120)
+    ctx.run(["sync"], timeout=300)

@@ -1,0 +1,121 @@
+"""Mounting the new filesystems under the target directory in plan order, and unmounting them in reverse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from installer.config import Filesystem
+from installer.engine.context import InstallContext
+from installer.runner import CommandError
+from installer.storage.plan import Mount, StoragePlan
+
+from .btrfs import create_subvolumes
+from .guard import ApplyError
+from .mkfs import root_device, vfat_volume_id
+
+MOUNTINFO = Path("/proc/self/mountinfo")
+MOUNTABLE = ("ext4", "xfs", "btrfs", "vfat")
+# fstab-only options that mean nothing to mount(8) or that noatime replaces while installing
+_DROPPED_OPTIONS = {"defaults", "sw", "relatime", "atime"}
+
+
+def mount_source(plan: StoragePlan, mount: Mount) -> str:
+    """The device to mount for `mount`: the planned device behind a UUID=, so no blkid lookup is needed."""
+    if not mount.source.startswith("UUID="):
+        return mount.source
+    uuid = mount.source.removeprefix("UUID=")
+    if uuid == plan.fs_uuids.get("root"):
+        if plan.filesystem == Filesystem.BTRFS and plan.btrfs is not None and plan.btrfs.devices:
+            return plan.btrfs.devices[0]
+        return root_device(plan)
+    for disk in plan.disks:
+        key = f"esp:{disk.path}"
+        if key in plan.fs_uuids and vfat_volume_id(plan.fs_uuids[key], key) == vfat_volume_id(uuid, key):
+            esp = next((p for p in disk.partitions if p.type == "esp"), None)
+            if esp is not None:
+                return esp.path
+    raise ApplyError(f"mounts: {mount.target} has source {mount.source}, which no planned filesystem has")
+
+
+def install_options(mount: Mount) -> str:
+    """Mount options while installing: noatime (reference §1.4) plus the planned ones (e.g. compress=zstd)."""
+    kept = [o for o in mount.options.split(",") if o and o not in _DROPPED_OPTIONS and o != "noatime"]
+    return ",".join(["noatime", *kept])
+
+
+def mount_argvs(plan: StoragePlan, target: Path) -> list[list[str]]:
+    """mount(8) calls for every planned ext4/xfs/btrfs/vfat mount, in plan order ("/" first)."""
+    argvs = []
+    for mount in plan.mounts:
+        if mount.fstype not in MOUNTABLE or not mount.target.startswith("/"):
+            continue
+        where = target / mount.target.lstrip("/")
+        argvs.append(["mount", "-t", mount.fstype, "-o", install_options(mount),
+                      mount_source(plan, mount), str(where)])
+    return argvs
+
+
+def mount_target(ctx: InstallContext) -> None:
+    """Mount the root filesystem and everything the plan mounts below it at ctx.target."""
+    plan = ctx.plan
+    ctx.target.mkdir(parents=True, exist_ok=True)
+    if plan.zfs is not None:
+        # the datasets were mounted below the target when they were created; mount any that is not
+        for dataset in plan.zfs.datasets:
+            if dataset.mountpoint is None or dataset.name == plan.zfs.pool:
+                continue
+            state = ctx.run(["zfs", "get", "-H", "-o", "value", "mounted", dataset.name], timeout=60)
+            if state.stdout.strip() != "yes":
+                ctx.run(["zfs", "mount", dataset.name], timeout=120)
+    if plan.btrfs is not None:
+        # the kernel must know every member before a multi-device filesystem mounts (no udev needed)
+        ctx.run(["btrfs", "device", "scan", *plan.btrfs.devices], timeout=60)
+    for argv in mount_argvs(plan, ctx.target):
+        Path(argv[-1]).mkdir(parents=True, exist_ok=True)
+        ctx.run(argv, timeout=120)
+        if argv[-1] == str(ctx.target) and plan.btrfs is not None:
+            create_subvolumes(ctx, plan.btrfs, ctx.target)
+    ctx.events.progress(1.0, f"mounted the new system at {ctx.target}")
+
+
+def _unescape(field: str) -> str:
+    # mountinfo writes space, tab, newline and backslash as octal escapes
+    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+        field = field.replace(code, char)
+    return field
+
+
+def mounts_under(mountinfo: str, target: Path) -> list[str]:
+    """Mount points at or below `target` in the order to unmount them (the reverse of mounting)."""
+    base = str(target).rstrip("/") or "/"
+    found = []
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if len(fields) < 5:
+            continue
+        point = _unescape(fields[4])
+        if point == base or point.startswith(base + "/"):
+            found.append(point)
+    found.reverse()
+    return found
+
+
+def read_mountinfo() -> str:
+    return MOUNTINFO.read_text()
+
+
+def unmount_target(ctx: InstallContext) -> None:
+    """Unmount everything at or below ctx.target, deepest first; also safe on error paths and when nothing is
+    mounted. A busy mount is detached lazily with a warning; raises only if even that fails."""
+    failed = []
+    for point in mounts_under(read_mountinfo(), ctx.target):
+        try:
+            ctx.run(["umount", point], timeout=120)
+        except CommandError:
+            ctx.events.warning(f"{point} is busy: detaching it lazily")
+            try:
+                ctx.run(["umount", "--lazy", point], timeout=60)
+            except CommandError:
+                failed.append(point)
+    if failed:
+        raise ApplyError(f"could not unmount {', '.join(failed)}")

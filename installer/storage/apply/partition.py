@@ -1,0 +1,149 @@
+"""Writing each selected disk's planned GPT with pyparted, exactly to the sector, then settling udev."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from installer.engine.context import InstallContext
+from installer.storage.plan import PlannedDisk
+
+from .guard import ApplyError, require_selected
+
+GUID_BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649"
+GUID_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+GUID_LINUX_LVM = "E6D6D379-F507-44C2-A23C-238F2A3DF928"
+GUID_LINUX_FS = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+GUID_ZFS = "6A898CC3-1DD2-11B2-99A6-080020736631"
+
+# The type GUIDs libparted writes for a flag on GPT. A new GPT partition is "Linux filesystem" without any
+# flag; every other GUID (ZFS's BF01 among them) has no flag and is set afterwards with sgdisk.
+FLAG_FOR_GUID = {GUID_BIOS_BOOT: "bios_grub", GUID_ESP: "esp", GUID_LINUX_LVM: "lvm"}
+
+# Every signature libblkid, LVM, md or ZFS look for at the start of a partition lies in its first MiB (LVM
+# label and a 250k metadata area, md 1.1/1.2 superblocks, ZFS labels L0/L1 in 512 KiB, the btrfs primary
+# superblock at 64 KiB, ext4/xfs/vfat at 0-1 KiB). Proxmox zeroes 256 MiB; 16 MiB covers all of that many
+# times over and keeps the installer's writes small under slow (emulated) disks. Ends of old partitions were
+# cleared by teardown (labelclear, wipefs) while they still existed.
+ZERO_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PartitionRequest:
+    """One partition as libparted gets it: its number, exact sectors, the flag to set, the GUID sgdisk sets."""
+
+    number: int
+    start_sector: int
+    end_sector: int
+    flag: str | None
+    sgdisk_type_guid: str | None
+
+
+def partition_requests(disk: PlannedDisk) -> tuple[PartitionRequest, ...]:
+    """How each planned partition of `disk` gets its type: a libparted flag, the default, or sgdisk."""
+    requests = []
+    for part in sorted(disk.partitions, key=lambda p: p.number):
+        guid = part.type_guid.upper()
+        if part.start_sector > part.end_sector:
+            raise ApplyError(f"{part.path}: planned start sector {part.start_sector} is after end {part.end_sector}")
+        flag = FLAG_FOR_GUID.get(guid)
+        needs_sgdisk = flag is None and guid != GUID_LINUX_FS
+        requests.append(PartitionRequest(part.number, part.start_sector, part.end_sector, flag,
+                                         guid if needs_sgdisk else None))
+    return tuple(requests)
+
+
+def sgdisk_typecode_argv(disk: PlannedDisk) -> list[str] | None:
+    """The one sgdisk call that sets the type GUIDs libparted cannot, or None when there are none."""
+    codes = [f"--typecode={r.number}:{r.sgdisk_type_guid}" for r in partition_requests(disk) if r.sgdisk_type_guid]
+    return ["sgdisk", *codes, disk.path] if codes else None
+
+
+def zero_argv(device: str, size_bytes: int) -> list[str]:
+    """dd zeroing the first ZERO_BYTES of `device` (all of it when smaller)."""
+    count = min(ZERO_BYTES, size_bytes)
+    return ["dd", "if=/dev/zero", f"of={device}", "bs=1M", f"count={count}", "iflag=count_bytes",
+            "conv=fsync", "status=none"]
+
+
+def write_gpt(disk: PlannedDisk) -> None:
+    """Write a fresh GPT holding exactly the planned partitions (numbers, sectors, flags) with pyparted."""
+    import parted
+
+    try:
+        device = parted.getDevice(disk.path)
+    except parted.IOException as err:
+        raise ApplyError(f"{disk.path}: cannot open the disk ({err})") from err
+    if device.sectorSize != disk.logical_block_size:
+        raise ApplyError(f"{disk.path}: logical sector size is {device.sectorSize} bytes, "
+                         f"the plan expects {disk.logical_block_size}")
+    actual = device.length * device.sectorSize
+    if actual != disk.size_bytes:
+        raise ApplyError(f"{disk.path}: the disk has {actual} bytes, the plan was made for {disk.size_bytes}")
+    requests = partition_requests(disk)
+    table = parted.freshDisk(device, "gpt")
+    flags = {name: number for number, name in parted.partitionFlag.items()}
+
+    def add(start: int, end: int) -> parted.Partition:
+        geometry = parted.Geometry(device=device, start=start, length=end - start + 1)
+        part = parted.Partition(disk=table, type=parted.PARTITION_NORMAL, geometry=geometry)
+        try:
+            table.addPartition(part, parted.Constraint(exactGeom=geometry))
+        except parted.PartitionException as err:
+            raise ApplyError(f"{disk.path}: cannot place a partition at sectors {start}-{end} ({err})") from err
+        return part
+
+    # libparted numbers a new partition with the lowest free number and cannot be told another one, so a
+    # gap in the planned numbers (4Kn disks have no partition 1) is held by a one-sector placeholder that
+    # is removed before writing; GPT keeps the numbers of the others.
+    spare = _free_sector(table, requests)
+    placeholders = []
+    for request in requests:
+        while table.lastPartitionNumber + 1 < request.number:
+            placeholders.append(add(spare, spare))
+        part = add(request.start_sector, request.end_sector)
+        if part.number != request.number:
+            raise ApplyError(f"{disk.path}: libparted numbered partition {part.number}, the plan says {request.number}")
+        if request.flag:
+            name = request.flag if request.flag in flags else "boot"   # "boot" is the ESP flag on GPT
+            part.setFlag(flags[name])
+    for placeholder in placeholders:
+        table.deletePartition(placeholder)
+    try:
+        table.commit()
+    except parted.IOException as err:
+        raise ApplyError(f"{disk.path}: writing the partition table failed ({err})") from err
+
+
+def _free_sector(table, requests: tuple[PartitionRequest, ...]) -> int:
+    """A usable sector outside every planned partition (for placeholders); 0 when there is none."""
+    for region in table.getFreeSpaceRegions():
+        sector = region.start
+        while sector <= region.end:
+            inside = next((r for r in requests if r.start_sector <= sector <= r.end_sector), None)
+            if inside is None:
+                return sector
+            sector = inside.end_sector + 1
+    return 0
+
+
+def partition_disks(ctx: InstallContext) -> None:
+    """Write every selected disk's GPT as planned, set the remaining type GUIDs, settle udev, zero p2/p3."""
+    plan = ctx.plan
+    for index, disk in enumerate(plan.disks):
+        require_selected(plan, [disk.path], "partition")
+        ctx.events.message(f"Partitioning {disk.path}")
+        if ctx.dry_run:
+            ctx.events.message(f"dry run: GPT for {disk.path} not written")
+        else:
+            write_gpt(disk)
+        argv = sgdisk_typecode_argv(disk)
+        if argv:
+            ctx.run(argv, timeout=60)
+        ctx.events.progress((index + 0.5) / (len(plan.disks) + 1), f"partitioned {disk.path}")
+    ctx.run(["udevadm", "trigger", "--subsystem-match=block"], timeout=60)
+    ctx.run(["udevadm", "settle", "--timeout=10"], timeout=60)
+    zero = [p for disk in plan.disks for p in disk.partitions if p.type != "bios-boot"]
+    for index, part in enumerate(zero):
+        require_selected(plan, [part.path], "zero")
+        ctx.run(zero_argv(part.path, part.size_bytes), timeout=300)
+        ctx.events.progress((len(plan.disks) + (index + 1) / len(zero)) / (len(plan.disks) + 1))

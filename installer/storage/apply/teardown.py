@@ -1,0 +1,209 @@
+"""Clearing what is on the selected disks before partitioning, and renaming old pools/VGs elsewhere as planned.
+
+blivet reads the whole storage stack and tears LVM, md, LUKS and btrfs down on the selected disks in
+dependency order; this is the only module of Keel that uses it, and it is imported lazily so hosts without
+it still run the tests. Without blivet (or when it cannot read the stack) a command-based teardown does the
+same for stacks that lie entirely on selected disks. Then every selected disk is wiped like Proxmox does
+(reference §2.2): ZFS labels, the first MiBs and every signature of each partition, then the GPT.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from installer.engine.context import InstallContext
+from installer.runner import CommandError
+from installer.storage.plan import PlannedDisk, Rename, StoragePlan
+
+from .guard import ApplyError, UnselectedDeviceError, owning_disk, require_selected
+from .partition import zero_argv
+from .zfs import rename_pool_argvs
+
+
+@dataclass(frozen=True)
+class BlockNode:
+    """One device of `lsblk --json` output with the devices stacked on it."""
+
+    name: str
+    type: str
+    size: int = 0
+    children: tuple[BlockNode, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_data(cls, data: dict) -> BlockNode:
+        return cls(name=data["name"], type=data.get("type", ""), size=int(data.get("size") or 0),
+                   children=tuple(cls.from_data(c) for c in data.get("children") or ()))
+
+
+def parse_lsblk(text: str) -> tuple[BlockNode, ...]:
+    try:
+        return tuple(BlockNode.from_data(d) for d in json.loads(text or "{}").get("blockdevices", []))
+    except (ValueError, KeyError, TypeError) as err:
+        raise ApplyError(f"cannot read the output of lsblk ({err})") from err
+
+
+def lsblk(ctx: InstallContext, device: str, *, inverse: bool = False) -> tuple[BlockNode, ...]:
+    argv = ["lsblk", "--json", "--paths", "--bytes", "--output", "NAME,TYPE,SIZE"]
+    return parse_lsblk(ctx.run([*argv, *(["--inverse"] if inverse else []), device], timeout=60).stdout)
+
+
+def partitions_of(root: BlockNode) -> list[BlockNode]:
+    """The partitions of a disk node, highest number (deepest) first."""
+    return list(reversed([c for c in root.children if c.type == "part"]))
+
+
+def holders_top_down(root: BlockNode) -> list[BlockNode]:
+    """Everything stacked on the disk or its partitions (LVs, md arrays, LUKS mappings), topmost first."""
+    depth: dict[str, tuple[int, BlockNode]] = {}
+
+    def walk(node: BlockNode, level: int) -> None:
+        for child in node.children:
+            if child.type not in ("disk", "part"):
+                previous = depth.get(child.name)
+                if previous is None or previous[0] < level:
+                    depth[child.name] = (level, child)
+            walk(child, level + 1)
+
+    walk(root, 0)
+    return [node for _, node in sorted(depth.values(), key=lambda item: -item[0])]
+
+
+def disks_below(nodes: tuple[BlockNode, ...]) -> set[str]:
+    """The whole disks in an `lsblk --inverse` tree (the devices a holder is built from)."""
+    found: set[str] = set()
+    for node in nodes:
+        if node.type == "disk":
+            found.add(node.name)
+        found |= disks_below(node.children)
+    return found
+
+
+def rename_argvs(rename: Rename) -> list[list[str]]:
+    if rename.kind == "lvm-vg":
+        return [["vgrename", rename.id, rename.new]]
+    return rename_pool_argvs(rename)
+
+
+def apply_renames(ctx: InstallContext) -> None:
+    """Rename the plan's old VGs/pools on unselected disks by their id, so the new names are free.
+
+    This runs first: two VGs named `pve` would make every later LVM command and blivet's view ambiguous.
+    """
+    for rename in ctx.plan.rename:
+        on_selected = [d for d in rename.devices if owning_disk(ctx.plan, d) is not None]
+        if on_selected:
+            raise ApplyError(f"rename of {rename.old} to {rename.new}: {on_selected[0]} is on a selected disk, "
+                             "which teardown clears instead")
+        ctx.events.message(f"Renaming {rename.old} (id {rename.id}) to {rename.new}")
+        for argv in rename_argvs(rename):
+            ctx.run(argv, timeout=300)
+
+
+def clear_zfs_labels(ctx: InstallContext) -> None:
+    """`zpool labelclear -f` on every partition and disk; it fails harmlessly where there is no ZFS label.
+
+    This runs while the old partitions still exist: blivet knows nothing of ZFS and removes them.
+    """
+    try:
+        ctx.run(["modprobe", "zfs"], timeout=60, check=False)
+        for disk in ctx.plan.disks:
+            devices = [part.name for root in lsblk(ctx, disk.path) for part in partitions_of(root)]
+            for device in [*devices, disk.path]:
+                require_selected(ctx.plan, [device], "clear ZFS labels on")
+                ctx.run(["zpool", "labelclear", "-f", device], timeout=60, check=False)
+    except CommandError as err:
+        if err.returncode is not None:
+            raise
+        ctx.events.warning(f"ZFS tools unavailable ({err}); old ZFS labels are only wiped by wipefs")
+
+
+def blivet_teardown(ctx: InstallContext) -> None:
+    """Schedule the removal of everything on the selected disks with blivet, check it, then execute it."""
+    import blivet
+
+    storage = blivet.Blivet()
+    storage.reset()
+    tree = storage.devicetree
+    for disk in ctx.plan.disks:
+        device = tree.get_device_by_path(disk.path) or tree.get_device_by_name(disk.name)
+        if device is None:
+            ctx.events.warning(f"blivet does not see {disk.path}; it is wiped with commands only")
+            continue
+        tree.recursive_remove(device)
+    for action in tree.actions.find():
+        device = action.device
+        disks = [d.path for d in getattr(device, "disks", [])] or [device.path]
+        for disk_path in disks:
+            require_selected(ctx.plan, [disk_path], f"let blivet {action} on")
+    storage.do_it()
+
+
+def command_teardown(ctx: InstallContext, disk: PlannedDisk) -> None:
+    """Deactivate what is stacked on `disk` top-down with the tools themselves, refusing shared stacks."""
+    for root in lsblk(ctx, disk.path):
+        holders = holders_top_down(root)
+        for holder in holders:
+            spans = sorted(disks_below(lsblk(ctx, holder.name, inverse=True)))
+            foreign = [d for d in spans if owning_disk(ctx.plan, d) is None]
+            if foreign:
+                raise UnselectedDeviceError(f"refusing to tear down {holder.name}: it also lives on "
+                                            f"{', '.join(foreign)}, which is not selected")
+        deactivated: set[str] = set()
+        for holder in holders:
+            if holder.type == "lvm":
+                vg = ctx.run(["lvs", "--noheadings", "-o", "vg_name", holder.name], timeout=60).stdout.strip()
+                if vg and vg not in deactivated:
+                    ctx.run(["vgchange", "-an", vg], timeout=120)
+                    deactivated.add(vg)
+            elif holder.type == "crypt":
+                ctx.run(["cryptsetup", "close", Path(holder.name).name], timeout=60)
+            elif holder.type.startswith("raid") or holder.type == "md":
+                ctx.run(["mdadm", "--stop", holder.name], timeout=60)
+            else:
+                raise ApplyError(f"{disk.path}: do not know how to tear down {holder.name} (type {holder.type})")
+        for member in (root, *root.children):
+            kinds = {c.type for c in member.children}
+            if "lvm" in kinds:
+                require_selected(ctx.plan, [member.name], "remove the LVM PV")
+                ctx.run(["pvremove", "-ff", "-y", member.name], timeout=60, check=False)
+            if any(k.startswith("raid") or k == "md" for k in kinds):
+                require_selected(ctx.plan, [member.name], "remove the md superblock of")
+                ctx.run(["mdadm", "--zero-superblock", member.name], timeout=60, check=False)
+
+
+def wipe_disk(ctx: InstallContext, disk: PlannedDisk) -> None:
+    """Reference §2.2 after the stacks are gone: first MiBs and signatures of each partition, then the disk."""
+    for root in lsblk(ctx, disk.path):
+        for part in partitions_of(root):
+            require_selected(ctx.plan, [part.name], "wipe")
+            ctx.run(zero_argv(part.name, part.size), timeout=300)
+            ctx.run(["wipefs", "-a", part.name], timeout=60)
+    require_selected(ctx.plan, [disk.path], "wipe")
+    ctx.run(["wipefs", "-a", disk.path], timeout=60)
+    ctx.run(["sgdisk", "-Z", disk.path], timeout=60)
+
+
+def teardown_existing(ctx: InstallContext) -> None:
+    """Rename as planned, then tear down and wipe everything on the selected disks (and nothing else)."""
+    plan: StoragePlan = ctx.plan
+    for disk in plan.disks:
+        require_selected(plan, [disk.path], "tear down")
+    apply_renames(ctx)
+    clear_zfs_labels(ctx)
+    ctx.events.progress(0.2, "cleared ZFS labels")
+    if not ctx.dry_run:
+        try:
+            blivet_teardown(ctx)
+            ctx.events.progress(0.6, "removed the old storage stack with blivet")
+        except UnselectedDeviceError:
+            raise
+        except Exception as err:  # blivet missing, or it could not read this stack
+            ctx.events.warning(f"blivet teardown unavailable ({type(err).__name__}: {err}); "
+                               "tearing down with LVM/mdadm/cryptsetup commands")
+    for disk in plan.disks:
+        command_teardown(ctx, disk)
+    for index, disk in enumerate(plan.disks):
+        wipe_disk(ctx, disk)
+        ctx.events.progress(0.6 + 0.4 * (index + 1) / len(plan.disks), f"wiped {disk.path}")

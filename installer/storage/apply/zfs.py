@@ -1,0 +1,112 @@
+"""Creating the planned ZFS pool and datasets, renaming an old pool, and exporting the pool when done."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from installer.engine.context import InstallContext
+from installer.storage.plan import Rename, StoragePlan, ZfsPlan
+
+from .guard import ApplyError, require_selected
+
+
+def vdev_args(zfs: ZfsPlan) -> list[str]:
+    """The vdev part of `zpool create`: plain devices for a stripe, else the type word before its members."""
+    args: list[str] = []
+    for vdev in zfs.vdevs:
+        if not vdev.devices:
+            raise ApplyError(f"zfs.vdevs: a {vdev.type} vdev of pool {zfs.pool} has no device")
+        if vdev.type != "stripe":
+            args.append(vdev.type)
+        args.extend(vdev.devices)
+    return args
+
+
+def zpool_create_argv(zfs: ZfsPlan) -> list[str]:
+    """`zpool create -f -o cachefile=none -o ashift=N <pool> <vdevs>` plus any further planned pool property."""
+    options = ["-o", "cachefile=none", "-o", f"ashift={zfs.ashift}"]
+    for key, value in zfs.pool_properties.items():
+        if key not in ("cachefile", "ashift"):
+            options += ["-o", f"{key}={value}"]
+    return ["zpool", "create", "-f", *options, zfs.pool, *vdev_args(zfs)]
+
+
+def pool_property_argvs(zfs: ZfsPlan) -> list[list[str]]:
+    """Properties of the pool's top dataset (reference §3.2): atime, compression, non-default checksum/copies."""
+    properties = {"atime": "on", "relatime": "on", "compression": zfs.compress}
+    if zfs.checksum != "on":
+        properties["checksum"] = zfs.checksum
+    if zfs.copies != 1:
+        properties["copies"] = str(zfs.copies)
+    for dataset in zfs.datasets:
+        if dataset.name == zfs.pool:
+            properties.update({k: v for k, v in dataset.properties.items() if k != "mountpoint"})
+    return [["zfs", "set", f"{key}={value}", zfs.pool] for key, value in properties.items()]
+
+
+def install_mountpoint(target: Path, final: str) -> str:
+    """Where a dataset with final mountpoint `final` is mounted while installing: below the target."""
+    return str(target) if final == "/" else str(target / final.lstrip("/"))
+
+
+def zfs_create_argvs(zfs: ZfsPlan, target: Path) -> list[list[str]]:
+    """`zfs create` for every planned dataset below the pool, in plan order (a parent before its children).
+
+    Datasets with a final mountpoint get a temporary one below `target`; finalize sets the final one.
+    """
+    argvs = []
+    for dataset in zfs.datasets:
+        if dataset.name == zfs.pool:
+            continue
+        options: list[str] = []
+        for key, value in dataset.properties.items():
+            if key != "mountpoint":
+                options += ["-o", f"{key}={value}"]
+        if dataset.mountpoint is not None:
+            options += ["-o", f"mountpoint={install_mountpoint(target, dataset.mountpoint)}"]
+        argvs.append(["zfs", "create", *options, dataset.name])
+    return argvs
+
+
+def create_zfs(ctx: InstallContext, plan: StoragePlan) -> None:
+    zfs = plan.zfs
+    assert zfs is not None
+    devices = [device for vdev in zfs.vdevs for device in vdev.devices]
+    require_selected(plan, devices, f"create ZFS pool {zfs.pool} on")
+    commands = [
+        ["modprobe", "zfs"],
+        zpool_create_argv(zfs),
+        *pool_property_argvs(zfs),
+        *zfs_create_argvs(zfs, ctx.target),
+        # written data need not be durable until the end of the install (reference §3.2)
+        ["zfs", "set", "sync=disabled", zfs.pool],
+    ]
+    for index, argv in enumerate(commands):
+        ctx.run(argv, timeout=300)
+        ctx.events.progress((index + 1) / len(commands), " ".join(argv[:2]))
+
+
+def rename_pool_argvs(rename: Rename) -> list[list[str]]:
+    """Import the pool with GUID `rename.id` under its new name without mounting anything, then export it."""
+    return [
+        ["zpool", "import", "-N", "-f", "-d", "/dev/disk/by-id", rename.id, rename.new],
+        ["zpool", "export", rename.new],
+    ]
+
+
+def root_dataset(zfs: ZfsPlan) -> str:
+    root = next((d.name for d in zfs.datasets if d.mountpoint == "/"), None)
+    if root is None:
+        raise ApplyError(f"zfs.datasets: no dataset of pool {zfs.pool} has mountpoint /")
+    return root
+
+
+def finalize_zfs_argvs(zfs: ZfsPlan) -> list[list[str]]:
+    """Reference §3.3: unmount, durable writes again, final mountpoints, boot dataset, export."""
+    argvs = [["zfs", "umount", "-a"], ["zfs", "set", "sync=standard", zfs.pool]]
+    for dataset in zfs.datasets:
+        if dataset.mountpoint is not None and dataset.name != zfs.pool:
+            argvs.append(["zfs", "set", f"mountpoint={dataset.mountpoint}", dataset.name])
+    argvs.append(["zpool", "set", f"bootfs={root_dataset(zfs)}", zfs.pool])
+    argvs.append(["zpool", "export", zfs.pool])
+    return argvs
