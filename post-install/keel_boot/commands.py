@@ -1,0 +1,298 @@
+"""The keel-boot-tool commands: each reads the boot configuration, decides (pure code), then acts via System."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from . import state
+from .layout import BootSpec, KernelImage, synced_versions
+from .partition import DeviceError, format_refusal, init_refusal
+from .render import VENDOR_DIR
+from .selection import KernelSelection, select_kernels
+from .state import StateError, SystemPaths
+from .sync import sync_esp
+from .system import GRUB_BIOS, System, choose_bootloader
+
+EXIT_NO_ESP_LIST = 2
+
+
+class ToolError(RuntimeError):
+    """A command cannot do what was asked; the message is the one line the user sees."""
+
+
+@dataclass
+class BootTool:
+    paths: SystemPaths
+    system: System
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        print(text, file=self.out)
+
+    def warn(self, text: str) -> None:
+        print(f"WARN: {text}", file=self.err)
+
+    def _require_root(self, command: str) -> None:
+        if not self.system.is_root():
+            raise ToolError(f"'keel-boot-tool {command}' must run as root")
+
+    @contextlib.contextmanager
+    def _working(self, command: str) -> Iterator[None]:
+        """Root, a private mount namespace and the tool's lock for everything that mounts ESPs."""
+        self._require_root(command)
+        self.system.enter_private_mount_namespace()
+        self.paths.esp_mounts.mkdir(parents=True, exist_ok=True)
+        with open(self.paths.esp_mounts / ".keel-boot-tool.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def selection(self, installing: str | None = None) -> KernelSelection:
+        return select_kernels(
+            state.installed_kernels(self.paths),
+            running=self.system.running_kernel(),
+            installing=installing,
+            manual=state.read_manual_kernels(self.paths),
+            pinned=state.read_pin(self.paths.pin),
+            next_boot=state.read_pin(self.paths.next_boot_pin),
+        )
+
+    def boot_spec(self, installing: str | None = None) -> BootSpec:
+        chosen = self.selection(installing)
+        for version, why in chosen.missing:
+            self.warn(f"kernel '{version}' ({why}) is not installed (no /boot/vmlinuz-{version}), skipping it")
+        kernels = []
+        for version in chosen.versions:
+            vmlinuz = self.paths.boot / f"vmlinuz-{version}"
+            initrd = self.paths.boot / f"initrd.img-{version}"
+            if not initrd.is_file():
+                self.warn(f"kernel '{version}' has no {initrd} yet, skipping it")
+                continue
+            kernels.append(KernelImage(version, vmlinuz, initrd))
+        if not kernels:
+            raise ToolError(f"no kernel with both vmlinuz-<version> and initrd.img-<version> in {self.paths.boot}")
+        versions = [k.version for k in kernels]
+        default = chosen.default if chosen.default in versions else versions[0]
+        return BootSpec(
+            kernels=tuple(kernels),
+            default=default,
+            cmdline=state.kernel_cmdline(self.paths),
+            title=state.os_title(self.paths),
+        )
+
+    def _uuids(self) -> tuple[str, ...] | None:
+        return state.read_uuids(self.paths)
+
+    # -- format / init / reinit / clean ------------------------------------------------------------------
+    def format(self, device: str, force: bool) -> int:
+        self._require_root("format")
+        info = self.system.block_info(device)
+        refusal = format_refusal(info, force)
+        if refusal:
+            raise ToolError(refusal)
+        self.say(f"Formatting '{device}' as vfat...")
+        self.system.make_esp(info, wipe=bool(info.fstype))
+        self.say("Done.")
+        return 0
+
+    def init(self, device: str, want_grub: bool) -> int:
+        with self._working("init"):
+            uuid = self._install_loader(device, want_grub)
+            uuids = set(self._uuids() or ())
+            if uuid not in uuids:
+                self.say(f"Adding '{uuid}' to list of synced ESPs...")
+            state.write_uuids(self.paths, uuids | {uuid})
+            return self._refresh_all(installing=None)
+
+    def _install_loader(self, device: str, want_grub: bool) -> str:
+        info = self.system.block_info(device)
+        refusal = init_refusal(info)
+        if refusal:
+            raise ToolError(refusal)
+        assert info.uuid is not None and info.parent is not None
+        uuid = info.uuid.upper()
+        with self.system.mounted_esp(uuid, info.path) as (mountpoint, tree):
+            grub_efi_present = f"{VENDOR_DIR}/grubx64.efi".lower() in {f.lower() for f in tree.files()}
+            kind = choose_bootloader(want_grub, self.system.efi_booted(), grub_efi_present)
+            self.say(f"Installing {kind} onto '{device}' (UUID {uuid})...")
+            self.system.install_bootloader(kind, mountpoint, f"/dev/{info.parent}")
+        if kind == GRUB_BIOS:
+            self.say(f"GRUB for legacy BIOS boot is in the boot sector of /dev/{info.parent}.")
+        return uuid
+
+    def reinit(self) -> int:
+        with self._working("reinit"):
+            uuids = self._require_uuids()
+            for uuid in uuids:
+                device = self.system.esp_device(uuid)
+                if device is None:
+                    self._warn_vanished(uuid)
+                    continue
+                self._install_loader(device, want_grub=False)
+            return self._refresh_all(installing=None)
+
+    def clean(self, dry_run: bool) -> int:
+        uuids = self._require_uuids()
+        keep = []
+        for uuid in uuids:
+            found = self.system.esp_device(uuid) is not None
+            self.say(f"Checking whether ESP '{uuid}' exists.. {'Found!' if found else 'Not found!'}")
+            if found:
+                keep.append(uuid)
+        if dry_run:
+            for uuid in sorted(set(uuids) - set(keep)):
+                self.say(f"Would remove '{uuid}' from {self.paths.uuids} (--dry-run).")
+            return 0
+        self._require_root("clean")
+        state.write_uuids(self.paths, keep)
+        self.say(f"Sorted and removed duplicate and vanished entries from {self.paths.uuids}.")
+        return 0
+
+    def _require_uuids(self) -> tuple[str, ...]:
+        uuids = self._uuids()
+        if uuids is None:
+            raise ToolError(f"{self.paths.uuids} does not exist: this system has no synced ESPs "
+                            "(use 'keel-boot-tool init <partition>')")
+        return uuids
+
+    def _warn_vanished(self, uuid: str) -> None:
+        self.warn(f"{self.paths.by_uuid / uuid} does not exist - clean '{self.paths.uuids}'! - skipping")
+
+    # -- refresh -----------------------------------------------------------------------------------------
+    def refresh(self, hook: str | None, installing: str | None) -> int:
+        if self._uuids() is None:
+            self.say(f"No {self.paths.uuids} found, skipping ESP sync.")
+            return 0
+        with self._working("refresh"):
+            if hook:
+                self.say(f"Running hook script '{hook}'..")
+            return self._refresh_all(installing)
+
+    def _refresh_all(self, installing: str | None) -> int:
+        uuids = self._require_uuids()
+        for hook in self.system.disable_debian_systemd_boot_hooks():
+            self.say(f"Disabled {hook}: keel-boot-tool keeps the ESPs in sync on this system.")
+        spec = self.boot_spec(installing)
+        self.say(f"Copying and configuring kernels on {', '.join(uuids) or 'no ESP'}")
+        self.say(f"\tkernels: {', '.join(spec.versions)}; default: {spec.default}")
+        failed = 0
+        for uuid in uuids:
+            device = self.system.esp_device(uuid)
+            if device is None:
+                self._warn_vanished(uuid)
+                continue
+            with self.system.mounted_esp(uuid, device) as (_mountpoint, tree):
+                report = sync_esp(tree, uuid, spec)
+            if not report.modes:
+                self.warn(f"ESP {uuid} holds no boot loader installed by keel-boot-tool - run "
+                          f"'keel-boot-tool init {device}' - skipping")
+                failed += 1
+                continue
+            self.say(f"{uuid} ({', '.join(report.modes)}): {len(report.copied)} files copied, "
+                     f"{len(report.written)} written, {len(report.removed)} stale removed")
+        return 1 if failed else 0
+
+    # -- kernels -----------------------------------------------------------------------------------------
+    def kernel_add(self, version: str) -> int:
+        if not (self.paths.boot / f"vmlinuz-{version}").is_file():
+            raise ToolError(f"no kernel image {self.paths.boot / f'vmlinuz-{version}'} for '{version}'")
+        manual = state.read_manual_kernels(self.paths)
+        if version in manual:
+            self.say(f"Kernel '{version}' is already in the manual kernel list.")
+        else:
+            state.write_manual_kernels(self.paths, (*manual, version))
+            self.say(f"Added kernel '{version}' to the manual kernel list.")
+        self.say("Use the 'refresh' command to update the ESPs.")
+        return 0
+
+    def kernel_remove(self, version: str) -> int:
+        manual = state.read_manual_kernels(self.paths)
+        if version not in manual:
+            raise ToolError(f"kernel '{version}' is not in the manual kernel list {self.paths.manual_kernels}")
+        state.write_manual_kernels(self.paths, tuple(v for v in manual if v != version))
+        self.say(f"Removed kernel '{version}' from the manual kernel list.")
+        self.say("Use the 'refresh' command to update the ESPs.")
+        return 0
+
+    def kernel_list(self) -> int:
+        chosen = self.selection()
+        manual = state.read_manual_kernels(self.paths)
+        automatic = [v for v in chosen.versions if v not in manual]
+        self.say("Manually selected kernels:")
+        self.say("\n".join(manual) if manual else "None.")
+        self.say("")
+        self.say("Automatically selected kernels:")
+        self.say("\n".join(automatic) if automatic else "None.")
+        pins = (("Pinned kernel:", self.paths.pin), ("Kernel pinned on next-boot:", self.paths.next_boot_pin))
+        for title, path in pins:
+            pin = state.read_pin(path)
+            if pin:
+                self.say("")
+                self.say(title)
+                self.say(pin)
+        return 0
+
+    def kernel_pin(self, version: str, next_boot: bool) -> int:
+        if not (self.paths.boot / f"vmlinuz-{version}").is_file():
+            raise ToolError(f"no kernel image {self.paths.boot / f'vmlinuz-{version}'}: cannot pin '{version}'")
+        self._require_root("kernel pin")
+        path = self.paths.next_boot_pin if next_boot else self.paths.pin
+        state.write_pin(path, version)
+        what = "for the next boot" if next_boot else "as the default"
+        self.say(f"Pinned kernel '{version}' {what} ({path}).")
+        return self._refresh_after_pin_change()
+
+    def kernel_unpin(self, next_boot: bool) -> int:
+        self._require_root("kernel unpin")
+        targets = [self.paths.next_boot_pin] if next_boot else [self.paths.pin, self.paths.next_boot_pin]
+        changed = [path for path in targets if state.write_pin(path, None)]
+        for path in changed:
+            self.say(f"Removed {path}.")
+        if not changed:
+            self.say("No pinned kernel to remove.")
+            return 0
+        return self._refresh_after_pin_change()
+
+    def _refresh_after_pin_change(self) -> int:
+        # proxmox-boot-tool asks whether to refresh; we always do, so that scripts never meet a prompt.
+        if self._uuids() is None:
+            self.say(f"No {self.paths.uuids}: the pin takes effect with the next ESP sync.")
+            return 0
+        with self._working("kernel pin"):
+            return self._refresh_all(installing=None)
+
+    # -- status ------------------------------------------------------------------------------------------
+    def status(self, quiet: bool) -> int:
+        uuids = self._uuids()
+        if uuids is None:
+            if not quiet:
+                print(f"E: {self.paths.uuids} does not exist.", file=self.err)
+            return EXIT_NO_ESP_LIST
+        if quiet:
+            return 0
+        self.say(f"System currently booted with {'uefi' if self.system.efi_booted() else 'legacy bios'}")
+        with self._working("status"):
+            for uuid in uuids:
+                device = self.system.esp_device(uuid)
+                if device is None:
+                    self._warn_vanished(uuid)
+                    continue
+                with self.system.mounted_esp(uuid, device, read_only=True) as (_mountpoint, tree):
+                    found = synced_versions(tree.files())
+                if not found:
+                    self.say(f"{uuid} is configured with: nothing (no boot loader found)")
+                    continue
+                configured = ", ".join(f"{mode} (versions: {', '.join(versions) or 'none'})"
+                                       for mode, versions in found.items())
+                self.say(f"{uuid} is configured with: {configured}")
+        return 0
+
+
+# Errors that end a command with one line for the user (and exit 1); anything else is a bug.
+USER_ERRORS = (ToolError, StateError, DeviceError)
