@@ -25,8 +25,9 @@ GRUB_TIMEOUT = 600.0
 class BootloaderError(RuntimeError):
     """One or more disks could not be made bootable; one line per problem."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], detail: str = ""):
         self.problems = problems
+        self.detail = detail          # the failing commands' output tails
         super().__init__("boot loader setup failed:\n" + "\n".join(f"- {p}" for p in problems))
 
 
@@ -81,6 +82,7 @@ def install_bootloader(plan: StoragePlan, hardware: HardwareProfile, run: RunInC
     """Run every boot step; collect failures and raise BootloaderError once at the end, as Proxmox does."""
     steps = boot_steps(plan, hardware)
     problems: list[str] = []
+    outputs: list[str] = []
     for i, step in enumerate(steps):
         progress(i / len(steps), " ".join(step.argv[:2]) + (f" {step.disk}" if step.disk else ""))
         try:
@@ -93,10 +95,13 @@ def install_bootloader(plan: StoragePlan, hardware: HardwareProfile, run: RunInC
             line = str(err).splitlines()[0]
             if step.fatal:
                 problems.append(f"{step.disk or 'system'}: {line}")
+                tail = err.output.strip().splitlines()[-10:]
+                if tail:
+                    outputs.append("\n".join([f"output of {' '.join(step.argv)}:", *(f"  {t}" for t in tail)]))
             else:
                 warn(f"{step.disk}: {line} - ignored (the machine did not boot in this mode)")
     progress(1.0, "")
     if problems:
-        raise BootloaderError(problems)
+        raise BootloaderError(problems, "\n".join(outputs))
 
 

@@ -41,8 +41,12 @@ def describe_failure(err: BaseException, log_path: str) -> tuple[str, str]:
         if tail:
             lines += ["output (last lines):", *(f"  {line}" for line in tail)]
     else:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        lines = [str(err)] if "\n" in str(err) else []
+        text = str(err) or type(err).__name__
+        reason = text.splitlines()[0]
+        lines = text.splitlines()[1:]
+        extra = getattr(err, "detail", "")
+        if isinstance(extra, str) and extra:
+            lines.append(extra)
     lines.append(f"full log: {log_path}")
     return reason, "\n".join(lines)
 

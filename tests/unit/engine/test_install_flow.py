@@ -1,0 +1,202 @@
+"""The whole install with a recording runner and a fake storage layer: order, events, failures, redaction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from target_samples import CONFIG, HARDWARE, LVM_PLAN, PASSWORD
+
+from installer.engine.context import InstallContext, LiveInfo
+from installer.engine.engine import InstallFailed, register_secrets, run_install
+from installer.engine.events import EventBus, JsonLinesSink, ListSink, LogSink
+from installer.engine.phases import build_phases, weights
+from installer.runner import FakeRunner, Result
+
+MACHINE_ID = "0123456789abcdef0123456789abcdef"
+STORAGE_STEPS = ["teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target",
+                 "unmount_target", "finalize_storage"]
+
+
+def fake_storage(calls: list[str]) -> SimpleNamespace:
+    def step(name):
+        def run(ctx):
+            calls.append(name)
+            ctx.run(["true", name])
+        return run
+    return SimpleNamespace(**{name: step(name) for name in STORAGE_STEPS})
+
+
+def responder(argv, stdin):
+    if argv == ("systemd-id128", "new"):
+        return Result(argv, 0, MACHINE_ID + "\n")
+    if argv[:2] == ("unsquashfs", "-l"):
+        return Result(argv, 0, "squashfs-root\nsquashfs-root/etc\nsquashfs-root/etc/hostname\n")
+    if argv[:2] == ("unsquashfs", "-f"):
+        target = argv[argv.index("-d") + 1]
+        return Result(argv, 0, f"{target}\n{target}/etc\n{target}/etc/hostname\n")
+    return None
+
+
+@pytest.fixture
+def setup(tmp_path):
+    def make(fail_on=None, extra_responders=()):
+        host = tmp_path / "live"
+        (host / "etc").mkdir(parents=True)
+        (host / "etc/hostid").write_bytes(b"\x12\x34\x56\x78")
+        target = tmp_path / "target"
+        (target / "usr/share/zoneinfo/Europe").mkdir(parents=True)
+        (target / "usr/share/zoneinfo/Europe/Vienna").write_text("TZif")
+        log_path = tmp_path / "log/install.log"
+        log_path.parent.mkdir()
+        log = log_path.open("w")
+        runner = FakeRunner(responders=[*extra_responders, responder], fail_on=fail_on)
+        register_secrets(runner, CONFIG)
+        calls: list[str] = []
+        phases = build_phases(fake_storage(calls))
+        sink = ListSink()
+        jsonl = JsonLinesSink(tmp_path / "log/events.jsonl")
+        bus = EventBus([sink, jsonl, LogSink(log)], weights(phases), redact=runner.redact)
+        ctx = InstallContext(CONFIG, LVM_PLAN, HARDWARE, runner, bus,
+                             LiveInfo(tmp_path / "payload.squashfs", None, mirror="http://mirror.invalid/debian"),
+                             target=target, log_path=log_path, host_root=host)
+        return SimpleNamespace(ctx=ctx, phases=phases, calls=calls, sink=sink, runner=runner, target=target,
+                               log=log, log_path=log_path, events_path=tmp_path / "log/events.jsonl")
+    return make
+
+
+def test_phases_run_in_order_and_finish_ok(setup):
+    s = setup()
+    run_install(s.ctx, s.phases)
+    assert [e.text for e in s.sink.of_type("phase")] == [p.name for p in s.phases]
+    assert s.calls == STORAGE_STEPS
+    finished = s.sink.of_type("finished")
+    assert [(e.ok, e.text) for e in finished] == [(True, "Installation finished")]
+    ratios = [e.ratio for e in s.sink.events]
+    assert ratios == sorted(ratios) and ratios[-1] == 1.0
+
+
+def test_the_target_gets_its_files_identity_and_root_access(setup):
+    s = setup()
+    run_install(s.ctx, s.phases)
+    t = s.target
+    assert (t / "etc/hostname").read_text() == "pve1\n"
+    assert "bridge-ports eno1" in (t / "etc/network/interfaces").read_text()
+    assert (t / "etc/hostid").read_bytes() == b"\x12\x34\x56\x78"
+    assert (t / "etc/machine-id").read_text() == MACHINE_ID + "\n"
+    assert (t / "etc/localtime").readlink() == Path("/usr/share/zoneinfo/Europe/Vienna")
+    assert (t / "root/.ssh/authorized_keys").stat().st_mode & 0o777 == 0o600
+    assert (t / "root/.ssh").stat().st_mode & 0o777 == 0o700
+    assert (t / "etc/pve/storage.cfg").read_text().startswith("dir: local\n")
+    assert not (t / "usr/sbin/policy-rc.d").exists(), "policy-rc.d is removed at the end"
+    chpasswd = [(argv, stdin) for argv, stdin in s.runner.calls if "chpasswd" in argv]
+    assert chpasswd == [(("chroot", str(t), "chpasswd"), f"root:{PASSWORD}\n")]
+
+
+def test_commands_run_in_install_order(setup):
+    s = setup()
+    run_install(s.ctx, s.phases)
+    programs = []
+    for argv in s.runner.commands:
+        name = argv[2] if argv[0] == "chroot" else argv[0]
+        key = name if name != "true" else argv[1]
+        if key in ("mount", "umount") or (programs and programs[-1] == key):
+            continue
+        programs.append(key)
+    assert programs == [
+        "teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target",
+        "unsquashfs", "systemd-id128", "chpasswd", "update-initramfs", "grub-install", "update-grub",
+        "unmount_target", "finalize_storage",
+    ]
+
+
+def test_chroot_mounts_are_undone_in_reverse_before_the_target_is_unmounted(setup):
+    s = setup()
+    run_install(s.ctx, s.phases)
+    cmds = s.runner.commands
+    mounted = [argv[-1] for argv in cmds if argv[0] == "mount"]
+    unmounted = [argv[-1] for argv in cmds if argv[0] == "umount"]
+    assert unmounted == list(reversed(mounted))
+    last_umount = max(i for i, argv in enumerate(cmds) if argv[0] == "umount")
+    assert cmds.index(("true", "unmount_target")) > last_umount
+
+
+def fails(program):
+    def respond(argv, stdin):
+        if program in argv[:3]:
+            return Result(argv, 1, "", f"{program}: something broke\n")
+        return None
+    return respond
+
+
+def test_a_failing_command_ends_in_a_clear_error_and_no_success(setup):
+    s = setup(extra_responders=[fails("update-initramfs")])
+    with pytest.raises(InstallFailed) as failed:
+        run_install(s.ctx, s.phases)
+    assert failed.value.phase == "Generating the initramfs"
+    errors = s.sink.of_type("error")
+    assert len(errors) == 1
+    assert "Generating the initramfs" in errors[0].text
+    assert "update-initramfs -u -k all" in errors[0].text
+    assert f"full log: {s.log_path}" in errors[0].detail
+    assert "update-initramfs: something broke" in errors[0].detail
+    assert [e.ok for e in s.sink.of_type("finished")] == [False]
+    assert not any(e.type == "finished" and e.ok for e in s.sink.events)
+
+
+def test_after_a_failure_everything_is_unmounted_and_storage_is_not_finalized(setup):
+    s = setup(extra_responders=[fails("update-initramfs")])
+    with pytest.raises(InstallFailed):
+        run_install(s.ctx, s.phases)
+    mounted = [argv[-1] for argv in s.runner.commands if argv[0] == "mount"]
+    unmounted = [argv[-1] for argv in s.runner.commands if argv[0] == "umount"]
+    assert sorted(mounted) == sorted(unmounted)
+    assert "unmount_target" in s.calls
+    assert "finalize_storage" not in s.calls
+
+
+def test_an_injected_fault_fails_the_first_command_of_that_program(setup):
+    s = setup(fail_on="unsquashfs")
+    with pytest.raises(InstallFailed) as failed:
+        run_install(s.ctx, s.phases)
+    assert failed.value.phase == "Extracting the base system"
+    assert "fault injected" in s.sink.of_type("error")[0].detail
+
+
+def test_a_failing_storage_step_stops_before_anything_else(setup):
+    s = setup()
+    s.ctx.runner.fault = "true"
+    with pytest.raises(InstallFailed) as failed:
+        run_install(s.ctx, s.phases)
+    assert failed.value.phase == "Removing old storage on the selected disks"
+    assert s.calls == ["teardown_existing"]
+    assert not any(argv[0] == "mount" for argv in s.runner.commands)
+
+
+def test_the_password_never_reaches_the_log_or_the_events(setup):
+    def leaky(argv, stdin):
+        if argv[-1] == "update-grub":
+            return Result(argv, 1, "", f"error: cannot stat root:{PASSWORD}\n")
+        return None
+
+    s = setup(extra_responders=[leaky])
+    with pytest.raises(InstallFailed):
+        run_install(s.ctx, s.phases)
+    s.log.close()
+    events_text = s.events_path.read_text()
+    log_text = s.log_path.read_text()
+    assert "cannot stat root:<redacted>" in events_text
+    assert PASSWORD not in events_text
+    assert PASSWORD not in log_text
+    assert all(PASSWORD not in json.dumps(e.__dict__) for e in s.sink.events)
+
+
+def test_the_install_log_is_copied_onto_the_target(setup):
+    s = setup()
+    s.log.write("a line of the log\n")
+    s.log.flush()
+    run_install(s.ctx, s.phases)
+    copied = s.target / str(s.log_path).lstrip("/")
+    assert "a line of the log" in copied.read_text()
