@@ -1,0 +1,1 @@
+"""Keel's ISO build: the payload, the live environment, the hybrid ISO and the PXE artifacts."""

@@ -1,0 +1,77 @@
+"""Turns the payload tree into the live installer environment: units, start script, Keel itself, blivet, live.json."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+PAYLOAD_DIR = Path("/usr/share/keel")
+DIST_PACKAGES = Path("usr/lib/python3/dist-packages")
+KEEL_PACKAGES = ("installer", "answerfile")
+LIVE_UNITS = ("keel-log.service", "keel-hostid.service", "getty@tty1.service", "getty@tty3.service",
+              "systemd-networkd.service", "systemd-resolved.service")
+LAUNCHERS = {"keel-installer": "installer.cli", "keel-answer": "answerfile.cli"}
+LIVE_HOSTNAME = "keel"
+
+
+def render_live_info(version: str, profile: str, mirror: str) -> str:
+    """/etc/keel/live.json: where the install engine finds the payload (inside the live squashfs, so PXE has it)."""
+    info = {
+        "payload": str(PAYLOAD_DIR / "payload.squashfs"),
+        "payload_files": str(PAYLOAD_DIR / "payload.files"),
+        "profile": profile,
+        "mirror": mirror,
+        "version": version,
+    }
+    return json.dumps(info, indent=2) + "\n"
+
+
+def render_launcher(module: str) -> str:
+    return f"#!/usr/bin/python3\nimport sys\n\nfrom {module} import main\n\nsys.exit(main())\n"
+
+
+def render_hosts(hostname: str = LIVE_HOSTNAME) -> str:
+    return (f"127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n\n"
+            "::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")
+
+
+def install_keel(repo: Path, root: Path) -> None:
+    """Copy Keel's Python packages into the live env and write the command launchers."""
+    site = root / DIST_PACKAGES
+    for package in KEEL_PACKAGES:
+        dest = site / package
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(repo / package, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name, module in LAUNCHERS.items():
+        launcher = root / "usr/bin" / name
+        launcher.write_text(render_launcher(module))
+        launcher.chmod(0o755)
+
+
+def install_wheel(wheel: Path, root: Path) -> list[str]:
+    """Unpack a pure-Python wheel into dist-packages (what pip --no-deps would do); returns top-level names."""
+    site = root / DIST_PACKAGES
+    tops: set[str] = set()
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.infolist():
+            top = member.filename.split("/", 1)[0]
+            if top.endswith(".data"):
+                continue  # scripts and dbus service files of the wheel: not used by Keel
+            archive.extract(member, site)
+            tops.add(top)
+    return sorted(tops)
+
+
+def write_identity(root: Path) -> None:
+    """Hostname keel, an empty machine-id (systemd makes one per boot), no hostid (made at boot)."""
+    (root / "etc/hostname").write_text(LIVE_HOSTNAME + "\n")
+    (root / "etc/hosts").write_text(render_hosts())
+    (root / "etc/machine-id").write_text("")
+    (root / "etc/hostid").unlink(missing_ok=True)
+    resolv = root / "etc/resolv.conf"
+    if resolv.exists() or resolv.is_symlink():
+        resolv.unlink()
+    resolv.symlink_to("/run/systemd/resolve/resolv.conf")
