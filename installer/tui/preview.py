@@ -1,0 +1,24 @@
+"""The disks screen's live preview: the storage plan for the current choice, or why there is none yet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from installer.tui.model import Wizard
+
+NUMBER_FIELDS = ("hdsize", "swapsize", "maxroot", "minfree", "maxvz", "ashift", "copies", "arc_max")
+
+
+def describe(wizard: Wizard) -> list[Any]:
+    """Markup for the preview pane: the planner's own rendering, what will be destroyed, or the problems."""
+    from installer.storage.plan import PlanError, plan
+    from installer.storage.render import render_plan
+
+    problems = wizard.problems("disks")
+    if problems:
+        return [("error", "No plan yet:\n")] + [("error", f"! {p.message}\n") for p in problems]
+    try:
+        storage = plan(wizard.preview_config(), wizard.hardware)
+    except PlanError as err:
+        return [("error", "The planner refuses this choice:\n")] + [("error", f"! {p}\n") for p in err.problems]
+    return [render_plan(storage)]

@@ -1,0 +1,1 @@
+"""One module per wizard screen; each edits the wizard state and marks its own fields' problems."""

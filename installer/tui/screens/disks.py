@@ -1,0 +1,234 @@
+"""Step 2: filesystem, target disks (one slot per disk for RAID), their options, and a live preview of the plan."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import urwid
+
+from installer.config import Filesystem
+from installer.hardware.profile import Disk, ExistingContent
+from installer.tui import preview
+from installer.tui.controls import ChoiceField, Field, MnemonicButton, edit, heading, note
+from installer.tui.model import (
+    BTRFS_COMPRESS,
+    DO_NOT_USE,
+    FS_CHOICES,
+    ZFS_CHECKSUM,
+    ZFS_COMPRESS,
+    Problem,
+    Wizard,
+    format_size,
+)
+from installer.tui.screens.base import Host, Screen
+
+WIDE_COLUMNS = 120       # from this width the preview sits beside the options instead of below them
+EXISTING_KIND = {
+    "partition-table": "partition table",
+    "partition": "partition",
+    "filesystem": "filesystem",
+    "lvm-pv": "LVM PV",
+    "zfs-member": "ZFS pool member",
+    "md-member": "md RAID member",
+    "btrfs-member": "Btrfs member",
+    "luks": "LUKS",
+}
+LVM_FIELDS = (
+    ("hdsize", "Total size (hdsize)", "GiB"),
+    ("swapsize", "Swap size", "GiB, empty = auto"),
+    ("maxroot", "Max root volume", "GiB, empty = auto"),
+    ("maxvz", "Max data volume", "GiB, empty = auto"),
+    ("minfree", "Min free LVM space", "GiB, empty = auto"),
+)
+
+
+def disk_label(disk: Disk) -> str:
+    """One line per disk for the selectors: name, size, model, bus."""
+    bus = disk.bus or "?"
+    return f"{disk.name:<9} {format_size(disk.size_bytes):>11}  {disk.model[:24]:<24} {bus}"
+
+
+def existing_summary(items: Sequence[ExistingContent]) -> str:
+    """What a disk holds now, in a few words: "gpt, LVM PV (pve), ext4"."""
+    words: list[str] = []
+    for item in items:
+        if item.kind == "partition":
+            continue
+        what = item.detail if item.kind in ("partition-table", "filesystem") and item.detail else \
+            EXISTING_KIND[item.kind]
+        if item.group:
+            what += f" ({item.group})"
+        if what not in words:
+            words.append(what)
+    return ", ".join(words) if words else "empty"
+
+
+class DisksScreen(Screen):
+    step = "disks"
+    title = "Target disks and options"
+
+    def __init__(self, wizard: Wizard, host: Host | None = None):
+        self.preview_text = urwid.Text("")
+        self._preview_key: object = None
+        super().__init__(wizard, host)
+
+    def build(self) -> urwid.Widget:
+        preview_box = urwid.ListBox(urwid.SimpleListWalker([self.preview_text]))
+        self._narrow = urwid.Pile([("weight", 3, self.listbox),
+                                   ("pack", urwid.AttrMap(urwid.Divider("-"), "hint")),
+                                   ("weight", 2, preview_box)])
+        self._wide = urwid.Columns([("weight", 1, self.listbox),
+                                    ("weight", 1, urwid.LineBox(preview_box, title="Plan preview"))],
+                                   dividechars=1)
+        self._layout = urwid.WidgetPlaceholder(self._narrow)
+        return self._layout
+
+    def _choose_layout(self, size: tuple[int, ...]) -> None:
+        wanted = self._wide if size and size[0] >= WIDE_COLUMNS else self._narrow
+        if self._layout.original_widget is not wanted:
+            self._layout.original_widget = wanted
+
+    def render(self, size: tuple[int, ...], focus: bool = False) -> urwid.Canvas:
+        self._choose_layout(size)
+        self._update_preview()
+        return super().render(size, focus)
+
+    def keypress(self, size: tuple[int, ...], key: str) -> str | None:
+        self._choose_layout(size)
+        return super().keypress(size, key)
+
+    def buttons(self) -> Sequence[MnemonicButton]:
+        if self.state.fs.multi_disk and len(self.wizard.hardware.target_disks) > 3:
+            return (MnemonicButton("_Deselect all", self.deselect_all),)
+        return ()
+
+    # ---- widgets ------------------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        state = self.state
+        disks = self.wizard.hardware.target_disks
+        self.fields = {}
+        fs = ChoiceField([(c, c.label) for c in FS_CHOICES], state.fs, self.chooser("Filesystem"))
+        urwid.connect_signal(fs, "change", self._fs_changed)
+        items: list[urwid.Widget] = [self._field("fs", "Filesystem", fs)]
+        if state.fs.multi_disk:
+            items.append(heading("Disks (slot order is the RAID order; RAID10 mirrors slots 1+2, 3+4, ...)"))
+            options = [(d.path, disk_label(d)) for d in disks] + [(None, DO_NOT_USE)]
+            for i, path in enumerate(state.slots):
+                choice = ChoiceField(options, path, self.chooser(f"Harddisk {i}"))
+                urwid.connect_signal(choice, "change", self._changed)
+                items.append(self._field(f"slot{i}", f"Harddisk {i}", choice))
+                items.append(self._existing_line(path))
+        else:
+            choice = ChoiceField([(d.path, disk_label(d)) for d in disks], state.lvm_disk,
+                                 self.chooser("Target harddisk"))
+            urwid.connect_signal(choice, "change", self._changed)
+            items.append(self._field("disk", "Target harddisk", choice))
+            items.append(self._existing_line(state.lvm_disk))
+        self.disk_problems = urwid.Text("")
+        items.append(self.disk_problems)
+        items.append(heading("Options"))
+        items += self._option_fields()
+        self.walker[:] = items
+        self.walker.set_focus(0)
+        self._preview_key = None
+        self._auto_hdsize = f"{self.wizard.default_hdsize(state):.2f}"
+
+    def _field(self, name: str, label: str, widget: urwid.Widget, hint: str = "") -> Field:
+        field = Field(name, label, widget, hint)
+        self.fields[name] = field
+        return field
+
+    def _existing_line(self, path: str | None) -> urwid.Widget:
+        disk = self.wizard.hardware.disk(path) if path else None
+        text = f"{'':23}holds: {existing_summary(disk.existing)}" if disk else ""
+        return urwid.Text(("hint", text)) if text else urwid.Text("")
+
+    def _option_fields(self) -> list[urwid.Widget]:
+        state = self.state
+        fs = state.fs.filesystem
+        out: list[urwid.Widget] = []
+        if fs == Filesystem.ZFS:
+            out.append(note("ZFS is not compatible with hardware RAID controllers, for details see the "
+                            "documentation."))
+            out.append(self._edit("ashift", "ashift", state.ashift))
+            out.append(self._choice("zfs_compress", "compress", ZFS_COMPRESS, state.zfs_compress))
+            out.append(self._choice("checksum", "checksum", ZFS_CHECKSUM, state.checksum))
+            out.append(self._edit("copies", "copies", state.copies, "1-3"))
+            out.append(self._edit("arc_max", "ARC max size", state.arc_max, "MiB"))
+            out.append(self._edit("hdsize", "hdsize", state.hdsize, "GiB per disk"))
+        elif fs == Filesystem.BTRFS:
+            out.append(note("Btrfs as the root filesystem is a technology preview."))
+            out.append(self._choice("btrfs_compress", "compress", BTRFS_COMPRESS, state.btrfs_compress))
+            out.append(self._edit("hdsize", "hdsize", state.hdsize, "GiB per disk"))
+        else:
+            out += [self._edit(name, label, getattr(state, name), hint) for name, label, hint in LVM_FIELDS]
+        return out
+
+    def _edit(self, name: str, label: str, value: str, hint: str = "") -> Field:
+        widget = edit(value)
+        urwid.connect_signal(widget, "postchange", lambda *_: self._changed())
+        return self._field(name, label, widget, hint)
+
+    def _choice(self, name: str, label: str, values: Sequence[str], value: str) -> Field:
+        widget = ChoiceField([(v, v) for v in values], value, self.chooser(label))
+        urwid.connect_signal(widget, "change", self._changed)
+        return self._field(name, label, widget)
+
+    # ---- state ----------------------------------------------------------------------------------------
+
+    def store(self) -> None:
+        state = self.state
+        f = self.fields
+        if state.fs.multi_disk:
+            state.slots = [f[f"slot{i}"].input.value for i in range(len(state.slots))]
+        else:
+            state.lvm_disk = f["disk"].input.value
+        for name in ("hdsize", "swapsize", "maxroot", "minfree", "maxvz", "ashift", "copies", "arc_max"):
+            if name in f:
+                setattr(state, name, f[name].input.edit_text)
+        for name in ("zfs_compress", "checksum", "btrfs_compress"):
+            if name in f:
+                setattr(state, name, f[name].input.value)
+
+    def _fs_changed(self, _field: ChoiceField, choice: object) -> None:
+        self.store()
+        self.state.fs = choice
+        self.wizard.reset_fs_options(self.state)
+        self.load()
+        self.host.refresh()
+
+    def _changed(self, *_args: object) -> None:
+        auto = self._auto_hdsize
+        self.store()
+        self._auto_hdsize = f"{self.wizard.default_hdsize(self.state):.2f}"
+        if self.state.hdsize == auto and auto != self._auto_hdsize and "hdsize" in self.fields:
+            # hdsize still at its default follows the (smallest) selected disk, as in Proxmox's dialog
+            self.state.hdsize = self._auto_hdsize
+            self.fields["hdsize"].input.set_edit_text(self._auto_hdsize)
+        self._preview_key = None
+        self._refresh_existing()
+
+    def _refresh_existing(self) -> None:
+        """Keep each disk's "holds:" line under its selector."""
+        for index, widget in enumerate(self.walker):
+            if isinstance(widget, Field) and (widget.name.startswith("slot") or widget.name == "disk"):
+                self.walker[index + 1] = self._existing_line(widget.input.value)
+
+    def deselect_all(self) -> None:
+        self.store()
+        self.state.slots = [None] * len(self.state.slots)
+        self.load()
+
+    def show_problems(self, problems: Sequence[Problem]) -> None:
+        super().show_problems(problems)
+        disk_msgs = [p.message for p in problems if p.field == "disks"]
+        self.disk_problems.set_text([("error", f"! {m}\n") for m in disk_msgs] if disk_msgs else "")
+        if disk_msgs:
+            self.walker.set_focus(1)
+
+    def _update_preview(self) -> None:
+        if self._preview_key is not None:
+            return
+        self._preview_key = True
+        self.preview_text.set_text(preview.describe(self.wizard))
