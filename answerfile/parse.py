@@ -1,0 +1,550 @@
+"""Read answer text into a typed Answer, checking everything that needs no hardware and collecting every problem.
+
+The reader walks the TOML document against `answerfile.schema`: legacy snake_case keys are renamed with a
+deprecation warning, unknown keys are reported with their full path and the closest valid key, values are
+type-, choice- and range-checked. Then the rules that span keys are applied per section. A section with
+problems comes back as None, so hardware resolution can still check the others and report everything at once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import ipaddress
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from answerfile import checks, schema
+from answerfile.errors import AnswerProblem
+from answerfile.locales import LocaleDataError
+from answerfile.schema import Key
+from installer.config import FirstBoot, Webhook
+from installer.storage import rules
+
+
+@dataclass(frozen=True)
+class FqdnFromDhcp:
+    """`fqdn = {source = "from-dhcp", domain = ...}`: host name from DHCP; domain from here, else DHCP."""
+
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
+class GlobalAnswer:
+    keyboard: str
+    country: str
+    fqdn: str | FqdnFromDhcp
+    mailto: str
+    timezone: str
+    root_password: str | None
+    root_password_hashed: str | None
+    root_ssh_keys: tuple[str, ...] = ()
+    reboot_on_error: bool = False
+    reboot_mode: str = "reboot"
+    subscription_key: str | None = None
+
+
+@dataclass(frozen=True)
+class NetworkAnswer:
+    source: str                                   # "from-dhcp" | "from-answer"
+    cidr: str | None = None
+    dns: str | None = None
+    gateway: str | None = None
+    filter: dict[str, str] = field(default_factory=dict)
+    pinning: bool = False
+    pin_mapping: dict[str, str] = field(default_factory=dict)   # MAC (lower case) -> name
+
+
+@dataclass(frozen=True)
+class DiskAnswer:
+    filesystem: str
+    disk_list: tuple[str, ...] | None = None
+    filter: dict[str, str] | None = None
+    filter_match: str = "any"
+    size_min: float | None = None                 # Keel extension, GiB
+    size_max: float | None = None                 # Keel extension, GiB
+    disk_count: int | None = None                 # Keel extension
+    raid: str | None = None                       # canonical "RAID1", "RAIDZ-2"
+    options: dict[str, Any] = field(default_factory=dict)   # the chosen filesystem's option table
+
+    @property
+    def by_filter(self) -> bool:
+        return self.disk_list is None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer file's content, checked offline. A section that had problems is None."""
+
+    global_: GlobalAnswer | None
+    network: NetworkAnswer | None
+    disk_setup: DiskAnswer | None
+    webhook: Webhook | None = None
+    first_boot: FirstBoot | None = None
+
+
+@dataclass
+class ParseResult:
+    answer: Answer | None
+    problems: list[AnswerProblem]
+    warnings: list[AnswerProblem]
+
+
+_TYPE_NAMES = {str: "string", bool: "boolean", int: "integer", float: "float", list: "array", dict: "table"}
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, (datetime.date, datetime.time)):
+        return "date/time"
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[AnswerProblem] = []
+        self.warnings: list[AnswerProblem] = []
+
+    def error(self, key: str, message: str) -> None:
+        self.problems.append(AnswerProblem(key, message))
+
+    def warn(self, key: str, message: str) -> None:
+        self.warnings.append(AnswerProblem(key, message))
+
+    def check(self, key: str, problem: str | None) -> bool:
+        if problem:
+            self.error(key, problem)
+        return problem is None
+
+
+def _unknown_key_hint(name: str, spec: Key, path: str) -> str:
+    local = [k.name for k in spec.keys] + [k.alias for k in spec.keys if k.alias]
+    close = difflib.get_close_matches(name.replace("_", "-").lower(), local, n=2, cutoff=0.6)
+    if close:
+        canonical = []
+        for c in close:
+            key = next(k for k in spec.keys if c in (k.name, k.alias))
+            if key.name not in canonical:
+                canonical.append(key.name)
+        return "; did you mean " + " or ".join(f"'{path}.{c}'" if path else f"[{c}]" for c in canonical) + "?"
+    elsewhere = [p for p in schema.all_key_paths()
+                 if p.rsplit(".", 1)[-1] == name.replace("_", "-").lower() and p != f"{path}.{name}"]
+    if elsewhere:
+        return "; it belongs in " + " or ".join(f"'{p}'" for p in elsewhere[:2])
+    return ""
+
+
+def _read_value(value: Any, spec: Key, path: str, out: _Collector) -> tuple[bool, Any]:
+    """Type-check one value against its spec; returns (ok, cleaned value)."""
+    kind = spec.kind
+    if kind == "table":
+        if not isinstance(value, dict):
+            out.error(path, f"expected a table, got {_type_name(value)} {_shown(value)}")
+            return False, None
+        return True, _read_table(value, spec, path, out)
+    if kind == "fqdn":
+        if isinstance(value, dict):
+            return True, _read_table(value, Key(spec.name, "table", spec.doc, keys=spec.keys), path, out)
+        if not isinstance(value, str):
+            out.error(path, f"expected a host name like \"pve1.example.com\" or a table "
+                            f"{{source = \"from-dhcp\"}}, got {_type_name(value)} {_shown(value)}")
+            return False, None
+        return True, value
+    if kind in ("globs", "string-table"):
+        if not isinstance(value, dict):
+            out.error(path, f"expected a table of names and strings (like {path}.ID_SERIAL = \"*\"), "
+                            f"got {_type_name(value)} {_shown(value)}")
+            return False, None
+        ok = True
+        for k, v in value.items():
+            if not isinstance(v, str):
+                out.error(f"{path}.{k}", f"expected a string, got {_type_name(v)} {_shown(v)}")
+                ok = False
+            elif kind == "globs":
+                ok = out.check(f"{path}.{k}", checks.glob_problem(v)) and ok
+        return ok, dict(value) if ok else None
+    if kind == "string-list":
+        if not isinstance(value, list):
+            hint = f" (write [{_shown(value)}])" if isinstance(value, str) else ""
+            out.error(path, f"expected an array of strings, got {_type_name(value)} {_shown(value)}{hint}")
+            return False, None
+        bad = [i for i, v in enumerate(value) if not isinstance(v, str)]
+        for i in bad:
+            out.error(f"{path}[{i}]", f"expected a string, got {_type_name(value[i])} {_shown(value[i])}")
+        return not bad, tuple(value) if not bad else None
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            out.error(path, f"expected true or false, got {_type_name(value)} {_shown(value)}")
+            return False, None
+        return True, value
+    if kind in ("integer", "number"):
+        wanted = (int,) if kind == "integer" else (int, float)
+        if isinstance(value, bool) or not isinstance(value, wanted):
+            noun = "an integer" if kind == "integer" else "a number"
+            out.error(path, f"expected {noun}, got {_type_name(value)} {_shown(value)}")
+            return False, None
+        if spec.minimum is not None and value < spec.minimum:
+            out.error(path, f"must be at least {rules.format_gib(spec.minimum)}, got {_shown(value)}")
+            return False, None
+        if spec.maximum is not None and value > spec.maximum:
+            out.error(path, f"must be at most {rules.format_gib(spec.maximum)}, got {_shown(value)}")
+            return False, None
+        return True, float(value) if kind == "number" else value
+    # string
+    if not isinstance(value, str):
+        out.error(path, f"expected a string, got {_type_name(value)} {_shown(value)}")
+        return False, None
+    if spec.choices:
+        if value in spec.choices:
+            return True, value
+        folded = {c.lower(): c for c in spec.choices}
+        if spec.ignore_case and value.lower() in folded:
+            return True, folded[value.lower()]
+        close = difflib.get_close_matches(value, spec.choices, n=1, cutoff=0.5) or (
+            [folded[value.lower()]] if value.lower() in folded else [])
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        out.error(path, f"expected one of {', '.join(repr(c) for c in spec.choices)}, got {_shown(value)}{hint}")
+        return False, None
+    return True, value
+
+
+def _read_table(raw: Mapping[str, Any], spec: Key, path: str, out: _Collector) -> dict[str, Any]:
+    """Normalise one table: aliases renamed (warning), unknown keys reported, each value checked.
+    Returns only the keys whose values passed; a failed key is absent (its problem is recorded)."""
+    by_alias = {k.alias: k for k in spec.keys if k.alias}
+    clean: dict[str, Any] = {}
+    given: dict[str, str] = {}
+    for name, value in raw.items():
+        key_path = f"{path}.{name}" if path else name
+        key = spec.child(name)
+        if key is None and name in by_alias:
+            key = by_alias[name]
+            out.warn(key_path, f"deprecated key '{name}', use '{key.name}' instead")
+        if key is None:
+            out.error(key_path, f"unknown key{_unknown_key_hint(name, spec, path)}")
+            continue
+        if key.name in given:
+            out.error(key_path, f"'{given[key.name]}' and '{name}' are the same key; keep only '{key.name}'")
+            continue
+        given[key.name] = name
+        ok, cleaned = _read_value(value, key, f"{path}.{key.name}" if path else key.name, out)
+        if ok:
+            clean[key.name] = cleaned
+    return clean
+
+
+def _syntax_problem(err: Exception) -> AnswerProblem:
+    text = str(err)
+    found = re.search(r"\(at line (\d+), column (\d+)\)", text)
+    message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", text)
+    message = message[:1].lower() + message[1:]
+    if found:
+        return AnswerProblem("", f"TOML syntax error at line {found[1]}, column {found[2]}: {message}")
+    return AnswerProblem("", f"TOML syntax error at the end of the file: {message}")
+
+
+def read_document(text: str, out: _Collector) -> dict[str, Any] | None:
+    """Parse TOML and normalise every section; None (with the syntax problem recorded) when TOML fails."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        out.problems.append(_syntax_problem(err))
+        return None
+    return read_data(data, out)
+
+
+def read_data(data: Mapping[str, Any], out: _Collector) -> dict[str, Any]:
+    """Normalise an already-decoded answer (TOML, or JSON from an answer server) against the schema."""
+    doc: dict[str, Any] = {}
+    for name, value in data.items():
+        spec = next((s for s in schema.SECTIONS if s.name == name), None)
+        if spec is None:
+            if name in schema.RENAMED_SECTIONS:
+                out.error(f"[{name}]", f"this section is now called [{schema.RENAMED_SECTIONS[name]}]")
+            else:
+                names = [s.name for s in schema.SECTIONS]
+                close = difflib.get_close_matches(name.replace("_", "-"), names, n=1, cutoff=0.6)
+                hint = f"; did you mean [{close[0]}]?" if close else f" (sections: {', '.join(names)})"
+                out.error(f"[{name}]" if isinstance(value, dict) else name, f"unknown section{hint}")
+            continue
+        if not isinstance(value, dict):
+            out.error(name, f"expected the section [{name}], got {_type_name(value)} {_shown(value)}")
+            continue
+        doc[name] = _read_table(value, spec, name, out)
+    for spec in schema.SECTIONS:
+        if spec.required and spec.name not in data:
+            out.error(f"[{spec.name}]", "required section is missing")
+    return doc
+
+
+def _require(table: Mapping[str, Any], spec: Key, path: str, out: _Collector, raw_present: set[str]) -> bool:
+    """Report required keys that are absent (not those present with a bad value: those are reported)."""
+    ok = True
+    for key in spec.keys:
+        if key.required and key.name not in table:
+            if key.name not in raw_present:
+                out.error(f"{path}.{key.name}", f"required key is missing ({key.doc[:1].lower()}{key.doc[1:]})")
+            ok = False
+    return ok
+
+
+def _present(raw: Any, spec: Key) -> set[str]:
+    if not isinstance(raw, dict):
+        return set()
+    names = set()
+    for name in raw:
+        key = spec.child(name) or next((k for k in spec.keys if k.alias == name), None)
+        if key:
+            names.add(key.name)
+    return names
+
+
+def _section(
+    out: _Collector, build: Callable[[], Any],
+) -> Any:
+    before = len(out.problems)
+    try:
+        value = build()
+    except LocaleDataError as err:
+        out.error("", str(err))
+        return None
+    return value if len(out.problems) == before else None
+
+
+def _global(g: dict[str, Any], raw: Any, out: _Collector) -> GlobalAnswer | None:
+    spec = schema.GLOBAL
+    _require(g, spec, "global", out, _present(raw, spec))
+    for key, check in (("keyboard", checks.keyboard_problem), ("country", checks.country_problem),
+                       ("timezone", checks.timezone_problem), ("mailto", checks.email_problem)):
+        if key in g:
+            out.check(f"global.{key}", check(g[key]))
+    fqdn = g.get("fqdn")
+    if isinstance(fqdn, str):
+        out.check("global.fqdn", checks.fqdn_problem(fqdn))
+    elif isinstance(fqdn, dict):
+        domain = fqdn.get("domain") or None
+        if domain:
+            out.check("global.fqdn.domain", checks.domain_problem(domain))
+        fqdn = FqdnFromDhcp(domain=domain)
+    password, hashed = g.get("root-password"), g.get("root-password-hashed")
+    raw_keys = _present(raw, spec)
+    if password is not None and hashed is not None:
+        out.error("global.root-password", "root-password and root-password-hashed cannot be set at the same "
+                                          "time; keep one of them")
+    elif not ({"root-password", "root-password-hashed"} & raw_keys):
+        out.error("global.root-password", "one of root-password or root-password-hashed must be set")
+    if password is not None:
+        out.check("global.root-password", checks.password_problem(password))
+    if hashed is not None:
+        out.check("global.root-password-hashed", checks.password_hash_problem(hashed))
+    for i, ssh_key in enumerate(g.get("root-ssh-keys", ())):
+        if not re.match(r"^(ssh-|ecdsa-|sk-)\S+ \S+", ssh_key.strip()):
+            out.error(f"global.root-ssh-keys[{i}]", "does not look like an SSH public key ('ssh-ed25519 AAAA...')")
+    if "subscription-key" in g:
+        out.check("global.subscription-key", checks.subscription_key_problem(g["subscription-key"]))
+    if not all(k in g for k in ("keyboard", "country", "mailto", "timezone")) or fqdn is None:
+        return None
+    return GlobalAnswer(
+        keyboard=g["keyboard"], country=g["country"], fqdn=fqdn, mailto=g["mailto"], timezone=g["timezone"],
+        root_password=password, root_password_hashed=hashed, root_ssh_keys=tuple(g.get("root-ssh-keys", ())),
+        reboot_on_error=g.get("reboot-on-error", False), reboot_mode=g.get("reboot-mode", "reboot"),
+        subscription_key=g.get("subscription-key"),
+    )
+
+
+def _network(n: dict[str, Any], raw: Any, out: _Collector) -> NetworkAnswer | None:
+    spec = schema.NETWORK
+    _require(n, spec, "network", out, _present(raw, spec))
+    source = n.get("source")
+    manual = ("cidr", "dns", "gateway", "filter")
+    if source == "from-dhcp":
+        for key in manual:
+            if key in n:
+                out.error(f"network.{key}", "only used with source = \"from-answer\" (this answer uses DHCP)")
+    elif source == "from-answer":
+        present = _present(raw, spec)
+        for key in manual:
+            if key not in present:
+                out.error(f"network.{key}", "required with source = \"from-answer\"")
+        if "cidr" in n:
+            out.check("network.cidr", checks.cidr_problem(n["cidr"]))
+        for key in ("dns", "gateway"):
+            if key in n:
+                out.check(f"network.{key}", checks.ip_problem(n[key]))
+        if "filter" in n and not n["filter"]:
+            out.error("network.filter", "is empty: give at least one udev property = glob (see keel-answer "
+                                        "device-info --type network)")
+        families = {k: _family(n.get(k)) for k in ("cidr", "gateway", "dns")}
+        if families["cidr"] and families["gateway"] and families["cidr"] != families["gateway"]:
+            out.error("network.gateway", f"is IPv{families['gateway']} but cidr is IPv{families['cidr']}; "
+                                         "the management network uses one address family")
+    pin = n.get("interface-name-pinning") or {}
+    mapping: dict[str, str] = {}
+    names: dict[str, list[str]] = {}
+    for mac, name in (pin.get("mapping") or {}).items():
+        key = f"network.interface-name-pinning.mapping.\"{mac}\""
+        ok = out.check(key, checks.mac_problem(mac))
+        ok = out.check(key, checks.pin_name_problem(name, mac.lower())) and ok
+        if ok:
+            mapping[mac.lower()] = name
+            names.setdefault(name.lower(), []).append(mac.lower())
+    for name, macs in names.items():
+        if len(macs) > 1:
+            out.error("network.interface-name-pinning.mapping",
+                      f"interface name '{name}' is given to more than one MAC: {', '.join(macs)}")
+    if pin and not pin.get("enabled", False) and mapping:
+        out.warn("network.interface-name-pinning", "mapping is ignored because enabled = false")
+    if source is None:
+        return None
+    return NetworkAnswer(source=source, cidr=n.get("cidr"), dns=n.get("dns"), gateway=n.get("gateway"),
+                         filter=n.get("filter") or {}, pinning=bool(pin.get("enabled", False)),
+                         pin_mapping=mapping)
+
+
+def _family(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        return ipaddress.ip_address(value.split("/")[0]).version
+    except ValueError:
+        return None
+
+
+_FS_OPTION_TABLE = {"ext4": "lvm", "xfs": "lvm", "zfs": "zfs", "btrfs": "btrfs"}
+
+
+def _disk_setup(d: dict[str, Any], raw: Any, out: _Collector, *, offline_counts: bool) -> DiskAnswer | None:
+    spec = schema.DISK_SETUP
+    present = _present(raw, spec)
+    _require(d, spec, "disk-setup", out, present)
+    fs = d.get("filesystem")
+    has_list, has_filter = "disk-list" in present, "filter" in present
+    by_size = bool({"filter-size-min", "filter-size-max"} & present)
+    if has_list and (has_filter or by_size):
+        out.error("disk-setup.disk-list", "use either disk-list or filter (with filter-size-min/-max), not both")
+    elif not has_list and not has_filter and not by_size:
+        out.error("disk-setup", "no disks selected: set disk-list (like [\"sda\"]) or filter (like "
+                                "filter.ID_SERIAL = \"*\"), see keel-answer device-info")
+    if has_list and "disk-count" in present:
+        out.error("disk-setup.disk-count", "only works with filter selection; disk-list names the disks itself")
+    if "filter" in d and not d["filter"] and not by_size:
+        out.error("disk-setup.filter", "is empty: give at least one udev property = glob")
+    lo, hi = d.get("filter-size-min"), d.get("filter-size-max")
+    if lo is not None and hi is not None and lo > hi:
+        out.error("disk-setup.filter-size-min", f"is larger than filter-size-max ({rules.format_gib(lo)} > "
+                                                f"{rules.format_gib(hi)} GiB): no disk can match")
+    disk_list = d.get("disk-list")
+    if disk_list is not None:
+        if not disk_list:
+            out.error("disk-setup.disk-list", "is empty: name at least one disk")
+        for problem in rules.duplicate_disk_problems(disk_list):
+            out.error("disk-setup.disk-list", problem)
+    raid = None
+    options: dict[str, Any] = {}
+    if fs is not None:
+        wanted = _FS_OPTION_TABLE[fs]
+        for table in ("lvm", "zfs", "btrfs"):
+            if table != wanted and table in present:
+                users = "ext4 and xfs" if table == "lvm" else table
+                out.error(f"disk-setup.{table}", f"{table} options apply to {users} only, and this answer "
+                                                 f"installs {fs}; use disk-setup.{wanted} options")
+        options = dict(d.get(wanted) or {})
+        if fs in ("zfs", "btrfs"):
+            raid = options.pop("raid", None)
+            if raid is None and "raid" not in _present((raw or {}).get(wanted), schema.section("disk-setup")
+                                                        .child(wanted)):
+                title = "ZFS" if fs == "zfs" else "Btrfs"
+                out.error(f"disk-setup.{wanted}.raid", f"{title} needs a RAID level: set disk-setup.{wanted}.raid "
+                                                      f"(one of {', '.join(rules_levels(fs))})")
+        if fs in ("ext4", "xfs") and disk_list is not None and len(set(disk_list)) > 1:
+            out.error("disk-setup.disk-list", rules.raid_count_problem(fs, None, len(set(disk_list))) or "")
+        elif offline_counts and disk_list and raid:
+            count = len({name.removeprefix("/dev/") for name in disk_list})
+            out.check("disk-setup.disk-list", rules.raid_count_problem(fs, raid, count))
+        if fs in ("ext4", "xfs"):
+            out.check("disk-setup.lvm.swapsize", rules.swap_problem(options.get("swapsize"), options.get("hdsize")))
+        if "filter-match" in present and fs in ("ext4", "xfs"):
+            out.warn("disk-setup.filter-match", f"ignored for {fs}: a single disk is the first match")
+        if fs in ("ext4", "xfs") and (d.get("disk-count") or 1) > 1:
+            out.error("disk-setup.disk-count", f"{fs} installs on exactly one disk, got disk-count = "
+                                               f"{d['disk-count']}")
+    if fs is None:
+        return None
+    return DiskAnswer(
+        filesystem=fs, disk_list=disk_list, filter=d.get("filter") if not has_list else None,
+        filter_match=d.get("filter-match", "any"), size_min=lo, size_max=hi, disk_count=d.get("disk-count"),
+        raid=raid, options=options,
+    )
+
+
+def rules_levels(fs: str) -> tuple[str, ...]:
+    return schema.ZFS_RAID if fs == "zfs" else schema.BTRFS_RAID
+
+
+def _webhook(w: dict[str, Any], raw: Any, out: _Collector) -> Webhook | None:
+    _require(w, schema.WEBHOOK, "post-installation-webhook", out, _present(raw, schema.WEBHOOK))
+    if "url" in w:
+        out.check("post-installation-webhook.url", checks.url_problem(w["url"]))
+    if "cert-fingerprint" in w:
+        out.check("post-installation-webhook.cert-fingerprint", checks.fingerprint_problem(w["cert-fingerprint"]))
+    if "url" not in w:
+        return None
+    return Webhook(url=w["url"], cert_fingerprint=w.get("cert-fingerprint"), auth_token=w.get("auth-token"))
+
+
+def _first_boot(f: dict[str, Any], raw: Any, out: _Collector) -> FirstBoot | None:
+    _require(f, schema.FIRST_BOOT, "first-boot", out, _present(raw, schema.FIRST_BOOT))
+    source = f.get("source")
+    if source == "from-url" and "url" not in _present(raw, schema.FIRST_BOOT):
+        out.error("first-boot.url", "required with source = \"from-url\": where to download the executable")
+    if source == "from-iso" and "url" in f:
+        out.warn("first-boot.url", "ignored with source = \"from-iso\"")
+    if "url" in f:
+        out.check("first-boot.url", checks.url_problem(f["url"]))
+    if "cert-fingerprint" in f:
+        out.check("first-boot.cert-fingerprint", checks.fingerprint_problem(f["cert-fingerprint"]))
+    if source is None:
+        return None
+    return FirstBoot(source=source, ordering=f.get("ordering", "fully-up"),
+                     url=f.get("url") if source == "from-url" else None, cert_fingerprint=f.get("cert-fingerprint"))
+
+
+def parse_data(data: Mapping[str, Any], *, offline_counts: bool = True) -> ParseResult:
+    """Check a decoded answer (a TOML document or the same structure as JSON)."""
+    out = _Collector()
+    doc = read_data(data, out)
+    return _build(doc, data, out, offline_counts)
+
+
+def parse_text(text: str, *, offline_counts: bool = True) -> ParseResult:
+    """Check answer TOML text. `offline_counts` checks RAID disk counts on disk-list alone (no hardware)."""
+    out = _Collector()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        return ParseResult(None, [_syntax_problem(err)], [])
+    doc = read_data(data, out)
+    return _build(doc, data, out, offline_counts)
+
+
+def _build(doc: dict[str, Any], data: Mapping[str, Any], out: _Collector, offline_counts: bool) -> ParseResult:
+    def part(name: str, build: Callable[[dict[str, Any], Any, _Collector], Any]) -> Any:
+        if name not in doc:
+            return None
+        return _section(out, lambda: build(doc[name], data.get(name), out))
+
+    answer = Answer(
+        global_=part("global", _global),
+        network=part("network", _network),
+        disk_setup=part("disk-setup", lambda d, r, o: _disk_setup(d, r, o, offline_counts=offline_counts)),
+        webhook=part("post-installation-webhook", _webhook),
+        first_boot=part("first-boot", _first_boot),
+    )
+    return ParseResult(answer, out.problems, out.warnings)

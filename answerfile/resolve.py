@@ -1,0 +1,248 @@
+"""Resolve a checked Answer against a HardwareProfile into the InstallConfig the engine runs.
+
+Disk filters and disk-list become device paths, `from-dhcp` network and FQDN take what the live system's
+DHCP lease recorded, NIC pinning gets its final names, defaults that depend on the machine are filled in
+(hdsize = the first selected disk, ZFS ARC maximum = 10 % of RAM within 64-16384 MiB), and every
+hardware rule (RAID counts, mirror sizes, 4Kn with BIOS, disk sizes, swap) is checked. Problems are
+collected, never raised one at a time.
+
+hdsize: the InstallConfig always records the effective value (the answer's, else the first selected disk's
+size in GiB as sectors * 512 / 1024^3), as Proxmox's low-level configuration does; a partition planner
+treats an hdsize at or above a disk's size as "the whole disk".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from answerfile import checks, filters
+from answerfile.cmdline import target_cmdline
+from answerfile.parse import Answer, DiskAnswer, FqdnFromDhcp, GlobalAnswer, NetworkAnswer, _Collector
+from installer.config import (
+    BtrfsOptions,
+    BtrfsRaid,
+    DiskSetup,
+    Filesystem,
+    InstallConfig,
+    LvmOptions,
+    NetworkConfig,
+    RootAccess,
+    ZfsOptions,
+    ZfsRaid,
+)
+from installer.hardware.profile import Disk, GiB, HardwareProfile, Nic
+from installer.storage import rules
+
+FALLBACK_CIDR = "192.168.100.2/24"
+FALLBACK_GATEWAY = "192.168.100.1"
+
+
+def default_arc_max_mib(memory_mib: int) -> int:
+    """ZFS ARC maximum when the answer gives none: 10 % of RAM, within 64-16384 MiB (reference §2.6)."""
+    return max(64, min(16384, round(memory_mib * 0.1)))
+
+
+@dataclass(frozen=True)
+class ResolvedNetwork:
+    interface: Nic
+    cidr: str
+    gateway: str
+    dns: str
+
+
+def _disk_by_entry(hardware: HardwareProfile, entry: str) -> Disk | None:
+    found = hardware.disk(entry)
+    if found:
+        return found
+    name = entry.rsplit("/", 1)[-1]
+    return next((d for d in hardware.disks if d.path.endswith("/" + name)), None)
+
+
+def select_disks(disk: DiskAnswer, hardware: HardwareProfile, out: _Collector) -> list[Disk] | None:
+    """The disks the answer selects on this machine, in selection order; None when nothing usable."""
+    multi = disk.filesystem in ("zfs", "btrfs")
+    if disk.disk_list is not None:
+        selected: list[Disk] = []
+        for entry in disk.disk_list:
+            found = _disk_by_entry(hardware, entry)
+            if found is None:
+                names = ", ".join(d.name for d in filters.disk_key_order(hardware.disks)) or "none"
+                if multi:
+                    out.warn("disk-setup.disk-list", f"disk '{entry}' is not on this machine and is skipped "
+                                                     f"(disks here: {names})")
+                else:
+                    out.error("disk-setup.disk-list", f"disk '{entry}' not found; disks on this machine: {names}")
+                continue
+            selected.append(found)
+        if not selected:
+            if multi:
+                out.error("disk-setup.disk-list", "none of the listed disks is on this machine")
+            return None
+        return selected
+
+    globs = disk.filter or {}
+    size = filters.SizeFilter(disk.size_min, disk.size_max)
+    mode = disk.filter_match if multi else "any"
+    matched = filters.match_disks(hardware, globs, mode, size)
+    key = "disk-setup.filter" if globs else "disk-setup.filter-size-min"
+    if not matched:
+        shown_keys = list(globs)
+        what = " and ".join(f"{k}={v!r}" for k, v in globs.items()) or "the size filter"
+        if size:
+            bounds = [f">= {rules.format_gib(size.min_gib)} GiB" if size.min_gib is not None else "",
+                      f"<= {rules.format_gib(size.max_gib)} GiB" if size.max_gib is not None else ""]
+            what += " with size " + " and ".join(b for b in bounds if b)
+        out.error(key, f"no disk matches {what} (filter-match = {mode}); candidates: "
+                       f"{filters.describe_disks(filters.candidate_disks(hardware), shown_keys)}")
+        return None
+    if disk.disk_count is not None:
+        if len(matched) < disk.disk_count:
+            out.error("disk-setup.disk-count", f"wants {disk.disk_count} disks but only {len(matched)} match: "
+                                               f"{', '.join(d.name for d in matched)}")
+            return None
+        return filters.smallest(matched, disk.disk_count)
+    return matched if multi else matched[:1]
+
+
+def _check_disks(disk: DiskAnswer, selected: list[Disk], hardware: HardwareProfile, *, unattended: bool,
+                 out: _Collector) -> None:
+    key = "disk-setup.disk-list" if disk.disk_list is not None else "disk-setup.filter"
+    hdsize = disk.options.get("hdsize")
+    for problem in rules.disk_selection_problems(disk.filesystem, disk.raid, selected,
+                                                 boot_mode=hardware.boot_mode, unattended=unattended,
+                                                 hdsize=hdsize):
+        if disk.disk_list is None and "needs" in problem:
+            problem += f" (the filter selected: {', '.join(d.name for d in selected)})"
+        out.error(key, problem)
+    swap = disk.options.get("swapsize")
+    if disk.filesystem in ("ext4", "xfs") and hdsize is None and selected:
+        out.check("disk-setup.lvm.swapsize", rules.swap_problem(swap, selected[0].size_bytes / GiB))
+
+
+def _disk_setup(disk: DiskAnswer, selected: list[Disk], hardware: HardwareProfile) -> DiskSetup:
+    opts = dict(disk.options)
+    hdsize = opts.get("hdsize") or selected[0].size_bytes / GiB
+    paths = tuple(d.path for d in selected)
+    fs = Filesystem(disk.filesystem)
+    if fs.uses_lvm:
+        return DiskSetup(fs, paths, lvm=LvmOptions(hdsize=hdsize, swapsize=opts.get("swapsize"),
+                                                   maxroot=opts.get("maxroot"), minfree=opts.get("minfree"),
+                                                   maxvz=opts.get("maxvz")))
+    if fs is Filesystem.ZFS:
+        return DiskSetup(fs, paths, zfs=ZfsOptions(
+            raid=ZfsRaid(disk.raid), ashift=opts.get("ashift", 12), compress=opts.get("compress", "on"),
+            checksum=opts.get("checksum", "on"), copies=opts.get("copies", 1),
+            arc_max_mib=opts.get("arc-max") or default_arc_max_mib(hardware.memory_mib), hdsize=hdsize))
+    return DiskSetup(fs, paths, btrfs=BtrfsOptions(raid=BtrfsRaid(disk.raid), compress=opts.get("compress", "off"),
+                                                   hdsize=hdsize))
+
+
+def resolve_network(net: NetworkAnswer, hardware: HardwareProfile, out: _Collector) -> ResolvedNetwork | None:
+    if net.source == "from-answer":
+        nic = filters.first_nic(hardware, net.filter)
+        if nic is None:
+            what = " and ".join(f"{k}={v!r}" for k, v in net.filter.items())
+            candidates = filters.describe_nics(sorted(hardware.nics, key=lambda n: n.name), list(net.filter))
+            out.error("network.filter", f"no network interface matches {what}; candidates: {candidates}")
+            return None
+        return ResolvedNetwork(nic, net.cidr or "", net.gateway or "", net.dns or "")
+    if not hardware.nics:
+        out.error("network", "no network interface found on this machine")
+        return None
+    runtime = hardware.network
+    dns = runtime.dns[0] if runtime.dns else FALLBACK_GATEWAY
+    for route, family in ((runtime.gateway4, "inet"), (runtime.gateway6, "inet6")):
+        nic = hardware.nic(route.dev) if route else None
+        address = next((a for a in nic.addresses if a.family == family), None) if nic else None
+        if route and nic and address:
+            return ResolvedNetwork(nic, f"{address.address}/{address.prefix}", route.gateway, dns)
+    fallback = (hardware.nic(runtime.gateway4.dev) if runtime.gateway4 else None) or min(
+        hardware.nics, key=lambda n: n.index)
+    out.warn("network.source", f"DHCP gave no usable address and default route; using {FALLBACK_CIDR}, gateway "
+                               f"{FALLBACK_GATEWAY} on {fallback.name} (set source = \"from-answer\" to choose)")
+    return ResolvedNetwork(fallback, FALLBACK_CIDR, FALLBACK_GATEWAY, dns)
+
+
+def resolve_fqdn(g: GlobalAnswer, hardware: HardwareProfile, out: _Collector) -> tuple[str, str] | None:
+    if isinstance(g.fqdn, str):
+        host, _, domain = g.fqdn.partition(".")
+        return host, domain
+    assert isinstance(g.fqdn, FqdnFromDhcp)
+    host = (hardware.network.hostname or "").split(".")[0]
+    domain = g.fqdn.domain or hardware.network.domain
+    ok = True
+    if not host:
+        out.error("global.fqdn.source", "set to \"from-dhcp\", but the DHCP server did not provide a host name; "
+                                        "write global.fqdn = \"host.example.com\" instead")
+        ok = False
+    if not domain:
+        out.error("global.fqdn.domain", "no domain received from DHCP server and global.fqdn.domain is unset; "
+                                        "set global.fqdn.domain")
+        ok = False
+    if not ok:
+        return None
+    assert domain is not None
+    if out.check("global.fqdn", checks.fqdn_problem(f"{host}.{domain}")):
+        return host, domain
+    return None
+
+
+def pin_names(net: NetworkAnswer, hardware: HardwareProfile, out: _Collector) -> dict[str, str]:
+    if not net.pinning:
+        return {}
+    macs = {n.mac for n in hardware.nics}
+    for mac in net.pin_mapping:
+        if mac not in macs:
+            out.warn("network.interface-name-pinning.mapping", f"MAC {mac} is not on this machine; ignored")
+    names: dict[str, str] = {}
+    for nic in sorted(hardware.nics, key=lambda n: n.mac):
+        if nic.pinned_id is not None:
+            names[nic.mac] = net.pin_mapping.get(nic.mac) or f"nic{nic.pinned_id}"
+    taken: dict[str, str] = {}
+    for mac, name in names.items():
+        if name.lower() in taken:
+            out.error("network.interface-name-pinning.mapping",
+                      f"interface name '{name}' would be used twice: {taken[name.lower()]} and {mac} "
+                      "(default names are nic<N>)")
+        taken[name.lower()] = mac
+    return names
+
+
+def resolve(answer: Answer, hardware: HardwareProfile, *, unattended: bool, out: _Collector) -> InstallConfig | None:
+    """Resolve every section that parsed; the config when nothing failed, else None (problems in `out`)."""
+    parts: dict[str, Any] = {}
+    if answer.disk_setup is not None:
+        selected = select_disks(answer.disk_setup, hardware, out)
+        if selected:
+            before = len(out.problems)
+            _check_disks(answer.disk_setup, selected, hardware, unattended=unattended, out=out)
+            if len(out.problems) == before:
+                parts["disks"] = _disk_setup(answer.disk_setup, selected, hardware)
+    if answer.network is not None:
+        parts["network"] = resolve_network(answer.network, hardware, out)
+        parts["pins"] = pin_names(answer.network, hardware, out)
+    if answer.global_ is not None:
+        parts["fqdn"] = resolve_fqdn(answer.global_, hardware, out)
+    if out.problems or answer.global_ is None or not all(parts.get(k) for k in ("disks", "network", "fqdn")):
+        return None
+    g, net = answer.global_, parts["network"]
+    host, domain = parts["fqdn"]
+    return InstallConfig(
+        disk_setup=parts["disks"],
+        network=NetworkConfig(interface=net.interface.name, hostname=host, domain=domain, cidr=net.cidr,
+                              gateway=net.gateway, dns=net.dns, pin_names=parts["pins"]),
+        root=RootAccess(password=g.root_password, password_hashed=g.root_password_hashed, ssh_keys=g.root_ssh_keys),
+        country=g.country,
+        timezone=g.timezone,
+        keyboard=g.keyboard,
+        mailto=g.mailto,
+        reboot_mode="power-off" if g.reboot_mode == "power-off" else "reboot",
+        reboot_on_error=g.reboot_on_error,
+        autoreboot=True,
+        unattended=unattended,
+        subscription_key=g.subscription_key,
+        first_boot=answer.first_boot,
+        webhook=answer.webhook,
+        target_cmdline=target_cmdline(hardware.kernel_cmdline),
+    )

@@ -1,0 +1,184 @@
+"""The answer file's keys as data: names, types, defaults, choices, legacy aliases and documentation.
+
+One table drives the parser's unknown-key and type checks, the JSON Schema (`keel-answer schema`) and the
+README's reference, so the three cannot drift apart. Semantics that span keys (one of two passwords,
+`disk-list` xor `filter`, options only for the chosen filesystem) live in `answerfile.parse`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal[
+    "string",        # a TOML string
+    "integer",
+    "number",        # integer or float
+    "boolean",
+    "string-list",   # array of strings
+    "globs",         # table: udev property name -> glob (free keys)
+    "string-table",  # table: free keys -> strings (MAC -> name)
+    "fqdn",          # a string, or a table {source, domain}
+    "table",         # a table with the fixed keys in `keys`
+]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    kind: Kind
+    doc: str
+    required: bool = False
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    ignore_case: bool = False       # choices accepted in any case ("raid1" = "RAID1")
+    alias: str | None = None        # legacy snake_case name (accepted with a deprecation warning)
+    minimum: float | None = None
+    maximum: float | None = None
+    keys: tuple[Key, ...] = ()      # for kind "table" (and the table form of "fqdn")
+    keel: bool = False              # a Keel extension Proxmox does not have
+    when: str = ""                  # short note on when the key applies / is required
+
+    def child(self, name: str) -> Key | None:
+        return next((k for k in self.keys if k.name == name), None)
+
+
+ZFS_RAID = ("RAID0", "RAID1", "RAID10", "RAIDZ-1", "RAIDZ-2", "RAIDZ-3")
+BTRFS_RAID = ("RAID0", "RAID1", "RAID10")
+FILESYSTEMS = ("ext4", "xfs", "zfs", "btrfs")
+
+FQDN_TABLE = (
+    Key("source", "string", "Where the host name comes from; only DHCP (option 12) is supported.",
+        default="from-dhcp", choices=("from-dhcp",)),
+    Key("domain", "string", "Domain to use; takes precedence over the DHCP domain. Empty = unset."),
+)
+
+GLOBAL = Key("global", "table", "Locale, host name, administrator and root login.", required=True, keys=(
+    Key("keyboard", "string", "Keyboard layout of the console and the installed system.", required=True,
+        choices=("de", "de-ch", "dk", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch", "hu", "is",
+                 "it", "jp", "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "se", "si", "tr")),
+    Key("country", "string", "ISO 3166-1 alpha-2 country code in lower case (\"at\", \"us\"); from tzdata.",
+        required=True),
+    Key("fqdn", "fqdn", "Host name and domain (\"pve1.example.com\"), or the table {source = \"from-dhcp\", "
+        "domain = \"...\"} to take them from DHCP.", required=True, keys=FQDN_TABLE),
+    Key("mailto", "string", "Administrator's email address (notifications, root@pam's address).", required=True),
+    Key("timezone", "string", "Time zone from tzdata (\"Europe/Vienna\") or \"UTC\".", required=True),
+    Key("root-password", "string", "Root password in plain text, at least 8 characters.",
+        alias="root_password", when="one of root-password / root-password-hashed"),
+    Key("root-password-hashed", "string", "Root password as a crypt(3) hash (mkpasswd).",
+        alias="root_password_hashed", when="one of root-password / root-password-hashed"),
+    Key("root-ssh-keys", "string-list", "SSH public keys for root's authorized_keys.", default=[],
+        alias="root_ssh_keys"),
+    Key("reboot-on-error", "boolean", "Reboot when the installation fails (instead of stopping at a shell).",
+        default=False, alias="reboot_on_error"),
+    Key("reboot-mode", "string", "What to do after a successful installation.", default="reboot",
+        choices=("reboot", "power-off"), alias="reboot_mode"),
+    Key("subscription-key", "string", "Subscription key to activate on first boot.", alias="subscription_key"),
+))
+
+PINNING = Key("interface-name-pinning", "table", "Give NICs stable names on the installed system (by MAC).",
+              keys=(
+    Key("enabled", "boolean", "Pin every physical NIC's name: mapped names, else nic<N>.", required=True),
+    Key("mapping", "string-table", "MAC address -> interface name (2-15 characters, letter first, letters, "
+        "digits, underscores). MACs may be in any case.", default={}),
+))
+
+NETWORK = Key("network", "table", "Management network of the installed system.", required=True, keys=(
+    Key("source", "string", "\"from-dhcp\": keep what DHCP gave the live system (as static configuration); "
+        "\"from-answer\": the values below.", required=True, choices=("from-dhcp", "from-answer")),
+    Key("cidr", "string", "Address with prefix length, \"192.168.1.10/24\".", when="from-answer, required"),
+    Key("dns", "string", "DNS server address.", when="from-answer, required"),
+    Key("gateway", "string", "Default gateway address.", when="from-answer, required"),
+    Key("filter", "globs", "udev property -> glob selecting the management NIC (the first match).",
+        when="from-answer, required"),
+    PINNING,
+))
+
+ZFS = Key("zfs", "table", "ZFS options (filesystem = \"zfs\").", keys=(
+    Key("raid", "string", "RAID level.", choices=ZFS_RAID, ignore_case=True, when="zfs, required"),
+    Key("ashift", "integer", "Pool ashift (log2 of the sector size).", default=12, minimum=9, maximum=16),
+    Key("arc-max", "integer", "ZFS ARC maximum in MiB (default: 10 % of RAM, within 64-16384).",
+        minimum=64, alias="arc_max"),
+    Key("checksum", "string", "Checksum algorithm.", default="on", choices=("on", "fletcher4", "sha256")),
+    Key("compress", "string", "Compression.", default="on",
+        choices=("on", "off", "lzjb", "lz4", "zle", "gzip", "zstd")),
+    Key("copies", "integer", "Data copies (ZFS copies property).", default=1, minimum=1, maximum=3),
+    Key("hdsize", "number", "GiB of every disk to use (default: the first selected disk's size).", minimum=2),
+))
+
+LVM = Key("lvm", "table", "LVM sizes in GiB (filesystem = \"ext4\" or \"xfs\").", keys=(
+    Key("hdsize", "number", "GiB of the disk to use (default: the whole disk).", minimum=2),
+    Key("swapsize", "number", "Swap LV size; 0 = no swap (default: from RAM, 0.5-8 GiB, at most hdsize/8). "
+        "At most hdsize / 2.", minimum=0),
+    Key("maxroot", "number", "Maximum root LV size (default 96 GiB; root is hdsize/4 + 12 GiB above 48 GiB).",
+        minimum=0),
+    Key("minfree", "number", "Space left free in the VG for snapshots (default: 16 GiB above 128 GiB, "
+        "else hdsize/8).", minimum=0),
+    Key("maxvz", "number", "Maximum size of the data thin pool; 0 = no data pool.", minimum=0),
+))
+
+BTRFS = Key("btrfs", "table", "Btrfs options (filesystem = \"btrfs\").", keys=(
+    Key("raid", "string", "RAID level.", choices=BTRFS_RAID, ignore_case=True, when="btrfs, required"),
+    Key("compress", "string", "Compression mount option.", default="off",
+        choices=("on", "off", "zlib", "lzo", "zstd")),
+    Key("hdsize", "number", "GiB of every disk to use (default: the first selected disk's size).", minimum=2),
+))
+
+DISK_SETUP = Key("disk-setup", "table", "Target disks and filesystem.", required=True, keys=(
+    Key("filesystem", "string", "Root filesystem; ext4/xfs use LVM on one disk.", required=True,
+        choices=FILESYSTEMS),
+    Key("disk-list", "string-list", "Disks by name (\"sda\") or path (\"/dev/sda\"), in order.",
+        alias="disk_list", when="exactly one of disk-list / filter"),
+    Key("filter", "globs", "udev property -> glob selecting the disks (see device-info).",
+        when="exactly one of disk-list / filter"),
+    Key("filter-match", "string", "ZFS/Btrfs: a disk matches if any filter matches, or unless one fails "
+        "(all; a missing property does not count as failing).", default="any", choices=("any", "all"),
+        alias="filter_match"),
+    Key("filter-size-min", "number", "Only disks of at least this many GiB match.", minimum=0, keel=True),
+    Key("filter-size-max", "number", "Only disks of at most this many GiB match.", minimum=0, keel=True),
+    Key("disk-count", "integer", "Take this many matching disks, the smallest first.", minimum=1, keel=True),
+    ZFS,
+    LVM,
+    BTRFS,
+))
+
+WEBHOOK = Key("post-installation-webhook", "table", "POST an installation report here when done.", keys=(
+    Key("url", "string", "http(s) URL to POST the JSON report to.", required=True),
+    Key("cert-fingerprint", "string", "SHA-256 fingerprint of the server certificate to pin.",
+        alias="cert_fingerprint"),
+    Key("auth-token", "string", "Token sent back in the report as \"token\".", alias="auth_token"),
+))
+
+FIRST_BOOT = Key("first-boot", "table", "Run an executable once on the installed system's first boot.", keys=(
+    Key("source", "string", "Where the executable comes from.", required=True, choices=("from-iso", "from-url")),
+    Key("ordering", "string", "When it runs.", default="fully-up",
+        choices=("before-network", "network-online", "fully-up")),
+    Key("url", "string", "Where to download it from.", when="from-url, required"),
+    Key("cert-fingerprint", "string", "SHA-256 fingerprint of the server certificate to pin.",
+        alias="cert_fingerprint"),
+))
+
+SECTIONS: tuple[Key, ...] = (GLOBAL, NETWORK, DISK_SETUP, WEBHOOK, FIRST_BOOT)
+RENAMED_SECTIONS = {"posthook": "post-installation-webhook"}
+
+
+def section(name: str) -> Key:
+    found = next((s for s in SECTIONS if s.name == name), None)
+    if found is None:
+        raise KeyError(name)
+    return found
+
+
+def all_key_paths() -> list[str]:
+    """Every fixed key path ("disk-setup.zfs.raid"), for suggestions across sections."""
+    paths: list[str] = []
+
+    def walk(prefix: str, keys: tuple[Key, ...]) -> None:
+        for key in keys:
+            path = f"{prefix}.{key.name}" if prefix else key.name
+            paths.append(path)
+            if key.kind == "table":
+                walk(path, key.keys)
+
+    walk("", SECTIONS)
+    return paths
