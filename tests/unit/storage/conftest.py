@@ -1,0 +1,36 @@
+"""Fixtures for the storage planner tests: the Proxmox compat corpus and its 10-disk server as a HardwareProfile."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from installer.hardware.profile import HardwareProfile
+
+
+def shared_dir() -> Path:
+    """shared/ beside the clone, or $KEEL_SHARED_DIR."""
+    env = os.environ.get("KEEL_SHARED_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / ".." / "shared"
+
+
+def compat_dir() -> Path:
+    return shared_dir() / "compat" / "pve-auto-installer"
+
+
+@pytest.fixture
+def pve_compat() -> Path:
+    path = compat_dir()
+    if not (path / "run-env-info.json").is_file():
+        pytest.skip(f"Proxmox compat corpus not found at {path} (set KEEL_SHARED_DIR)")
+    return path
+
+
+@pytest.fixture
+def fixture_server(pve_compat: Path) -> HardwareProfile:
+    """The recorded 10-disk server: nvme0n1-3 4Kn 3.2 TB, nvme4n1 500 GB, nvme5n1 375 GB, sda-sdd 240 GB; EFI."""
+    from installer.hardware.pve_env import load_pve_env
+
+    return load_pve_env(pve_compat / "run-env-info.json", pve_compat / "run-env-udev.json")
