@@ -78,7 +78,8 @@ def mkfs_argvs(plan: StoragePlan) -> list[list[str]]:
 def make_filesystems(ctx: InstallContext) -> None:
     """Run every mkfs of the plan, each only after the guard has seen its device is on a selected disk."""
     argvs = mkfs_argvs(ctx.plan)
-    for index, argv in enumerate(argvs):
+    for argv in argvs:
         require_selected(ctx.plan, [argv[-1]], f"run {argv[0]} on")
+    for index, argv in enumerate(argvs):
         ctx.run(argv, timeout=600)
         ctx.events.progress((index + 1) / len(argvs), f"{argv[0]} {argv[-1]}")

@@ -62,7 +62,7 @@ def mount_target(ctx: InstallContext) -> None:
     if plan.zfs is not None:
         # the datasets were mounted below the target when they were created; mount any that is not
         for dataset in plan.zfs.datasets:
-            if dataset.mountpoint is None or dataset.name == plan.zfs.pool:
+            if dataset.mountpoint is None:
                 continue
             state = ctx.run(["zfs", "get", "-H", "-o", "value", "mounted", dataset.name], timeout=60)
             if state.stdout.strip() != "yes":

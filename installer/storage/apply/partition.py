@@ -129,8 +129,10 @@ def _free_sector(table, requests: tuple[PartitionRequest, ...]) -> int:
 def partition_disks(ctx: InstallContext) -> None:
     """Write every selected disk's GPT as planned, set the remaining type GUIDs, settle udev, zero p2/p3."""
     plan = ctx.plan
+    zero = [p for disk in plan.disks for p in disk.partitions if p.type != "bios-boot"]
+    require_selected(plan, [disk.path for disk in plan.disks], "partition")
+    require_selected(plan, [part.path for part in zero], "zero")
     for index, disk in enumerate(plan.disks):
-        require_selected(plan, [disk.path], "partition")
         ctx.events.message(f"Partitioning {disk.path}")
         if ctx.dry_run:
             ctx.events.message(f"dry run: GPT for {disk.path} not written")
@@ -142,8 +144,6 @@ def partition_disks(ctx: InstallContext) -> None:
         ctx.events.progress((index + 0.5) / (len(plan.disks) + 1), f"partitioned {disk.path}")
     ctx.run(["udevadm", "trigger", "--subsystem-match=block"], timeout=60)
     ctx.run(["udevadm", "settle", "--timeout=10"], timeout=60)
-    zero = [p for disk in plan.disks for p in disk.partitions if p.type != "bios-boot"]
     for index, part in enumerate(zero):
-        require_selected(plan, [part.path], "zero")
         ctx.run(zero_argv(part.path, part.size_bytes), timeout=300)
         ctx.events.progress((len(plan.disks) + (index + 1) / len(zero)) / (len(plan.disks) + 1))

@@ -32,16 +32,17 @@ def zpool_create_argv(zfs: ZfsPlan) -> list[str]:
 
 
 def pool_property_argvs(zfs: ZfsPlan) -> list[list[str]]:
-    """Properties of the pool's top dataset (reference §3.2): atime, compression, non-default checksum/copies."""
-    properties = {"atime": "on", "relatime": "on", "compression": zfs.compress}
-    if zfs.checksum != "on":
-        properties["checksum"] = zfs.checksum
-    if zfs.copies != 1:
-        properties["copies"] = str(zfs.copies)
-    for dataset in zfs.datasets:
-        if dataset.name == zfs.pool:
-            properties.update({k: v for k, v in dataset.properties.items() if k != "mountpoint"})
-    return [["zfs", "set", f"{key}={value}", zfs.pool] for key, value in properties.items()]
+    """One `zfs set` of the pool's root dataset properties (reference §3.2: atime, relatime, compression,
+    checksum and copies when not default); the plan's own list when it has one."""
+    properties = dict(zfs.root_properties)
+    if not properties:
+        properties = {"atime": "on", "relatime": "on", "compression": zfs.compress}
+        if zfs.checksum != "on":
+            properties["checksum"] = zfs.checksum
+        if zfs.copies != 1:
+            properties["copies"] = str(zfs.copies)
+    properties.pop("mountpoint", None)
+    return [["zfs", "set", *(f"{key}={value}" for key, value in properties.items()), zfs.pool]]
 
 
 def install_mountpoint(target: Path, final: str) -> str:
@@ -56,8 +57,6 @@ def zfs_create_argvs(zfs: ZfsPlan, target: Path) -> list[list[str]]:
     """
     argvs = []
     for dataset in zfs.datasets:
-        if dataset.name == zfs.pool:
-            continue
         options: list[str] = []
         for key, value in dataset.properties.items():
             if key != "mountpoint":
@@ -95,6 +94,9 @@ def rename_pool_argvs(rename: Rename) -> list[list[str]]:
 
 
 def root_dataset(zfs: ZfsPlan) -> str:
+    """The dataset the system boots from: the plan's bootfs, else the one mounted at /."""
+    if zfs.bootfs:
+        return zfs.bootfs
     root = next((d.name for d in zfs.datasets if d.mountpoint == "/"), None)
     if root is None:
         raise ApplyError(f"zfs.datasets: no dataset of pool {zfs.pool} has mountpoint /")
@@ -105,7 +107,7 @@ def finalize_zfs_argvs(zfs: ZfsPlan) -> list[list[str]]:
     """Reference §3.3: unmount, durable writes again, final mountpoints, boot dataset, export."""
     argvs = [["zfs", "umount", "-a"], ["zfs", "set", "sync=standard", zfs.pool]]
     for dataset in zfs.datasets:
-        if dataset.mountpoint is not None and dataset.name != zfs.pool:
+        if dataset.mountpoint is not None:
             argvs.append(["zfs", "set", f"mountpoint={dataset.mountpoint}", dataset.name])
     argvs.append(["zpool", "set", f"bootfs={root_dataset(zfs)}", zfs.pool])
     argvs.append(["zpool", "export", zfs.pool])

@@ -1,0 +1,75 @@
+"""create_volumes / finalize_storage for ZFS: reference §3.2 and §3.3, command by command."""
+
+from __future__ import annotations
+
+import pytest
+from apply_plans import by_id, zfs_plan
+
+from installer.storage.apply import create_volumes, finalize_storage
+from installer.storage.apply.zfs import vdev_args
+
+A, B, C, D = (by_id(p) + "-part3" for p in ("/dev/sda", "/dev/sdb", "/dev/sdc", "/dev/sdd"))
+
+
+@pytest.mark.parametrize("layout,expected", [
+    ((("stripe", 1),), [A]),
+    ((("stripe", 2),), [A, B]),
+    ((("mirror", 2),), ["mirror", A, B]),
+    ((("mirror", 2), ("mirror", 2)), ["mirror", A, B, "mirror", C, D]),
+    ((("raidz1", 3),), ["raidz1", A, B, C]),
+    ((("raidz2", 4),), ["raidz2", A, B, C, D]),
+], ids=["RAID0 on one disk is a bare device", "RAID0 on two disks stripes both", "RAID1 is one mirror",
+        "RAID10 is two mirrors of consecutive pairs", "RAIDZ-1 over three disks", "RAIDZ-2 over four disks"])
+def test_vdev_arguments_follow_the_raid_level(layout, expected):
+    assert vdev_args(zfs_plan(layout).zfs) == expected
+
+
+def creation(members: list[str], ashift: int = 12, props: str = "compression=on") -> list[list[str]]:
+    return [
+        ["modprobe", "zfs"],
+        ["zpool", "create", "-f", "-o", "cachefile=none", "-o", f"ashift={ashift}", "rpool", *members],
+        ["zfs", "set", "atime=on", "relatime=on", *props.split(), "rpool"],
+        ["zfs", "create", "rpool/ROOT"],
+        ["zfs", "create", "-o", "acltype=posix", "-o", "mountpoint=/target", "rpool/ROOT/pve-1"],
+        ["zfs", "create", "rpool/data"],
+        ["zfs", "create", "-o", "mountpoint=/target/var/lib/vz", "rpool/var-lib-vz"],
+        ["zfs", "set", "sync=disabled", "rpool"],
+    ]
+
+
+def test_raid1_pool_is_created_on_by_id_partitions_with_datasets_below_the_target(harness):
+    create_volumes(harness.context(zfs_plan((("mirror", 2),))))
+    assert harness.commands() == creation(["mirror", A, B])
+
+
+def test_raid10_on_4kn_disks_creates_two_mirrors(harness):
+    create_volumes(harness.context(zfs_plan((("mirror", 2), ("mirror", 2)), lbs=4096)))
+    assert harness.commands() == creation(["mirror", A, B, "mirror", C, D])
+
+
+def test_checksum_and_copies_are_set_only_when_not_default(harness):
+    create_volumes(harness.context(zfs_plan((("raidz1", 3),), compress="zstd", checksum="sha256", copies=2)))
+    assert harness.commands()[2] == ["zfs", "set", "atime=on", "relatime=on", "compression=zstd",
+                                     "checksum=sha256", "copies=2", "rpool"]
+
+
+def test_the_plans_root_properties_are_used_when_it_has_them(harness):
+    props = {"atime": "on", "relatime": "on", "compression": "lz4"}
+    create_volumes(harness.context(zfs_plan(root_properties=props)))
+    assert harness.commands()[2] == ["zfs", "set", "atime=on", "relatime=on", "compression=lz4", "rpool"]
+
+
+def test_finalize_unmounts_restores_sync_sets_mountpoints_and_bootfs_then_exports(harness, monkeypatch):
+    import installer.storage.apply.mount as mount
+
+    monkeypatch.setattr(mount, "read_mountinfo", lambda: "")
+    finalize_storage(harness.context(zfs_plan()))
+    assert harness.commands() == [
+        ["zfs", "umount", "-a"],
+        ["zfs", "set", "sync=standard", "rpool"],
+        ["zfs", "set", "mountpoint=/", "rpool/ROOT/pve-1"],
+        ["zfs", "set", "mountpoint=/var/lib/vz", "rpool/var-lib-vz"],
+        ["zpool", "set", "bootfs=rpool/ROOT/pve-1", "rpool"],
+        ["zpool", "export", "rpool"],
+        ["sync"],
+    ]
