@@ -157,8 +157,10 @@ def resolve_network(net: NetworkAnswer, hardware: HardwareProfile, out: _Collect
         address = next((a for a in nic.addresses if a.family == family), None) if nic else None
         if route and nic and address:
             return ResolvedNetwork(nic, f"{address.address}/{address.prefix}", route.gateway, dns)
+    # No lease: the lowest-index physical NIC (those get pin ids), like Proxmox's fallback.
+    physical = [n for n in hardware.nics if n.pinned_id is not None] or list(hardware.nics)
     fallback = (hardware.nic(runtime.gateway4.dev) if runtime.gateway4 else None) or min(
-        hardware.nics, key=lambda n: n.index)
+        physical, key=lambda n: n.index)
     out.warn("network.source", f"DHCP gave no usable address and default route; using {FALLBACK_CIDR}, gateway "
                                f"{FALLBACK_GATEWAY} on {fallback.name} (set source = \"from-answer\" to choose)")
     return ResolvedNetwork(fallback, FALLBACK_CIDR, FALLBACK_GATEWAY, dns)
