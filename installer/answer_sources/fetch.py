@@ -1,0 +1,64 @@
+"""Choosing the answer source in auto mode, in a fixed order, and saying where each attempt looked.
+
+1. `keel.answer=<url>` on the kernel command line (with `keel.fingerprint=`): the only source when given,
+   so a refused certificate stops the install instead of falling back to something else.
+2. /keel/auto-installer-mode.toml on the medium (Proxmox's prepare-iso): iso, http or partition as it says.
+3. /keel/answer.toml on the medium (or live.json's `answer`).
+4. A partition labelled PROXMOX-AIS (exact, upper or lower case).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from installer.answer_sources import AnswerSourceError, http, medium, partition
+from installer.answer_sources.cmdline import KernelParams
+from installer.runner import Runner
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    source: str                       # "https://...", "/run/live/medium/keel/answer.toml", "partition PROXMOX-AIS"
+    secrets: tuple[str, ...] = ()     # tokens used to fetch it (to be redacted)
+
+
+@dataclass
+class Places:
+    """Where to look; tests point these at temporary directories."""
+
+    medium: Path = medium.MEDIUM
+    listed_answer: Path | None = None
+    by_label: Path = partition.BY_LABEL
+    mountpoint: Path = partition.MOUNTPOINT
+    tried: list[str] = field(default_factory=list)
+
+
+def fetch(params: KernelParams, runner: Runner, system_info: Callable[[], dict[str, Any]],
+          places: Places | None = None, warn: Callable[[str], None] = lambda text: None) -> Answer:
+    places = places or Places()
+    if params.answer_url:
+        text = http.fetch_answer(params.answer_url, system_info(), fingerprint=params.fingerprint)
+        return Answer(text, params.answer_url)
+    mode = medium.read_fetch_mode(places.medium)
+    if mode is not None and mode.mode == "http":
+        if not mode.url:
+            raise AnswerSourceError(f"{places.medium}/keel/auto-installer-mode.toml: mode http needs [http] url")
+        text = http.fetch_answer(mode.url, system_info(), fingerprint=mode.cert_fingerprint, token=mode.token)
+        return Answer(text, mode.url, tuple(t for t in (mode.token,) if t))
+    if mode is None or mode.mode == "iso":
+        found = medium.answer_on_medium(places.medium, places.listed_answer)
+        if found:
+            return Answer(found.read_text(), str(found))
+        places.tried.append(f"{places.medium}/keel/answer.toml: not there")
+    label = mode.partition_label if mode is not None and mode.mode == "partition" else partition.DEFAULT_LABEL
+    text = partition.read_answer_from_partition(runner, label, by_label=places.by_label,
+                                                mountpoint=places.mountpoint, warn=warn)
+    if text is not None:
+        return Answer(text, f"partition labelled {label}")
+    places.tried.append(f"{places.by_label}: no partition labelled {' / '.join(partition.label_variants(label))}")
+    places.tried.append("kernel command line: no keel.answer=<url>")
+    raise AnswerSourceError("no answer file found; looked at:\n" + "\n".join(f"  {t}" for t in places.tried))
