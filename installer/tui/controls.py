@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import urwid
 
 LABEL_WIDTH = 22
+EDIT_WIDTH = 34
 
 
 def mnemonic_markup(label: str) -> list[Any]:
@@ -119,21 +120,24 @@ class Field(urwid.WidgetWrap):
         self.input = widget
         self._label = urwid.Text(label)
         self._label_map = urwid.AttrMap(self._label, "label")
-        inner = widget if isinstance(widget, ChoiceField) else urwid.AttrMap(widget, "field", "field focus")
+        inner: Any = widget if isinstance(widget, ChoiceField) else urwid.AttrMap(widget, "field", "field focus")
+        if isinstance(widget, urwid.Edit):
+            inner = (EDIT_WIDTH, inner)
         columns: list[Any] = [(LABEL_WIDTH, self._label_map), inner]
         if hint:
             columns.append((len(hint) + 1, urwid.Text(("hint", " " + hint))))
         self._row = urwid.Columns(columns, dividechars=1)
-        self._error = urwid.Text("")
+        self._message = urwid.Text("")
+        self._error = urwid.Columns([(LABEL_WIDTH, urwid.Text("")), self._message], dividechars=1)
         self._pile = urwid.Pile([self._row])
         super().__init__(self._pile)
 
     @property
     def error(self) -> str:
-        return self._error.text
+        return self._message.text.removeprefix("! ")
 
     def set_error(self, message: str | None) -> None:
-        self._error.set_text(("error", f"{'':{LABEL_WIDTH + 1}}! {message}") if message else "")
+        self._message.set_text(("error", f"! {message}") if message else "")
         self._label.set_text(f"! {self.label}" if message else self.label)
         self._label_map.set_attr_map({None: "error" if message else "label"})
         has_row = len(self._pile.contents) > 1
@@ -144,8 +148,28 @@ class Field(urwid.WidgetWrap):
         self._pile.focus_position = 0
 
 
+class LineEdit(urwid.Edit):
+    """A text field with the line-editing keys serial-console users expect: Ctrl-U clears before the cursor,
+    Ctrl-K after it, Ctrl-A/Ctrl-E jump to the start/end."""
+
+    def keypress(self, size: tuple[int, ...], key: str) -> str | None:
+        text, pos = self.edit_text, self.edit_pos
+        if key == "ctrl u":
+            self.set_edit_text(text[pos:])
+            self.set_edit_pos(0)
+        elif key == "ctrl k":
+            self.set_edit_text(text[:pos])
+        elif key == "ctrl a":
+            self.set_edit_pos(0)
+        elif key == "ctrl e":
+            self.set_edit_pos(len(text))
+        else:
+            return super().keypress(size, key)
+        return None
+
+
 def edit(text: str, *, mask: str | None = None) -> urwid.Edit:
-    return urwid.Edit("", edit_text=text, mask=mask)
+    return LineEdit("", edit_text=text, mask=mask)
 
 
 def heading(text: str) -> urwid.Widget:
@@ -154,3 +178,29 @@ def heading(text: str) -> urwid.Widget:
 
 def note(text: str, attr: str = "hint") -> urwid.Widget:
     return urwid.Text((attr, text))
+
+
+class ScrollPane(urwid.ListBox):
+    """Read-only text that takes focus so arrows and PgUp/PgDn scroll it (the plan preview)."""
+
+    def __init__(self) -> None:
+        self._walker = urwid.SimpleFocusListWalker([urwid.Text("")])
+        super().__init__(self._walker)
+
+    def selectable(self) -> bool:
+        return True
+
+    def set_markup(self, markup: Any) -> None:
+        """Show `markup` (a string, or a list of strings and (attr, string) pairs) one line per row."""
+        lines: list[list[Any]] = [[]]
+        for part in markup if isinstance(markup, list) else [markup]:
+            attr, text = part if isinstance(part, tuple) else (None, part)
+            for i, chunk in enumerate(text.split("\n")):
+                if i:
+                    lines.append([])
+                if chunk:
+                    lines[-1].append((attr, chunk) if attr else chunk)
+        while len(lines) > 1 and not lines[-1]:
+            lines.pop()
+        self._walker[:] = [urwid.Text(line or "") for line in lines]
+        self._walker.set_focus(0)

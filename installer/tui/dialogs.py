@@ -25,15 +25,15 @@ class ChoiceDialog(urwid.WidgetWrap):
                  on_done: Callable[[Any | None], None]):
         self.on_done = on_done
         self.typed = ""
-        self.rows = [_Row(v, label) for v, label in options]
-        self.walker = urwid.SimpleFocusListWalker(self.rows)
-        index = next((i for i, r in enumerate(self.rows) if r.value == current), 0)
-        if self.rows:
+        self.entries = [_Row(v, label) for v, label in options]
+        self.walker = urwid.SimpleFocusListWalker(self.entries)
+        index = next((i for i, r in enumerate(self.entries) if r.value == current), 0)
+        if self.entries:
             self.walker.set_focus(index)
         self.search = urwid.Text("")
         body = urwid.Frame(urwid.ListBox(self.walker), footer=urwid.AttrMap(self.search, "dialog"))
-        self.height = len(self.rows) + 3
-        self.width = max((len(r.label) for r in self.rows), default=10) + 4
+        self.height = len(self.entries) + 3
+        self.width = max((len(r.label) for r in self.entries), default=10) + 4
         super().__init__(urwid.AttrMap(urwid.LineBox(body, title=title), "dialog"))
         self._show_typed()
 
@@ -45,7 +45,7 @@ class ChoiceDialog(urwid.WidgetWrap):
             self.on_done(None)
             return None
         if key == "enter":
-            self.on_done(self.rows[self.walker.focus].value if self.rows else None)
+            self.on_done(self.entries[self.walker.focus].value if self.entries else None)
             return None
         if key == "backspace":
             self.typed = self.typed[:-1]
@@ -54,9 +54,9 @@ class ChoiceDialog(urwid.WidgetWrap):
         if len(key) == 1 and key.isprintable() and key != " ":
             self.typed += key
             needle = self.typed.lower()
-            match = next((i for i, r in enumerate(self.rows) if r.label.strip().lower().startswith(needle)), None)
+            match = next((i for i, r in enumerate(self.entries) if r.label.strip().lower().startswith(needle)), None)
             if match is None:
-                match = next((i for i, r in enumerate(self.rows) if needle in r.label.lower()), None)
+                match = next((i for i, r in enumerate(self.entries) if needle in r.label.lower()), None)
             if match is not None:
                 self.walker.set_focus(match)
             self._show_typed()

@@ -9,7 +9,7 @@ import urwid
 from installer.config import Filesystem
 from installer.hardware.profile import Disk, ExistingContent
 from installer.tui import preview
-from installer.tui.controls import ChoiceField, Field, MnemonicButton, edit, heading, note
+from installer.tui.controls import ChoiceField, Field, MnemonicButton, ScrollPane, edit, heading, note
 from installer.tui.model import (
     BTRFS_COMPRESS,
     DO_NOT_USE,
@@ -68,17 +68,18 @@ class DisksScreen(Screen):
     title = "Target disks and options"
 
     def __init__(self, wizard: Wizard, host: Host | None = None):
-        self.preview_text = urwid.Text("")
+        self.preview_pane = ScrollPane()
         self._preview_key: object = None
         super().__init__(wizard, host)
 
     def build(self) -> urwid.Widget:
-        preview_box = urwid.ListBox(urwid.SimpleListWalker([self.preview_text]))
+        title = "Plan preview (Tab into it, arrows scroll)"
         self._narrow = urwid.Pile([("weight", 3, self.listbox),
-                                   ("pack", urwid.AttrMap(urwid.Divider("-"), "hint")),
-                                   ("weight", 2, preview_box)])
+                                   ("pack", urwid.AttrMap(urwid.Text(f"--- {title} " + "-" * 40, wrap="clip"),
+                                                          "hint")),
+                                   ("weight", 2, self.preview_pane)])
         self._wide = urwid.Columns([("weight", 1, self.listbox),
-                                    ("weight", 1, urwid.LineBox(preview_box, title="Plan preview"))],
+                                    ("weight", 1, urwid.LineBox(self.preview_pane, title=title))],
                                    dividechars=1)
         self._layout = urwid.WidgetPlaceholder(self._narrow)
         return self._layout
@@ -142,7 +143,7 @@ class DisksScreen(Screen):
     def _existing_line(self, path: str | None) -> urwid.Widget:
         disk = self.wizard.hardware.disk(path) if path else None
         text = f"{'':23}holds: {existing_summary(disk.existing)}" if disk else ""
-        return urwid.Text(("hint", text)) if text else urwid.Text("")
+        return urwid.Text(("hint", text)) if text else urwid.Pile([])   # an unused slot takes no row
 
     def _option_fields(self) -> list[urwid.Widget]:
         state = self.state
@@ -219,6 +220,10 @@ class DisksScreen(Screen):
         self.store()
         self.state.slots = [None] * len(self.state.slots)
         self.load()
+        self.walker.set_focus(self._index_of("slot0"))
+
+    def _index_of(self, name: str) -> int:
+        return next(i for i, w in enumerate(self.walker) if isinstance(w, Field) and w.name == name)
 
     def show_problems(self, problems: Sequence[Problem]) -> None:
         super().show_problems(problems)
@@ -231,4 +236,4 @@ class DisksScreen(Screen):
         if self._preview_key is not None:
             return
         self._preview_key = True
-        self.preview_text.set_text(preview.describe(self.wizard))
+        self.preview_pane.set_markup(preview.describe(self.wizard))

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 import urwid
 
 from installer.hardware.profile import Nic
-from installer.tui.controls import LABEL_WIDTH, ChoiceField, Field, edit, heading
+from installer.tui.controls import ChoiceField, Field, edit, heading
 from installer.tui.model import Problem, sorted_nics
 from installer.tui.screens.base import Screen
+
+PIN_LABEL_WIDTH = 36
 
 
 def nic_label(nic: Nic) -> str:
@@ -54,7 +56,7 @@ class NetworkScreen(Screen):
             widget = urwid.Edit("", edit_text=name)
             self.pin_edits[nic.mac] = widget
             label = f"{nic.name} ({nic.mac})"
-            rows.append(urwid.Columns([(LABEL_WIDTH + 13, urwid.Text(label[:LABEL_WIDTH + 12])),
+            rows.append(urwid.Columns([(PIN_LABEL_WIDTH, urwid.Text(label, wrap="clip")),
                                        urwid.AttrMap(widget, "field", "field focus")], dividechars=1))
         return rows
 

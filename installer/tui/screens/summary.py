@@ -22,7 +22,7 @@ class SummaryScreen(Screen):
         self.dry_run = dry_run
         super().__init__(wizard, host)
 
-    def rows(self) -> list[tuple[str, str]]:
+    def table_rows(self) -> list[tuple[str, str]]:
         w = self.wizard
         state = w.state
         setup = w.disk_setup()
@@ -64,7 +64,7 @@ class SummaryScreen(Screen):
     def load(self) -> None:
         state = self.state
         table = [urwid.Columns([(ROW_LABEL, urwid.Text(("label", label))), urwid.Text(value)])
-                 for label, value in self.rows()]
+                 for label, value in self.table_rows()]
         self.reboot = urwid.CheckBox("Automatically reboot after successful installation", state.autoreboot)
         self.erase = urwid.CheckBox("I understand: the data listed above will be erased", state.erase_confirmed)
         self.fields = {"erase": Field("erase", "Confirm", urwid.AttrMap(self.erase, "button", "button focus"))}
