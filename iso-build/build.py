@@ -17,22 +17,31 @@ for path in (str(REPO), str(HERE)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from installer import __version__  # noqa: E402
-from installer.runner import CommandError, Runner  # noqa: E402
 from keel_iso import image, live, rootfs, zfs  # noqa: E402
 from keel_iso.aptsources import MirrorError, host_mirror  # noqa: E402
 from keel_iso.cache import CacheLayout, base_key, resolve_cache_dir, zfs_key  # noqa: E402
 from keel_iso.chroot import chroot  # noqa: E402
 from keel_iso.host import HostError, check_host  # noqa: E402
 from keel_iso.profiles import (  # noqa: E402
-    BASE_INCLUDE, BLIVET_REQUIREMENT, COMPONENTS, DEBCONF_SELECTIONS, LIVE, PROFILES, SUITE, payload_packages,
+    BASE_INCLUDE,
+    BLIVET_REQUIREMENT,
+    COMPONENTS,
+    DEBCONF_SELECTIONS,
+    LIVE,
+    PROFILES,
+    SUITE,
+    payload_packages,
 )
 
+from installer import __version__  # noqa: E402
+from installer.runner import CommandError, Runner  # noqa: E402
+
 STEPS = 11
-# apt/debootstrap/dkms/mksquashfs lines worth showing on the console (everything goes to the log).
+# apt/debootstrap/dkms lines worth showing on the console, at most one every SHOW_EVERY seconds
+# (everything goes to the log).
 SHOWN_PREFIXES = ("I: Retrieving", "I: Extracting", "I: Configuring", "I: Base system", "Setting up ",
-                  "Building module", "Building initial module", "Sign command", "update-initramfs",
-                  "Parallel mksquashfs", "Creating 4.0")
+                  "Get:", "Building module", "Building initial module", "update-initramfs")
+SHOW_EVERY = 5.0
 LIVE_IMPORT_CHECK = "import blivet, urwid, pyudev, parted, requests, tomli_w, gi; import installer.cli"
 
 
@@ -59,6 +68,7 @@ class Console:
 
     log: TextIO
     started: float
+    last_shown: float = 0.0
 
     def step(self, number: int, text: str) -> None:
         line = f"[{number:2d}/{STEPS}] {text}  (+{time.monotonic() - self.started:.0f} s)"
@@ -73,7 +83,9 @@ class Console:
 
     def line(self, text: str) -> None:
         self.log.write(text + "\n")
-        if text.startswith(SHOWN_PREFIXES):
+        now = time.monotonic()
+        if text.startswith(SHOWN_PREFIXES) and now - self.last_shown >= SHOW_EVERY:
+            self.last_shown = now
             print(f"        {text[:110]}", flush=True)
 
 
@@ -228,6 +240,8 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
     console.step(11, "Build record")
     record.update(iso_size_bytes=iso.stat().st_size, build_seconds=round(time.monotonic() - started, 1))
     (output / "iso-build.json").write_text(json.dumps(record, indent=2) + "\n")
+    with (output / "iso-build-history.jsonl").open("a") as history:
+        history.write(json.dumps(record) + "\n")
     return record
 
 

@@ -63,7 +63,7 @@ def _stanzas(text: str) -> Iterable[tuple[dict[str, str], int]]:
     fields: dict[str, str] = {}
     first = 0
     key = ""
-    for number, raw in enumerate(text.splitlines() + [""], start=1):
+    for number, raw in enumerate([*text.splitlines(), ""], start=1):
         if raw.startswith("#"):
             continue
         if not raw.strip():

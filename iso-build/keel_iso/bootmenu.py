@@ -87,7 +87,7 @@ menuentry 'Rescue boot (start an installed system)' --hotkey=r --id keel-rescue 
 
 
 def render_grub_cfg(version: str, profile: str) -> str:
-    """grub.cfg for the ISO: serial + VGA, the automated entry first with a 10 s countdown if the medium has an answer."""
+    """grub.cfg for the ISO: serial + VGA; automated first with a 10 s countdown when the medium has an answer."""
     kernel, initrd = "/live/vmlinuz", "/live/initrd.img"
     base = LIVE_ARGS
     has_answer = " -o ".join(f"-f {path}" for path in ANSWER_SOURCES)

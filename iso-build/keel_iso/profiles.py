@@ -24,7 +24,8 @@ MINIMAL = (
 )
 
 # A hypervisor host (the Proxmox VE package set, Debian's own packages).
-STANDARD = MINIMAL + (
+STANDARD = (
+    *MINIMAL,
     "qemu-system-x86", "qemu-utils", "ovmf", "lxc", "corosync", "nftables",
     "smartmontools", "ethtool", "open-iscsi", "nfs-common", "cifs-utils", "rsync", "curl", "wget",
     "zstd", "lzop", "gdisk", "parted", "pciutils", "usbutils", "vim", "sudo", "bash-completion",
