@@ -86,16 +86,22 @@ def rename_argvs(rename: Rename) -> list[list[str]]:
     return rename_pool_argvs(rename)
 
 
-def apply_renames(ctx: InstallContext) -> None:
-    """Rename the plan's old VGs/pools on unselected disks by their id, so the new names are free.
-
-    This runs first: two VGs named `pve` would make every later LVM command and blivet's view ambiguous.
-    """
-    for rename in ctx.plan.rename:
-        on_selected = [d for d in rename.devices if owning_disk(ctx.plan, d) is not None]
+def check_renames(plan: StoragePlan) -> None:
+    """A rename is for structures on unselected disks only; on a selected disk teardown clears them instead."""
+    for rename in plan.rename:
+        on_selected = [d for d in rename.devices if owning_disk(plan, d) is not None]
         if on_selected:
             raise ApplyError(f"rename of {rename.old} to {rename.new}: {on_selected[0]} is on a selected disk, "
                              "which teardown clears instead")
+
+
+def apply_renames(ctx: InstallContext) -> None:
+    """Rename the plan's old VGs/pools on unselected disks by their id, so the new names are free.
+
+    This runs before the teardown: two VGs named `pve` would make LVM commands and blivet's view ambiguous.
+    """
+    check_renames(ctx.plan)
+    for rename in ctx.plan.rename:
         ctx.events.message(f"Renaming {rename.old} (id {rename.id}) to {rename.new}")
         for argv in rename_argvs(rename):
             ctx.run(argv, timeout=300)
@@ -140,16 +146,42 @@ def blivet_teardown(ctx: InstallContext) -> None:
     storage.do_it()
 
 
+SHARED_KINDS = ("lvm-pv", "md-member", "btrfs-member", "zfs-member", "luks")
+
+
+def refuse_shared_structures(ctx: InstallContext) -> None:
+    """Raise before anything is written if a VG, md array, LUKS or Btrfs/ZFS structure on a selected disk also
+    lives on an unselected one: tearing it down would damage the other disk (the plan refuses these too).
+
+    Checked twice: from the recorded hardware (members of one group_id) and from the live stack (every
+    device built on a selected disk, followed down with `lsblk --inverse` to the disks it uses).
+    """
+    groups: dict[tuple[str, str], set[str]] = {}
+    for hw_disk in ctx.hardware.disks:
+        for item in hw_disk.existing:
+            if item.kind in SHARED_KINDS and item.group_id:
+                groups.setdefault((item.kind, item.group_id), set()).add(item.device)
+    for (kind, group_id), devices in sorted(groups.items()):
+        selected = sorted(d for d in devices if owning_disk(ctx.plan, d) is not None)
+        foreign = sorted(d for d in devices if owning_disk(ctx.plan, d) is None)
+        if selected and foreign:
+            raise UnselectedDeviceError(f"refusing to tear down the {kind} group {group_id} on {selected[0]}: "
+                                        f"it also lives on {', '.join(foreign)}, which is not selected")
+    for disk in ctx.plan.disks:
+        for root in lsblk(ctx, disk.path):
+            for holder in holders_top_down(root):
+                spans = sorted(disks_below(lsblk(ctx, holder.name, inverse=True)))
+                foreign = [d for d in spans if owning_disk(ctx.plan, d) is None]
+                if foreign:
+                    raise UnselectedDeviceError(f"refusing to tear down {holder.name}: it also lives on "
+                                                f"{', '.join(foreign)}, which is not selected")
+
+
 def command_teardown(ctx: InstallContext, disk: PlannedDisk) -> None:
-    """Deactivate what is stacked on `disk` top-down with the tools themselves, refusing shared stacks."""
+    """Deactivate what is stacked on `disk` top-down with the tools themselves (stacks are not shared:
+    refuse_shared_structures ran first), then remove PV labels and md superblocks of its members."""
     for root in lsblk(ctx, disk.path):
         holders = holders_top_down(root)
-        for holder in holders:
-            spans = sorted(disks_below(lsblk(ctx, holder.name, inverse=True)))
-            foreign = [d for d in spans if owning_disk(ctx.plan, d) is None]
-            if foreign:
-                raise UnselectedDeviceError(f"refusing to tear down {holder.name}: it also lives on "
-                                            f"{', '.join(foreign)}, which is not selected")
         deactivated: set[str] = set()
         for holder in holders:
             if holder.type == "lvm":
@@ -188,8 +220,9 @@ def wipe_disk(ctx: InstallContext, disk: PlannedDisk) -> None:
 def teardown_existing(ctx: InstallContext) -> None:
     """Rename as planned, then tear down and wipe everything on the selected disks (and nothing else)."""
     plan: StoragePlan = ctx.plan
-    for disk in plan.disks:
-        require_selected(plan, [disk.path], "tear down")
+    require_selected(plan, [disk.path for disk in plan.disks], "tear down")
+    check_renames(plan)
+    refuse_shared_structures(ctx)
     apply_renames(ctx)
     clear_zfs_labels(ctx)
     ctx.events.progress(0.2, "cleared ZFS labels")

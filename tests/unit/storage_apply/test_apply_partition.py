@@ -1,0 +1,85 @@
+"""partition_disks: which partitions get a libparted flag or sgdisk, and the commands around writing the GPT."""
+
+from __future__ import annotations
+
+import pytest
+from apply_plans import BIOS_BOOT, ESP, LINUX, LVM, ZFS, btrfs_plan, lvm_plan, zfs_plan
+
+from installer.storage.apply import partition_disks
+from installer.storage.apply.partition import PartitionRequest, partition_requests, sgdisk_typecode_argv
+
+SIXTEEN_MIB = str(16 * 1024 * 1024)
+
+
+def test_a_512_byte_lvm_disk_needs_only_libparted_flags():
+    disk = lvm_plan().disks[0]
+    assert partition_requests(disk) == (
+        PartitionRequest(1, 34, 2047, "bios_grub", None),
+        PartitionRequest(2, 2048, 1050623, "esp", None),
+        PartitionRequest(3, 1050624, 67108830, "lvm", None),
+    )
+    assert sgdisk_typecode_argv(disk) is None
+
+
+def test_a_zfs_partition_gets_bf01_through_sgdisk():
+    disk = zfs_plan().disks[0]
+    assert partition_requests(disk)[2] == PartitionRequest(3, 1050624, 67108830, None, ZFS)
+    assert sgdisk_typecode_argv(disk) == ["sgdisk", f"--typecode=3:{ZFS}", "/dev/sda"]
+
+
+def test_a_btrfs_partition_is_libparteds_default_linux_type():
+    disk = btrfs_plan().disks[0]
+    assert partition_requests(disk)[2] == PartitionRequest(3, 1050624, 67108830, None, None)
+
+
+def test_a_4kn_disk_has_no_bios_boot_partition_and_keeps_numbers_2_and_3():
+    disk = lvm_plan(lbs=4096).disks[0]
+    assert partition_requests(disk) == (
+        PartitionRequest(2, 256, 131327, "esp", None),
+        PartitionRequest(3, 131328, 8388602, "lvm", None),
+    )
+
+
+def test_the_guid_constants_match_the_gpt_specification():
+    assert (BIOS_BOOT, ESP, LVM, LINUX) == (
+        "21686148-6449-6E6F-744E-656564454649", "C12A7328-F81F-11D2-BA4B-00A0C93EC93B",
+        "E6D6D379-F507-44C2-A23C-238F2A3DF928", "0FC63DAF-8483-4772-8E79-3D69D8477DE4")
+
+
+@pytest.fixture
+def written(monkeypatch):
+    import installer.storage.apply.partition as partition
+
+    disks: list[str] = []
+    monkeypatch.setattr(partition, "write_gpt", lambda disk: disks.append(disk.path))
+    return disks
+
+
+def zero(device: str, count: str = SIXTEEN_MIB) -> list[str]:
+    return ["dd", "if=/dev/zero", f"of={device}", "bs=1M", f"count={count}", "iflag=count_bytes",
+            "conv=fsync", "status=none"]
+
+
+SETTLE = [["udevadm", "trigger", "--subsystem-match=block"], ["udevadm", "settle", "--timeout=10"]]
+
+
+def test_zfs_raid1_writes_both_tables_sets_bf01_settles_and_zeroes_p2_p3(harness, written):
+    partition_disks(harness.context(zfs_plan()))
+    assert written == ["/dev/sda", "/dev/sdb"]
+    assert harness.commands() == [
+        ["sgdisk", f"--typecode=3:{ZFS}", "/dev/sda"],
+        ["sgdisk", f"--typecode=3:{ZFS}", "/dev/sdb"],
+        *SETTLE,
+        zero("/dev/sda2"), zero("/dev/sda3"), zero("/dev/sdb2"), zero("/dev/sdb3"),
+    ]
+
+
+def test_lvm_on_nvme_needs_no_sgdisk(harness, written):
+    partition_disks(harness.context(lvm_plan(path="/dev/nvme0n1")))
+    assert written == ["/dev/nvme0n1"]
+    assert harness.commands() == [*SETTLE, zero("/dev/nvme0n1p2"), zero("/dev/nvme0n1p3")]
+
+
+def test_a_dry_run_writes_no_partition_table(harness, written):
+    partition_disks(harness.context(lvm_plan(), dry_run=True))
+    assert written == []

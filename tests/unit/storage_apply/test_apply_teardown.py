@@ -1,0 +1,225 @@
+"""teardown_existing: renames first, ZFS labels, blivet (or the command fallback) top-down, then the wipe."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from dataclasses import replace
+
+import pytest
+from apply_plans import lvm_plan
+
+from installer.hardware.profile import Disk, ExistingContent, HardwareProfile
+from installer.runner import Result
+from installer.storage.apply import UnselectedDeviceError, teardown_existing
+from installer.storage.plan import Rename
+
+GiB = 1024**3
+LSBLK = ("lsblk", "--json", "--paths", "--bytes", "--output", "NAME,TYPE,SIZE")
+
+
+def node(name, type, size=0, *children):
+    return {"name": name, "type": type, "size": size, **({"children": list(children)} if children else {})}
+
+
+# /dev/sda: an old install (BIOS boot, ESP, PV of VG pve with root and swap) plus an md array member
+SDA = node("/dev/sda", "disk", 32 * GiB,
+           node("/dev/sda1", "part", 1031168),
+           node("/dev/sda2", "part", 536870912),
+           node("/dev/sda3", "part", 20 * GiB,
+                node("/dev/mapper/pve-root", "lvm", 8 * GiB), node("/dev/mapper/pve-swap", "lvm", 2 * GiB)),
+           node("/dev/sda4", "part", GiB, node("/dev/md127", "raid1", GiB - 4096 * 1024)))
+
+
+def inverse(name, type, disk="/dev/sda", part="/dev/sda3"):
+    return {"blockdevices": [node(name, type, 0, node(part, "part", 0, node(disk, "disk")))]}
+
+
+INVERSE = {
+    "/dev/mapper/pve-root": inverse("/dev/mapper/pve-root", "lvm"),
+    "/dev/mapper/pve-swap": inverse("/dev/mapper/pve-swap", "lvm"),
+    "/dev/md127": inverse("/dev/md127", "raid1", part="/dev/sda4"),
+}
+
+
+def storage_stack(argv, _input):
+    if argv[:6] == LSBLK:
+        if argv[6] == "--inverse":
+            return Result(argv, 0, json.dumps(INVERSE[argv[7]]))
+        return Result(argv, 0, json.dumps({"blockdevices": [SDA]}))
+    if argv[0] == "lvs":
+        return Result(argv, 0, "  pve\n")
+    return None
+
+
+def dd(device, count):
+    return ["dd", "if=/dev/zero", f"of={device}", "bs=1M", f"count={count}", "iflag=count_bytes",
+            "conv=fsync", "status=none"]
+
+
+def lsblk(device, inverse=False):
+    return [*LSBLK, *(["--inverse"] if inverse else []), device]
+
+
+PREFLIGHT = [lsblk("/dev/sda"), lsblk("/dev/mapper/pve-root", True), lsblk("/dev/mapper/pve-swap", True),
+             lsblk("/dev/md127", True)]
+LABELCLEAR = [["modprobe", "zfs"], lsblk("/dev/sda"),
+              *(["zpool", "labelclear", "-f", d] for d in ("/dev/sda4", "/dev/sda3", "/dev/sda2", "/dev/sda1",
+                                                             "/dev/sda"))]
+WIPE = [
+    lsblk("/dev/sda"),
+    dd("/dev/sda4", 16777216), ["wipefs", "-a", "/dev/sda4"],
+    dd("/dev/sda3", 16777216), ["wipefs", "-a", "/dev/sda3"],
+    dd("/dev/sda2", 16777216), ["wipefs", "-a", "/dev/sda2"],
+    dd("/dev/sda1", 1031168), ["wipefs", "-a", "/dev/sda1"],
+    ["wipefs", "-a", "/dev/sda"],
+    ["sgdisk", "-Z", "/dev/sda"],
+]
+RENAME = Rename("lvm-vg", "pve", "pve-OLD-1a2b3c4d", "Xo3f2N-abcd-efgh", ("/dev/sdb3",))
+
+
+@pytest.fixture
+def no_blivet(monkeypatch):
+    monkeypatch.setitem(sys.modules, "blivet", None)   # `import blivet` raises ImportError
+
+
+def test_without_blivet_the_commands_tear_the_stack_down_top_down_then_wipe(harness, no_blivet):
+    harness.runner.responders.append(storage_stack)
+    teardown_existing(harness.context(replace(lvm_plan(), rename=(RENAME,))))
+    assert harness.commands() == [
+        *PREFLIGHT,
+        ["vgrename", "Xo3f2N-abcd-efgh", "pve-OLD-1a2b3c4d"],
+        *LABELCLEAR,
+        lsblk("/dev/sda"),
+        ["lvs", "--noheadings", "-o", "vg_name", "/dev/mapper/pve-root"],
+        ["vgchange", "-an", "pve"],
+        ["lvs", "--noheadings", "-o", "vg_name", "/dev/mapper/pve-swap"],
+        ["mdadm", "--stop", "/dev/md127"],
+        ["pvremove", "-ff", "-y", "/dev/sda3"],
+        ["mdadm", "--zero-superblock", "/dev/sda4"],
+        *WIPE,
+    ]
+    assert len(harness.warnings()) == 1
+    assert harness.warnings()[0].startswith("blivet teardown unavailable")
+
+
+def test_a_zfs_pool_rename_imports_by_id_under_the_new_name_and_exports(harness, no_blivet):
+    rename = Rename("zfs-pool", "rpool", "rpool-OLD-1234567890", "1234567890", ("/dev/sdb3",))
+    harness.runner.responders.append(storage_stack)
+    teardown_existing(harness.context(replace(lvm_plan(), rename=(rename,))))
+    start = len(PREFLIGHT)
+    assert harness.commands()[start:start + 2] == [
+        ["zpool", "import", "-N", "-f", "-d", "/dev/disk/by-id", "1234567890", "rpool-OLD-1234567890"],
+        ["zpool", "export", "rpool-OLD-1234567890"],
+    ]
+
+
+def test_an_md_array_reaching_an_unselected_disk_is_refused_before_any_write(harness, no_blivet):
+    INVERSE_SHARED = {**INVERSE, "/dev/md127": {"blockdevices": [node(
+        "/dev/md127", "raid1", 0, node("/dev/sda4", "part", 0, node("/dev/sda", "disk")),
+        node("/dev/sdb1", "part", 0, node("/dev/sdb", "disk")))]}}
+
+    def shared(argv, _input):
+        if argv[:7] == (*LSBLK, "--inverse"):
+            return Result(argv, 0, json.dumps(INVERSE_SHARED[argv[7]]))
+        return storage_stack(argv, _input)
+
+    harness.runner.responders.append(shared)
+    with pytest.raises(UnselectedDeviceError, match="refusing to tear down /dev/md127: it also lives on /dev/sdb"):
+        teardown_existing(harness.context(lvm_plan()))
+    assert all(argv[0] == "lsblk" for argv in harness.commands())
+
+
+def test_a_vg_recorded_on_a_selected_and_an_unselected_disk_is_refused_before_any_command(harness, no_blivet):
+    pv = lambda device: ExistingContent("lvm-pv", device, group="data", group_id="VGUUID-1")  # noqa: E731
+    hardware = HardwareProfile(disks=(
+        Disk("sda", "/dev/sda", 32 * GiB, existing=(pv("/dev/sda3"),)),
+        Disk("sdb", "/dev/sdb", 32 * GiB, existing=(pv("/dev/sdb1"),)),
+    ))
+    ctx = harness.context(lvm_plan())
+    ctx.hardware = hardware
+    with pytest.raises(UnselectedDeviceError, match="lvm-pv group VGUUID-1 on /dev/sda3: it also lives on /dev/sdb1"):
+        teardown_existing(ctx)
+    assert harness.commands() == []
+
+
+class FakeDevice:
+    def __init__(self, path, disks=()):
+        self.path = path
+        self.disks = list(disks)
+
+
+class FakeAction:
+    def __init__(self, text, device):
+        self.text = text
+        self.device = device
+
+    def __str__(self):
+        return self.text
+
+
+def fake_blivet(actions_for_disk):
+    """A stand-in for blivet's Blivet/devicetree/actions, recording what the teardown asked of it."""
+    calls = []
+    disks = {"/dev/sda": FakeDevice("/dev/sda")}
+
+    class Actions:
+        def __init__(self):
+            self.scheduled = []
+
+        def find(self):
+            return list(self.scheduled)
+
+    class Tree:
+        def __init__(self):
+            self.actions = Actions()
+
+        def get_device_by_path(self, path):
+            return disks.get(path)
+
+        def get_device_by_name(self, name):
+            return None
+
+        def recursive_remove(self, device):
+            calls.append(("recursive_remove", device.path))
+            self.actions.scheduled += actions_for_disk(device)
+
+    class Blivet:
+        def __init__(self):
+            self.devicetree = Tree()
+
+        def reset(self):
+            calls.append(("reset",))
+
+        def do_it(self):
+            calls.append(("do_it",))
+
+    return types.SimpleNamespace(Blivet=Blivet), calls
+
+
+def test_blivet_removes_the_stack_of_each_selected_disk_and_runs_its_actions(harness, monkeypatch):
+    sda = FakeDevice("/dev/sda")
+    module, calls = fake_blivet(lambda disk: [
+        FakeAction("destroy device lvmlv pve-root", FakeDevice("/dev/mapper/pve-root", [sda])),
+        FakeAction("destroy device lvmvg pve", FakeDevice("/dev/pve", [sda])),
+        FakeAction("destroy format lvmpv on sda3", FakeDevice("/dev/sda3", [sda])),
+    ])
+    monkeypatch.setitem(sys.modules, "blivet", module)
+    harness.runner.responders.append(storage_stack)
+    teardown_existing(harness.context(lvm_plan()))
+    assert calls == [("reset",), ("recursive_remove", "/dev/sda"), ("do_it",)]
+    assert harness.warnings() == []
+
+
+def test_a_blivet_action_on_an_unselected_disk_stops_before_do_it(harness, monkeypatch):
+    sda, sdb = FakeDevice("/dev/sda"), FakeDevice("/dev/sdb")
+    module, calls = fake_blivet(lambda disk: [
+        FakeAction("destroy device lvmvg data", FakeDevice("/dev/data", [sda, sdb])),
+    ])
+    monkeypatch.setitem(sys.modules, "blivet", module)
+    harness.runner.responders.append(storage_stack)
+    with pytest.raises(UnselectedDeviceError, match="refusing to let blivet destroy device lvmvg data on /dev/sdb"):
+        teardown_existing(harness.context(lvm_plan()))
+    assert ("do_it",) not in calls
+    assert not any(argv[0] in ("wipefs", "sgdisk", "dd") for argv in harness.commands())
