@@ -124,7 +124,7 @@ class ConsoleSink:
             case "phase":
                 line = f"[{pct}] {event.text}"
             case "progress":
-                if event.ratio - self._last_shown < self.step and event.ratio < 1.0:
+                if not event.text or (event.ratio - self._last_shown < self.step and event.ratio < 1.0):
                     return
                 line = f"[{pct}] {event.phase}" + (f": {event.text}" if event.text else "")
             case "message":
