@@ -131,7 +131,8 @@ def build_plan(config: InstallConfig, hardware: HardwareProfile, *,
     fs = setup.filesystem
     disks, problems = _select_disks(config, hardware)
     problems += _options_problems(config)
-    problems += _selection_problems(config, hardware, disks)
+    if len(disks) == len(config.disk_setup.disks):  # counting missing disks would add a confusing second line
+        problems += _selection_problems(config, hardware, disks)
     unique = list({d.path: d for d in disks}.values())
     existing = review_existing(
         unique, hardware.disks,
