@@ -61,10 +61,10 @@ def presented_fingerprint(url: str) -> str | None:
 
 
 def fetch_answer(url: str, body: dict[str, Any], *, fingerprint: str | None = None,
-                 token: str | None = None, timeout: float = TIMEOUT) -> str:
+                 token: str | None = None, timeout: float = TIMEOUT, purpose: str = "the answer") -> str:
     """POST `body` to `url` and return the answer as TOML text (a JSON answer is converted)."""
     if not url.lower().startswith(("https://", "http://")):
-        raise AnswerSourceError(f"keel.answer: {url!r} is not an http(s) URL")
+        raise AnswerSourceError(f"{url!r} is not an http(s) URL")
     pin = normalize_fingerprint(fingerprint) if fingerprint else None
     session = requests.Session()
     session.trust_env = False            # no proxy from the live environment's variables
@@ -86,7 +86,7 @@ def fetch_answer(url: str, body: dict[str, Any], *, fingerprint: str | None = No
                 f"{format_fingerprint(pin)}{seen}") from err
         raise AnswerSourceError(f"{url}: TLS error: {_short(err)}") from err
     except requests.exceptions.RequestException as err:
-        raise AnswerSourceError(f"{url}: cannot fetch the answer: {_short(err)}") from err
+        raise AnswerSourceError(f"{url}: cannot fetch {purpose}: {_short(err)}") from err
     finally:
         session.close()
     if response.status_code not in (200, 201):

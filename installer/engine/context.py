@@ -96,6 +96,7 @@ class InstallContext:
     dry_run: bool = False
     host_root: Path = Path("/")   # the live system's root (tests point it at a temp dir): /etc/hostid comes from here
     cleanup: ExitStack = field(default_factory=ExitStack)
+    report: dict[str, Any] | None = None   # the webhook payload, gathered before the target is unmounted
 
     def run(self, argv, **kw) -> Result:
         """Run one external command through the runner (logged, redacted, timed out, checked)."""

@@ -59,6 +59,9 @@ def open_session(config: InstallConfig, hardware: HardwareProfile, plan: Storage
                  sinks: list[Callable[[Event], None]], log_path: Path = LOG_PATH,
                  events_path: Path | None = EVENTS_PATH, target: Path = Path("/target"),
                  fault: str | None = None, dry_run: bool = False) -> Session:
+    """The runner (a recording one for a dry run, which must then get a scratch `target`), sinks and context."""
+    if dry_run and target == Path("/target"):
+        raise ValueError("a dry run renders the target into a scratch directory, never /target")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("a", encoding="utf-8")
     runner: Runner = FakeRunner() if dry_run else Runner(log=log, fault=fault)

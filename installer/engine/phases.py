@@ -10,6 +10,7 @@ from types import ModuleType
 
 from installer.bootloader.setup import install_bootloader
 from installer.engine.context import InstallContext
+from installer.engine.webhook import webhook_payload
 from installer.target import configure, mounts, payload
 
 PhaseFunc = Callable[[InstallContext], None]
@@ -62,6 +63,11 @@ def make_bootable(ctx: InstallContext) -> None:
 
 def finish(ctx: InstallContext, storage: ModuleType) -> None:
     """Copy the log, unmount everything (chroot, then the target), then let the storage layer finalize."""
+    if ctx.config.webhook:
+        try:
+            ctx.report = webhook_payload(ctx)
+        except OSError as err:
+            ctx.events.warning(f"webhook data could not be gathered: {err}")
     ctx.events.message(f"install log copied to {ctx.log_path} on the target")
     configure.copy_install_log(ctx)
     ctx.events.progress(0.3, "unmounting")
