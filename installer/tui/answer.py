@@ -19,12 +19,13 @@ def hash_password(runner: Runner, password: str) -> str:
 
 
 def nic_filter(config: InstallConfig, hardware: HardwareProfile) -> dict[str, str]:
-    """A udev filter matching exactly the management NIC: its MAC-based name when udev has one."""
+    """A udev filter for the management NIC that also fits identical servers: its predictable name
+    (INTERFACE, "eno1"), which unlike the MAC is the same on every machine of a model; the MAC-based name
+    only when udev recorded no INTERFACE."""
     nic = hardware.nic(config.network.interface)
     udev = nic.udev if nic else {}
-    for key in ("ID_NET_NAME_MAC", "ID_NET_NAME_PATH"):
-        if udev.get(key):
-            return {key: udev[key]}
+    if "INTERFACE" not in udev and udev.get("ID_NET_NAME_MAC"):
+        return {"ID_NET_NAME_MAC": udev["ID_NET_NAME_MAC"]}
     return {"INTERFACE": config.network.interface}
 
 
@@ -32,6 +33,8 @@ def answer_data(config: InstallConfig, hardware: HardwareProfile, password_hashe
     """The answer-file tables for `config`: the password only as a hash, disks by name."""
     net = config.network
     setup = config.disk_setup
+    first = hardware.disk(setup.disks[0]) if setup.disks else None
+    whole = first is not None and setup.hdsize is not None and abs(setup.hdsize - first.size_gib) < 1e-9
     global_ = {
         "keyboard": config.keyboard,
         "country": config.country,
@@ -62,14 +65,14 @@ def answer_data(config: InstallConfig, hardware: HardwareProfile, password_hashe
                         "copies": z.copies}
         if z.arc_max_mib:
             disks["zfs"]["arc-max"] = z.arc_max_mib
-        if z.hdsize is not None:
+        if z.hdsize is not None and not whole:
             disks["zfs"]["hdsize"] = z.hdsize
     elif setup.btrfs:
         disks["btrfs"] = {"raid": str(setup.btrfs.raid), "compress": setup.btrfs.compress}
-        if setup.btrfs.hdsize is not None:
+        if setup.btrfs.hdsize is not None and not whole:
             disks["btrfs"]["hdsize"] = setup.btrfs.hdsize
     elif setup.lvm:
-        lvm = {k: v for k, v in vars(setup.lvm).items() if v is not None}
+        lvm = {k: v for k, v in vars(setup.lvm).items() if v is not None and not (k == "hdsize" and whole)}
         if lvm:
             disks["lvm"] = lvm
     return {"global": global_, "network": network, "disk-setup": disks}

@@ -80,7 +80,7 @@ def pin_mapping_problems(mapping: dict[str, str]) -> list[str]:
     owners: dict[str, list[str]] = {}
     for mac, name in mapping.items():
         owners.setdefault(name.lower(), []).append(mac)
-    problems += [f"interface name '{name}' is given to more than one MAC: {', '.join(macs)}"
+    problems += [f"interface name '{name}' is given to more than one MAC: {', '.join(sorted(macs))}"
                  for name, macs in owners.items() if len(macs) > 1]
     return problems
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from answerfile.cmdline import target_cmdline
 from installer.config import (
     BtrfsOptions,
     BtrfsRaid,
@@ -246,7 +247,7 @@ class Wizard:
                 sizes[name] = _number(getattr(state, name))
             except ValueError:
                 out.append(Problem(name, f"'{getattr(state, name)}' is not a number"))
-        hdsize = sizes.get("hdsize")
+        hdsize = None if self.hdsize_untouched(state) else sizes.get("hdsize")
         if hdsize is not None and hdsize > self.default_hdsize(state) + 0.005:
             out.append(Problem("hdsize", f"hdsize {hdsize:g} GiB is larger than the disk "
                                          f"({self.default_hdsize(state):.2f} GiB)"))
@@ -285,18 +286,30 @@ class Wizard:
 
     # ---- the result -----------------------------------------------------------------------------------
 
-    def disk_setup(self, state: WizardState | None = None) -> DiskSetup:
-        """The disk choice as a DiskSetup; assumes the disks step passed its checks (numbers parse)."""
+    def hdsize_untouched(self, state: WizardState | None = None) -> bool:
+        """hdsize still shows the pre-filled size of the selected disks: the person wants whole disks."""
         state = state or self.state
-        disks = tuple(d.path for d in self.fs_disks(state))
-        hdsize = _number(state.hdsize)
-        if hdsize is not None and hdsize >= round(self.default_hdsize(state), 2) - 0.005:
-            hdsize = None   # the whole disk: leave it to the default, as an untouched field would
+        return state.hdsize.strip() in ("", f"{self.default_hdsize(state):.2f}")
+
+    def disk_setup(self, state: WizardState | None = None) -> DiskSetup:
+        """The disk choice as a DiskSetup; assumes the disks step passed its checks (numbers parse).
+
+        Like a resolved answer file, the config records the effective hdsize: the typed value, or the first
+        selected disk's whole size (a planner treats that as "the whole disk" on every selected disk).
+        """
+        state = state or self.state
+        selected = self.fs_disks(state)
+        disks = tuple(d.path for d in selected)
+        if self.hdsize_untouched(state):
+            hdsize = selected[0].size_bytes / GiB if selected else None
+        else:
+            hdsize = _number(state.hdsize)
         fs = state.fs.filesystem
         if fs == Filesystem.ZFS:
             zfs = ZfsOptions(raid=ZfsRaid(state.fs.raid), ashift=int(state.ashift), compress=state.zfs_compress,
                              checksum=state.checksum, copies=int(state.copies),
-                             arc_max_mib=int(state.arc_max or 0), hdsize=hdsize)
+                             arc_max_mib=int(state.arc_max or default_arc_max_mib(self.hardware.memory_mib)),
+                             hdsize=hdsize)
             return DiskSetup(fs, disks, zfs=zfs)
         if fs == Filesystem.BTRFS:
             btrfs = BtrfsOptions(raid=BtrfsRaid(state.fs.raid), compress=state.btrfs_compress, hdsize=hdsize)
@@ -325,21 +338,13 @@ class Wizard:
             keyboard=state.keyboard,
             mailto=state.email.strip(),
             autoreboot=state.autoreboot,
-            target_cmdline=_carried_cmdline(self.hardware.kernel_cmdline),
+            target_cmdline=target_cmdline(self.hardware.kernel_cmdline),
         )
 
     def preview_config(self) -> InstallConfig:
         """A config good enough to plan the disks while the later steps are still at their defaults."""
         state = replace(self.state, password=self.state.password or "preview-only")
         return self.config(state)
-
-
-CARRIED_PARAMS = ("console=", "nomodeset", "earlyprintk=")
-
-
-def _carried_cmdline(cmdline: str) -> str:
-    """Installer kernel parameters the installed system should keep (serial console, nomodeset)."""
-    return " ".join(p for p in cmdline.split() if p.startswith(CARRIED_PARAMS))
 
 
 def _number(text: str) -> float | None:
