@@ -128,14 +128,11 @@ def main(argv: Sequence[str] | None = None, tool: BootTool | None = None) -> int
         tool = BootTool(paths, System(paths, Runner(verbose=args.verbose)))
     try:
         return args.action(tool, args)
-    except USER_ERRORS as exc:
-        print(f"E: {exc}", file=sys.stderr)
-        return 1
-    except CommandError as exc:
-        print(f"E: {exc}", file=sys.stderr)
+    except (*USER_ERRORS, CommandError) as exc:
+        print(f"E: {exc}", file=tool.err)
         return 1
     except KeyboardInterrupt:
-        print("E: interrupted", file=sys.stderr)
+        print("E: interrupted", file=tool.err)
         return 130
 
 

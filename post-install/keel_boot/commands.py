@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from . import state
+from .command import CommandError
 from .layout import BootSpec, KernelImage, synced_versions
 from .partition import DeviceError, format_refusal, init_refusal
 from .render import VENDOR_DIR
@@ -187,8 +188,14 @@ class BootTool:
             if device is None:
                 self._warn_vanished(uuid)
                 continue
-            with self.system.mounted_esp(uuid, device) as (_mountpoint, tree):
-                report = sync_esp(tree, uuid, spec)
+            try:
+                with self.system.mounted_esp(uuid, device) as (_mountpoint, tree):
+                    report = sync_esp(tree, uuid, spec)
+            except (CommandError, OSError) as exc:
+                # One broken ESP must not keep the others from getting the new kernel.
+                self.warn(f"ESP {uuid} ({device}) could not be synced: {exc}")
+                failed += 1
+                continue
             if not report.modes:
                 self.warn(f"ESP {uuid} holds no boot loader installed by keel-boot-tool - run "
                           f"'keel-boot-tool init {device}' - skipping")
