@@ -1,0 +1,86 @@
+"""`keel-installer auto` end to end on a recorded machine: refusals before any write, and a dry-run install."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from installer.cli import main
+
+REPO = Path(__file__).resolve().parents[3]
+HARDWARE = REPO / "answerfile/examples/hardware/example-server.json"
+ANSWER = """\
+[global]
+keyboard = "de"
+country = "at"
+fqdn = "pve1.example.com"
+mailto = "admin@example.com"
+timezone = "Europe/Vienna"
+root-password = "{password}"
+
+[network]
+source = "from-dhcp"
+
+[disk-setup]
+filesystem = "ext4"
+disk-list = ["{disk}"]
+"""
+PASSWORD = "very-secret-pw-42"
+
+
+@pytest.fixture
+def auto(tmp_path, capsys, monkeypatch):
+    for var in ("KEEL_ANSWER", "KEEL_FINGERPRINT", "KEEL_FAULT"):
+        monkeypatch.delenv(var, raising=False)
+
+    def run(answer: str | None = None, cmdline: str = "keel.mode=auto", extra=()):
+        (tmp_path / "cmdline").write_text(cmdline)
+        argv = ["auto", "--hardware", str(HARDWARE), "--dry-run", "--live", str(tmp_path / "no-live.json"),
+                "--cmdline", str(tmp_path / "cmdline"), *extra]
+        if answer is not None:
+            (tmp_path / "answer.toml").write_text(answer)
+            argv += ["--answer", str(tmp_path / "answer.toml")]
+        status = main(argv)
+        return status, capsys.readouterr().out
+    return run
+
+
+def test_a_valid_answer_installs_in_a_dry_run_and_finishes(auto):
+    status, out = auto(ANSWER.format(password=PASSWORD, disk="sda"))
+    assert status == 0
+    assert "Installation finished" in out
+    assert PASSWORD not in out
+
+
+def test_a_too_small_disk_is_refused_before_any_write(auto):
+    status, out = auto(ANSWER.format(password=PASSWORD, disk="sdg").replace(
+        'filesystem = "ext4"', 'filesystem = "ext4"\nlvm.hdsize = 2'))
+    assert status == 2
+    assert out.splitlines()[-1] == "Nothing was written to any disk."
+    assert "disk sdg is too small for an unattended install" in out
+    assert "Removing old storage" not in out
+
+
+def test_an_answer_with_a_problem_names_its_key(auto):
+    status, out = auto(ANSWER.format(password="short", disk="sda"))
+    assert status == 2
+    assert "root-password" in out
+    assert "Nothing was written to any disk." in out
+
+
+def test_an_answer_from_a_pinned_https_url_is_used(auto, https_server):
+    https_server.reply["body"] = ANSWER.format(password=PASSWORD, disk="sda")
+    cmdline = f"keel.mode=auto keel.answer={https_server.url} keel.fingerprint={https_server.fingerprint}"
+    status, out = auto(cmdline=cmdline)
+    assert status == 0
+    assert f"Answer: {https_server.url}" in out
+    assert https_server.received[0]["body"]["$schema"] == {"version": "1.0"}
+
+
+def test_a_wrong_fingerprint_is_refused_and_nothing_is_written(auto, https_server):
+    status, out = auto(cmdline=f"keel.mode=auto keel.answer={https_server.url} keel.fingerprint={'00' * 32}")
+    assert status == 2
+    assert "does not match keel.fingerprint" in out
+    assert out.splitlines()[-1] == "Nothing was written to any disk."
+    assert https_server.received == []
