@@ -1,0 +1,217 @@
+"""`keel-answer`: check answer files, resolve them for a machine, and explore the devices filters can match."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import answerfile
+from answerfile import filters
+from answerfile.json_schema import answer_schema
+from installer.hardware.profile import HardwareProfile
+from installer.hardware.pve_env import PveEnvError, load_pve_env
+from installer.jsoncodec import DecodeError
+
+PROG = "keel-answer"
+
+
+class UsageError(Exception):
+    """A command-line value is wrong; printed as one line, exit status 2."""
+
+
+def _load_hardware(path: Path | None) -> HardwareProfile:
+    """A recorded profile, or (no path) this machine probed now."""
+    if path is None:
+        from installer.hardware.probe import probe
+
+        return probe()
+    try:
+        return HardwareProfile.load(path)
+    except OSError as err:
+        raise UsageError(f"cannot read hardware profile {path}: {err.strerror}") from err
+    except DecodeError as err:
+        raise UsageError(f"{path} is not a hardware profile: {err}") from err
+
+
+def _print_problems(title: str, problems: list[answerfile.AnswerProblem], stream=sys.stdout) -> None:
+    print(title, file=stream)
+    for problem in problems:
+        print(f"  - {problem}", file=stream)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    hardware = _load_hardware(args.hardware) if args.hardware else None
+    try:
+        text = answerfile.read_answer_file(args.file)
+    except answerfile.AnswerError as err:
+        raise UsageError(str(err)) from err
+    problems, warnings = answerfile.validate_text(text, hardware, unattended=not args.interactive)
+    if warnings:
+        _print_problems(f"{args.file}: {len(warnings)} warning(s):", warnings, sys.stderr)
+    if problems:
+        _print_problems(f"{args.file}: {len(problems)} problem(s):", problems)
+        return 1
+    scope = f"for {args.hardware}" if hardware else "offline checks only; add --hardware PROFILE to check a machine"
+    print(f"{args.file}: valid ({scope})")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    hardware = _load_hardware(args.hardware)
+    try:
+        result = answerfile.resolve_text(answerfile.read_answer_file(args.file), hardware,
+                                         unattended=not args.interactive)
+    except answerfile.AnswerError as err:
+        if err.warnings:
+            _print_problems(f"{args.file}: {len(err.warnings)} warning(s):", err.warnings, sys.stderr)
+        _print_problems(f"{args.file}: {len(err.problems)} problem(s):", err.problems, sys.stderr)
+        return 1
+    if result.warnings:
+        _print_problems(f"{args.file}: {len(result.warnings)} warning(s):", result.warnings, sys.stderr)
+    config = result.config.redacted() if args.redacted else result.config
+    print(config.to_json())
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(answer_schema(), indent=2))
+    return 0
+
+
+def cmd_device_info(args: argparse.Namespace) -> int:
+    from installer.hardware.probe import device_info
+
+    print(json.dumps(device_info(_load_hardware(args.hardware), args.type), indent=2))
+    return 0
+
+
+def parse_filter_args(items: list[str]) -> dict[str, str]:
+    """KEY=GLOB arguments as a filter table; a missing '=' or an empty side is a usage error."""
+    out = {}
+    for item in items:
+        key, eq, glob = item.partition("=")
+        if not eq:
+            raise UsageError(f"filter {item!r} has no '=': write KEY=GLOB, like ID_SERIAL='*SSD*'")
+        if not key or not glob:
+            raise UsageError(f"filter {item!r} has an empty key or glob: write KEY=GLOB")
+        out[key] = glob
+    return out
+
+
+def cmd_device_match(args: argparse.Namespace) -> int:
+    wanted = parse_filter_args(args.filters)
+    hardware = _load_hardware(args.hardware)
+    if args.kind == "disk":
+        names = [d.name for d in filters.match_disks(hardware, wanted, args.filter_match)]
+    else:
+        nic = filters.first_nic(hardware, wanted)
+        names = [nic.name] if nic else []
+    if not names:
+        print(f"{PROG}: no {'disk' if args.kind == 'disk' else 'network interface'} matches", file=sys.stderr)
+        return 1
+    print("\n".join(names))
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    try:
+        profile = load_pve_env(args.run_env_info, args.run_env_udev, args.override)
+    except PveEnvError as err:
+        raise UsageError(str(err)) from err
+    if args.output:
+        try:
+            profile.save(args.output)
+        except OSError as err:
+            raise UsageError(f"cannot write {args.output}: {err.strerror}") from err
+    else:
+        print(profile.to_json())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Check Proxmox-compatible answer files (answer.toml), resolve them for a machine, and find "
+                    "the udev properties disk and NIC filters can use.",
+        epilog="Example: keel-answer validate answer.toml --hardware server.json",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help_text: str, description: str,
+                example: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=description, epilog=f"Example: {example}",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("validate", cmd_validate, "check an answer file; every problem is listed",
+                "Check an answer file. Without --hardware only what needs no machine is checked (syntax, keys, "
+                "types, values, locale, passwords, combinations); with a recorded HardwareProfile the filters and "
+                "disk-list must also resolve and the disk rules hold. Exit status 0 when valid, 1 with every "
+                "problem listed (deprecation warnings go to stderr).",
+                "keel-answer validate answer.toml --hardware server.json")
+    p.add_argument("file", type=Path, help="the answer file (TOML)")
+    p.add_argument("--hardware", type=Path, metavar="PROFILE", help="HardwareProfile JSON of the target machine")
+    p.add_argument("--interactive", action="store_true",
+                   help="check as for an attended install (disks of 2-8 GiB are then allowed)")
+
+    p = command("config", cmd_config, "print the InstallConfig an answer gives on a machine",
+                "Resolve an answer file for a machine and print the resulting InstallConfig as JSON: the exact "
+                "disks, network, host name and options the installer would use.",
+                "keel-answer config answer.toml --hardware server.json --redacted")
+    p.add_argument("file", type=Path, help="the answer file (TOML)")
+    p.add_argument("--hardware", type=Path, metavar="PROFILE", required=True,
+                   help="HardwareProfile JSON (keel-installer probe, or convert-pve-env)")
+    p.add_argument("--redacted", action="store_true", help="replace passwords, tokens and keys by <redacted>")
+    p.add_argument("--interactive", action="store_true", help="resolve as for an attended install")
+
+    command("schema", cmd_schema, "print the JSON Schema of answer files",
+            "Print the JSON Schema (draft 2020-12) of the answer file, for editors that complete and check TOML "
+            "against a schema (e.g. Taplo / Even Better TOML).",
+            "keel-answer schema > answer.schema.json")
+
+    p = command("device-info", cmd_device_info, "print the udev properties of this machine's disks and NICs",
+                "Print the udev properties of the disks and network interfaces, keyed by kernel name: the names and "
+                "values disk-setup.filter and network.filter can match. The install medium is left out.",
+                "keel-answer device-info --type disk")
+    p.add_argument("-t", "--type", choices=("all", "disk", "network"), default="all", help="which devices")
+    p.add_argument("--hardware", type=Path, metavar="PROFILE", help="a recorded profile instead of this machine")
+
+    p = command("device-match", cmd_device_match, "show which disks or NICs a filter selects",
+                "Show which devices a filter selects, with the installer's rules: for disks every match "
+                "(--filter-match any|all, as for ZFS/Btrfs), for network the first match. Globs are shell-style "
+                "and case-sensitive; quote them for the shell.",
+                "keel-answer device-match disk ID_MODEL='ST4000*' --filter-match all")
+    p.add_argument("kind", choices=("disk", "network"), help="what to match")
+    p.add_argument("filters", nargs="+", metavar="KEY=GLOB", help="udev property and glob")
+    p.add_argument("--filter-match", choices=("any", "all"), default="any", help="how several filters combine")
+    p.add_argument("--hardware", type=Path, metavar="PROFILE", help="a recorded profile instead of this machine")
+
+    p = command("convert-pve-env", cmd_convert, "convert a Proxmox run-env recording into a HardwareProfile",
+                "Convert the Proxmox installer's run-env-info.json and run-env-udev.json (optionally with a "
+                "per-test NAME.run-env.json override) into a Keel HardwareProfile JSON.",
+                "keel-answer convert-pve-env run-env-info.json run-env-udev.json -o server.json")
+    p.add_argument("run_env_info", type=Path, metavar="RUN_ENV_INFO")
+    p.add_argument("run_env_udev", type=Path, metavar="RUN_ENV_UDEV")
+    p.add_argument("--override", type=Path, metavar="FILE", help="a NAME.run-env.json replacing parts of the info")
+    p.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as err:
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
