@@ -73,6 +73,15 @@ def write_gpt(disk: PlannedDisk) -> None:
         device = parted.getDevice(disk.path)
     except parted.IOException as err:
         raise ApplyError(f"{disk.path}: cannot open the disk ({err})") from err
+    try:
+        _write_table(parted, device, disk)
+    finally:
+        # libparted caches what it probed per path; a later disk on the same node (a loop device reused
+        # by the tests, a replaced disk) must be probed afresh
+        device.removeFromCache()
+
+
+def _write_table(parted, device, disk: PlannedDisk) -> None:
     if device.sectorSize != disk.logical_block_size:
         raise ApplyError(f"{disk.path}: logical sector size is {device.sectorSize} bytes, "
                          f"the plan expects {disk.logical_block_size}")
@@ -98,7 +107,7 @@ def write_gpt(disk: PlannedDisk) -> None:
     spare = _free_sector(table, requests)
     placeholders = []
     for request in requests:
-        while table.lastPartitionNumber + 1 < request.number:
+        while max(table.lastPartitionNumber, 0) + 1 < request.number:
             placeholders.append(add(spare, spare))
         part = add(request.start_sector, request.end_sector)
         if part.number != request.number:

@@ -1,0 +1,65 @@
+"""partition_disks on loop devices: the GPT on disk has exactly the planned numbers, sectors and type GUIDs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import sh
+from loop_plans import GiB, loop_plan
+
+from installer.config import Filesystem
+from installer.storage.apply import partition_disks
+from installer.storage.plan import PlannedDisk
+
+
+def gpt_on_disk(device: str) -> dict[int, tuple[int, int, str]]:
+    """number -> (start, end, type GUID) as sgdisk reads the table back."""
+    table = {}
+    for line in sh("sgdisk", "-p", device).splitlines():
+        row = re.match(r"\s+(\d+)\s+(\d+)\s+(\d+)\s", line)
+        if row:
+            number = int(row.group(1))
+            info = sh("sgdisk", "-i", str(number), device)
+            guid = re.search(r"Partition GUID code: ([0-9A-F-]{36})", info).group(1)
+            table[number] = (int(row.group(2)), int(row.group(3)), guid)
+    return table
+
+
+def planned(disk: PlannedDisk) -> dict[int, tuple[int, int, str]]:
+    return {p.number: (p.start_sector, p.end_sector, p.type_guid.upper()) for p in disk.partitions}
+
+
+@pytest.mark.parametrize("fs,sector", [
+    (Filesystem.EXT4, 512), (Filesystem.ZFS, 512), (Filesystem.BTRFS, 512), (Filesystem.EXT4, 4096),
+], ids=["an LVM disk with 512-byte sectors", "a ZFS disk whose BF01 type comes from sgdisk",
+        "a Btrfs disk of libparted's default type", "a 4Kn LVM disk without a BIOS boot partition"])
+def test_the_table_on_disk_equals_the_plan(loops, host, fs, sector):
+    device = loops.attach(10 * GiB, sector_size=sector)
+    plan = loop_plan([device], fs, sector=sector)
+    partition_disks(host.context(plan))
+    disk = plan.disks[0]
+    assert gpt_on_disk(device) == planned(disk)
+    # the kernel knows the partitions (libparted told it; no partition scan on this loop device);
+    # sysfs counts in 512-byte units whatever the logical sector size
+    k = sector // 512
+    for part in disk.partitions:
+        sysfs = Path("/sys/class/block") / Path(part.path).name
+        assert (int((sysfs / "start").read_text()), int((sysfs / "size").read_text())) == (
+            part.start_sector * k, (part.end_sector - part.start_sector + 1) * k), part.path
+
+
+def test_old_data_at_the_start_of_p2_and_p3_is_zeroed(loops, host):
+    device = loops.attach(10 * GiB)
+    plan = loop_plan([device], Filesystem.EXT4)
+    disk = plan.disks[0]
+    with open(device, "r+b") as raw:
+        for part in disk.partitions[1:]:
+            raw.seek(part.start_sector * 512)
+            raw.write(b"\xa5" * (1024 * 1024))
+    partition_disks(host.context(plan))
+    with open(device, "rb") as raw:
+        for part in disk.partitions[1:]:
+            raw.seek(part.start_sector * 512)
+            assert raw.read(16 * 1024 * 1024) == bytes(16 * 1024 * 1024), part.path
