@@ -17,7 +17,7 @@ from installer.storage.lvm import lvm_plan
 from installer.storage.mounts import btrfs_mounts, kernel_root, lvm_mounts, zfs_mounts
 from installer.storage.partitions import LayoutError, disk_layout
 from installer.storage.plan import PartitionType, PlanError, PlannedDisk, StoragePlan
-from installer.storage.sizing import effective_arc_max_mib, lvm_sizes, os_kib
+from installer.storage.sizing import GiB, effective_arc_max_mib, lvm_sizes, os_kib
 from installer.storage.storagecfg import storage_entries
 from installer.storage.uuids import choose_uuids, esp_key
 from installer.storage.zfs import POOL, zfs_plan
@@ -106,19 +106,22 @@ def _part_type(fs: Filesystem) -> PartitionType:
     return "zfs" if fs == Filesystem.ZFS else "btrfs"
 
 
-def _warnings(config: InstallConfig, disks: Sequence[Disk]) -> list[str]:
+def _gib(size_bytes: int) -> str:
+    return rules.format_gib(size_bytes / GiB)
+
+
+def _warnings(config: InstallConfig, disks: Sequence[Disk], planned: Sequence[PlannedDisk]) -> list[str]:
     setup = config.disk_setup
     warnings = []
     if not config.unattended:
         warnings += [w for d in disks if (w := rules.disk_size_warning(d, hdsize=setup.hdsize))]
-    if setup.hdsize is not None:
-        for disk in disks:
-            if setup.hdsize > disk.size_gib:
-                warnings.append(f"hdsize {rules.format_gib(setup.hdsize)} GiB is larger than {disk.name} "
-                                f"({rules.format_gib(disk.size_gib)} GiB): partition 3 runs to the end of the disk")
-    elif len({d.size_bytes for d in disks}) > 1 and not setup.filesystem.uses_lvm:
-        warnings.append("the selected disks differ in size: partition 3 runs to each disk's end, so the smallest "
-                        "disk bounds the redundant capacity (set hdsize for identical partitions)")
+    if setup.hdsize is not None and disks and all(setup.hdsize > d.size_gib for d in disks):
+        warnings.append(f"hdsize {rules.format_gib(setup.hdsize)} GiB is larger than every selected disk: "
+                        "partition 3 runs to the end of each disk")
+    data_sizes = sorted({p.partitions[-1].size_bytes for p in planned})
+    if len(data_sizes) > 1:
+        warnings.append(f"partition 3 differs in size between the disks ({_gib(data_sizes[0])} to "
+                        f"{_gib(data_sizes[-1])} GiB): mirrors and RAIDZ use only the smallest")
     if setup.filesystem == Filesystem.BTRFS:
         warnings.append("Btrfs as root filesystem is a technology preview")
     return warnings
@@ -153,7 +156,7 @@ def build_plan(config: InstallConfig, hardware: HardwareProfile, *,
             raise PlanError(str(err)) from err
         planned.append(PlannedDisk(disk.path, disk.name, disk.logical_block_size, disk.size_bytes, parts,
                                    by_id=disk_by_id(disk)))
-    warnings = _warnings(config, unique)
+    warnings = _warnings(config, unique, planned)
 
     lvm = zfs = btrfs = None
     storage = ()

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from storage_builders import compat_dir
 
 from installer.hardware.profile import HardwareProfile
-
-
-def shared_dir() -> Path:
-    """shared/ beside the clone, or $KEEL_SHARED_DIR."""
-    env = os.environ.get("KEEL_SHARED_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / ".." / "shared"
-
-
-def compat_dir() -> Path:
-    return shared_dir() / "compat" / "pve-auto-installer"
 
 
 @pytest.fixture

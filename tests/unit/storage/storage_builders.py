@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from installer.config import (
     BtrfsOptions,
     BtrfsRaid,
@@ -51,3 +54,14 @@ def zfs_setup(raid: ZfsRaid, *paths: str, **opts: object) -> DiskSetup:
 
 def btrfs_setup(raid: BtrfsRaid, *paths: str, **opts: object) -> DiskSetup:
     return DiskSetup(Filesystem.BTRFS, tuple(paths), btrfs=BtrfsOptions(raid, **opts))  # type: ignore[arg-type]
+
+
+def shared_dir() -> Path:
+    """shared/ beside the clone, or $KEEL_SHARED_DIR."""
+    env = os.environ.get("KEEL_SHARED_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / ".." / "shared"
+
+
+def compat_dir() -> Path:
+    """The Proxmox auto-installer compat corpus."""
+    return shared_dir() / "compat" / "pve-auto-installer"
