@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from answerfile.errors import AnswerError, AnswerProblem
-from answerfile.parse import _Collector, parse_text
+from answerfile.parse import _Collector, in_file_order, parse_text
 from answerfile.resolve import resolve
 from installer.config import InstallConfig
 from installer.hardware.profile import HardwareProfile
@@ -49,7 +49,7 @@ def _check(text: str, hardware: HardwareProfile | None, unattended: bool) -> tup
     out = _Collector()
     out.problems, out.warnings = list(parsed.problems), list(parsed.warnings)
     config = resolve(parsed.answer, hardware, unattended=unattended, out=out)
-    return config, out.problems, out.warnings
+    return config, in_file_order(out.problems), in_file_order(out.warnings)
 
 
 def validate_text(text: str, hardware: HardwareProfile | None = None, *, unattended: bool = True) -> tuple[

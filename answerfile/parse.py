@@ -201,14 +201,13 @@ def _read_value(value: Any, spec: Key, path: str, out: _Collector) -> tuple[bool
     if not isinstance(value, str):
         out.error(path, f"expected a string, got {_type_name(value)} {_shown(value)}")
         return False, None
-    if spec.choices:
+    if spec.choices and not spec.checked_elsewhere:
         if value in spec.choices:
             return True, value
         folded = {c.lower(): c for c in spec.choices}
         if spec.ignore_case and value.lower() in folded:
             return True, folded[value.lower()]
-        close = difflib.get_close_matches(value, spec.choices, n=1, cutoff=0.5) or (
-            [folded[value.lower()]] if value.lower() in folded else [])
+        close = [folded[c] for c in difflib.get_close_matches(value.lower(), list(folded), n=1, cutoff=0.5)]
         hint = f"; did you mean '{close[0]}'?" if close else ""
         out.error(path, f"expected one of {', '.join(repr(c) for c in spec.choices)}, got {_shown(value)}{hint}")
         return False, None
@@ -547,4 +546,15 @@ def _build(doc: dict[str, Any], data: Mapping[str, Any], out: _Collector, offlin
         webhook=part("post-installation-webhook", _webhook),
         first_boot=part("first-boot", _first_boot),
     )
-    return ParseResult(answer, out.problems, out.warnings)
+    return ParseResult(answer, in_file_order(out.problems), in_file_order(out.warnings))
+
+
+def in_file_order(problems: list[AnswerProblem]) -> list[AnswerProblem]:
+    """Problems grouped by section in the order the reference lists them (stable within a section)."""
+    order = [s.name for s in schema.SECTIONS]
+
+    def rank(problem: AnswerProblem) -> int:
+        section = problem.key.strip("[]").split(".", 1)[0]
+        return order.index(section) if section in order else -1
+
+    return sorted(problems, key=rank)

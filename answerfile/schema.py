@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from answerfile.locales import KEYBOARDS
+
 Kind = Literal[
     "string",        # a TOML string
     "integer",
@@ -38,6 +40,7 @@ class Key:
     keys: tuple[Key, ...] = ()      # for kind "table" (and the table form of "fqdn")
     keel: bool = False              # a Keel extension Proxmox does not have
     when: str = ""                  # short note on when the key applies / is required
+    checked_elsewhere: bool = False  # choices listed in the JSON Schema, checked by answerfile.checks
 
     def child(self, name: str) -> Key | None:
         return next((k for k in self.keys if k.name == name), None)
@@ -55,8 +58,7 @@ FQDN_TABLE = (
 
 GLOBAL = Key("global", "table", "Locale, host name, administrator and root login.", required=True, keys=(
     Key("keyboard", "string", "Keyboard layout of the console and the installed system.", required=True,
-        choices=("de", "de-ch", "dk", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch", "hu", "is",
-                 "it", "jp", "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "se", "si", "tr")),
+        choices=tuple(KEYBOARDS), checked_elsewhere=True),
     Key("country", "string", "ISO 3166-1 alpha-2 country code in lower case (\"at\", \"us\"); from tzdata.",
         required=True),
     Key("fqdn", "fqdn", "Host name and domain (\"pve1.example.com\"), or the table {source = \"from-dhcp\", "
