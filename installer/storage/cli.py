@@ -17,7 +17,7 @@ PROG = "keel-installer plan"
 EPILOG = """\
 examples:
   keel-installer plan --hardware server.json --answer answer.toml
-  keel-installer plan --hardware server.json --config config.json --json > plan.json
+  keel-installer plan --hardware server.json --config config.json --json
 
 The hardware profile is what `keel-installer probe` records (or a recording
 converted from a Proxmox run-env). Nothing is written to any disk: the plan
