@@ -1,0 +1,118 @@
+"""Smoke scenarios of issue 5: install from an answer on a PROXMOX-AIS partition, reboot, check the host.
+
+1. ext4 on one virtio disk, SeaBIOS: /dev/pve/root, swap active, thin pool `data`.
+3. ZFS RAID1 on two disks, OVMF: systemd-boot via keel-boot-tool, kernels on both ESPs, boots with either disk gone.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO / "qemu-harness") not in sys.path:
+    sys.path.insert(0, str(REPO / "qemu-harness"))
+
+from keel_harness import Disk, GiB, Iso, Machine, build_answer_image, ensure_built  # noqa: E402
+
+pytestmark = [pytest.mark.e2e, pytest.mark.smoke]
+
+PASSWORD = "install-test-pw"
+INSTALL_TIMEOUT = 3600
+BOOT_TIMEOUT = 900
+
+ANSWER = """\
+[global]
+keyboard = "en-us"
+country = "at"
+fqdn = "{host}.example.com"
+mailto = "admin@example.com"
+timezone = "Europe/Vienna"
+root-password = "{password}"
+
+[network]
+source = "from-dhcp"
+
+[disk-setup]
+filesystem = "{fs}"
+disk-list = [{disks}]
+{extra}
+"""
+
+
+@pytest.fixture(scope="module")
+def iso() -> Path:
+    return ensure_built(REPO).iso
+
+
+def answer_image(tmp_path: Path, *, host: str, fs: str, disks: list[str], extra: str = "") -> Path:
+    text = ANSWER.format(host=host, password=PASSWORD, fs=fs, disks=", ".join(f'"{d}"' for d in disks),
+                         extra=extra)
+    return build_answer_image(tmp_path / "answer.img", text)
+
+
+def install(machine: Machine) -> None:
+    """Boot the ISO's automated entry and wait until the installer hands over to the reboot."""
+    machine.start()
+    machine.select_boot_entry("a")
+    machine.wait_for_console_text(r"KEEL-READY mode=auto", timeout=BOOT_TIMEOUT)
+    index, _ = machine.wait_for_any([r"Installation finished", r"Installation failed.*", r"Nothing was written"],
+                                    timeout=INSTALL_TIMEOUT)
+    assert index == 0, f"the install did not finish:\n{machine.console_tail(60)}"
+    machine.wait_for_console_text(r"Rebooting now", timeout=60)
+
+
+def planned(machine: Machine) -> dict:
+    return json.loads(machine.succeed("cat /var/log/keel/storage-plan.json"))
+
+
+def check_common(machine: Machine, host: str) -> None:
+    assert machine.succeed("hostname").strip() == host
+    assert f"{host}.example.com {host}" in machine.succeed("cat /etc/hosts")
+    interfaces = machine.succeed("cat /etc/network/interfaces")
+    assert "auto vmbr0" in interfaces and "bridge-ports" in interfaces
+    assert "dir: local" in machine.succeed("cat /etc/pve/storage.cfg")
+    assert PASSWORD not in machine.succeed("cat /var/log/keel/install.log")
+
+
+def test_ext4_on_one_virtio_disk_with_seabios(iso, tmp_path):
+    machine = Machine(name="ext4-bios", firmware="bios", disks=[Disk(24 * GiB)], boot=Iso(iso),
+                      answer_image=answer_image(tmp_path, host="smoke1", fs="ext4", disks=["vda"]),
+                      state_dir=tmp_path / "vm")
+    with machine:
+        install(machine)
+        machine.boot_from_disks()
+        machine.login("root", PASSWORD, timeout=BOOT_TIMEOUT)
+        assert machine.succeed("findmnt -n -o SOURCE /").strip() == "/dev/mapper/pve-root"
+        assert "/dev/dm-" in machine.succeed("swapon --show=NAME --noheadings") or \
+            "pve-swap" in machine.succeed("swapon --show=NAME --noheadings")
+        lvs = {row["lv_name"]: row for row in json.loads(machine.succeed(
+            "lvs --reportformat json --units b --nosuffix -o lv_name,lv_size,lv_attr pve"))["report"][0]["lv"]}
+        assert lvs["data"]["lv_attr"].startswith("t"), "data is a thin pool"
+        plan = planned(machine)
+        for lv in plan["lvm"]["lvs"]:
+            assert int(lvs[lv["name"]]["lv_size"]) == lv["size_bytes"], f"LV {lv['name']} has the planned size"
+        check_common(machine, "smoke1")
+
+
+def test_zfs_raid1_on_two_disks_with_ovmf_boots_from_either_disk(iso, tmp_path):
+    machine = Machine(name="zfs-raid1-uefi", firmware="uefi", disks=[Disk(16 * GiB), Disk(16 * GiB)], boot=Iso(iso),
+                      answer_image=answer_image(tmp_path, host="smoke3", fs="zfs", disks=["vda", "vdb"],
+                                                extra='zfs.raid = "RAID1"'),
+                      state_dir=tmp_path / "vm")
+    with machine:
+        install(machine)
+        machine.boot_from_disks()
+        machine.login("root", PASSWORD, timeout=BOOT_TIMEOUT)
+        assert machine.succeed("findmnt -n -o SOURCE /").strip() == "rpool/ROOT/pve-1"
+        assert "mirror-0" in machine.succeed("zpool status rpool")
+        status = machine.succeed("keel-boot-tool status")
+        assert status.count("is configured with: uefi") == 2, status
+        check_common(machine, "smoke3")
+        for removed in (0, 1):
+            machine.boot_from_disks(remove=[removed])
+            machine.login("root", PASSWORD, timeout=BOOT_TIMEOUT)
+            assert "DEGRADED" in machine.succeed("zpool status rpool")
