@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import compat_dir, compat_profile
+from answer_compat import compat_dir, compat_profile
 
 import answerfile
 from installer.config import InstallConfig
