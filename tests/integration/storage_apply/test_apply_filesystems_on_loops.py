@@ -41,19 +41,20 @@ def mounted(target: Path) -> dict[str, tuple[str, str, str]]:
     return {r[0]: (r[1], r[2], r[3]) for r in rows if r[0] == str(target) or r[0].startswith(f"{target}/")}
 
 
-@pytest.mark.parametrize("fs", [Filesystem.EXT4, Filesystem.XFS], ids=["ext4 root", "xfs root"])
-def test_root_and_esp_get_the_planned_uuids_and_the_root_mounts_and_unmounts(loops, host, fs):
-    device = loops.attach(10 * GiB)
-    plan = loop_plan([device], fs)
+@pytest.mark.parametrize("fs,sector", [(Filesystem.EXT4, 512), (Filesystem.XFS, 512), (Filesystem.EXT4, 4096)],
+                         ids=["ext4 root", "xfs root", "ext4 root and a FAT32 ESP on a 4Kn disk"])
+def test_root_and_esp_get_the_planned_uuids_and_the_root_mounts_and_unmounts(loops, host, fs, sector):
+    device = loops.attach(10 * GiB, sector_size=sector)
+    plan = loop_plan([device], fs, sector=sector)
     disk = plan.disks[0]
-    p2, p3 = disk.partitions[1].path, disk.partitions[2].path
+    p2, p3 = (p.path for p in disk.partitions if p.number in (2, 3))
     # no device-mapper on the build host: the root filesystem goes straight onto partition 3
     root = Mount(p3, "/", str(fs), plan.mounts[0].options, 0, 1)
     plan = replace(plan, lvm=None, mounts=(root,))
     ctx = host.context(plan)
     partition_disks(ctx)
     make_filesystems(ctx)
-    assert probe(p2)["TYPE"] == "vfat"
+    assert (probe(p2)["TYPE"], probe(p2).get("VERSION")) == ("vfat", "FAT32")
     assert probe(p2)["UUID"] == plan.fs_uuids[f"esp:{device}"]
     assert (probe(p3)["TYPE"], probe(p3)["UUID"]) == (str(fs), plan.fs_uuids["root"])
 
