@@ -324,7 +324,7 @@ class WizardApp(urwid.WidgetWrap):
     def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:
         cols, rows = size
         if cols < MIN_COLS or rows < MIN_ROWS:
-            text = urwid.Text(f"The terminal is {cols}x{rows}; the installer needs at least {MIN_COLS}x{MIN_ROWS}.")
+            text = urwid.Text(f"Terminal too small ({cols}x{rows}); the installer needs {MIN_COLS}x{MIN_ROWS}.")
             return urwid.Filler(text).render(size, focus)
         if self.dialog is not None:
             return self._overlay(size).render(size, focus)

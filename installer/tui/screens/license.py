@@ -61,6 +61,7 @@ class LicenseScreen(Screen):
         items += self._paragraphs()
         items += [urwid.Divider(), note("Up/Down and PgUp/PgDn scroll; \"I agree\" (Alt+G) continues.")]
         self.walker[:] = items
+        self.walker.set_focus(0)
 
     def _paragraphs(self) -> list[urwid.Widget]:
         out: list[urwid.Widget] = []

@@ -1,0 +1,139 @@
+"""The whole wizard as one widget: navigation, mnemonics, abort, dialogs, resizing, the run to the finish."""
+
+from __future__ import annotations
+
+import pytest
+from tui_helpers import press, screen_text
+
+from installer.engine.events import Event
+from installer.tui.app import Options, WizardApp
+from installer.tui.simulate import simulated_events
+
+
+@pytest.fixture
+def app(wizard):
+    return WizardApp(wizard, Options(license_text="EULA text", reboot_seconds=1))
+
+
+def step_title(app: WizardApp) -> str:
+    return screen_text(app).splitlines()[1].strip()
+
+
+def test_starts_on_the_license_with_i_agree_and_abort(app):
+    text = screen_text(app)
+    assert "[License]" in text and "EULA text" in text
+    assert "< I agree >" in text and "< Abort >" in text
+    assert "< Back >" not in text
+
+
+def test_the_mnemonic_letter_presses_a_button_and_esc_goes_back(app):
+    press(app, "g")
+    assert step_title(app) == "Target disks and options"
+    press(app, "esc")
+    assert step_title(app) == "License agreement"
+
+
+def test_alt_letter_presses_next_even_inside_a_text_field(app):
+    press(app, "meta g", "meta n", "meta n")
+    assert step_title(app) == "Administration password and email address"
+    press(app, "n")                               # typed into the password field, not a mnemonic
+    assert step_title(app) == "Administration password and email address"
+    assert app.wizard.state.password == "" and app.screens["password"].fields["password"].input.edit_text == "n"
+
+
+def test_next_refuses_a_step_with_problems_and_says_why_in_the_footer(app):
+    press(app, "meta g", "meta n", "meta n", "abc", "meta n")
+    text = screen_text(app)
+    assert step_title(app) == "Administration password and email address"
+    assert "! password must be at least 8 characters long (got 3) (and 1 more)" in text
+
+
+def test_back_and_next_keep_what_was_entered(app):
+    press(app, "meta g", "meta n", "meta n", "install-test-pw", "meta b", "meta n")
+    assert app.screens["password"].fields["password"].input.edit_text == "install-test-pw"
+    assert app.wizard.state.password == "install-test-pw"
+
+
+def test_abort_asks_first_and_no_keeps_going(app):
+    press(app, "meta g", "meta a")
+    assert "Abort the installation? Nothing has been written to any disk." in screen_text(app)
+    press(app, "n")
+    assert app.outcome is None and "Abort the installation?" not in screen_text(app)
+    press(app, "ctrl c")
+    assert "Abort the installation?" in screen_text(app)
+    press(app, "y")
+    assert app.outcome == "aborted"
+
+
+def test_enter_on_a_choice_opens_its_list_and_typing_jumps(app):
+    press(app, "meta g", "meta n", "enter")        # Location: the country list
+    assert "type to find" in screen_text(app)
+    press(app, "swit", "enter")
+    assert app.screens["location"].country.value == "ch"
+    assert "Switzerland" in screen_text(app) and "Europe/Zurich" in screen_text(app)
+
+
+def test_escape_in_a_list_keeps_the_old_value(app):
+    press(app, "meta g", "meta n", "enter", "fr", "esc")
+    assert app.screens["location"].country.value == "de"
+    assert step_title(app) == "Location, time zone and keyboard"
+
+
+def test_tab_walks_the_fields_then_the_buttons(app):
+    press(app, "meta g", "meta n", "meta n", "tab", "tab", "tab")
+    assert app.frame.focus_position == "footer"
+    press(app, "tab", "tab", "tab")
+    assert app.frame.focus_position == "body"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (132, 43), (60, 20)], ids=["80x24", "132x43", "60x20"])
+def test_the_wizard_survives_resizing(app, size):
+    press(app, "meta g")
+    text = screen_text(app, size)
+    assert len(text.splitlines()) == size[1]
+    assert "Target disks and options" in text
+
+
+def test_a_tiny_terminal_gets_a_message_instead_of_a_crash(app):
+    assert "Terminal too small" in screen_text(app, (30, 8))
+
+
+def test_a_dry_run_goes_from_the_summary_through_progress_to_the_finish(wizard):
+    seen: list[str] = []
+
+    def on_install(config):
+        seen.append(config.network.fqdn)
+        return simulated_events(config, ("/dev/sda: gpt (will be wiped)",))
+
+    app = WizardApp(wizard, Options(license_text="EULA", dry_run=True), on_install=on_install)
+    press(app, "meta g", "meta n", "meta n", "install-test-pw", "down", "install-test-pw", "down", "ctrl e",
+          "ctrl u", "root@lab.example", "meta n", "meta n")
+    assert step_title(app) == "Summary"
+    press(app, "meta i")
+    assert "! Confirm that the listed disks will be erased before installing." in screen_text(app)
+    app.screens["summary"].erase.set_state(True)
+    press(app, "meta i")
+    assert seen == ["node7.lab.example"]
+    text = screen_text(app)
+    assert "Installation finished" in step_title(app) or "Dry run finished" in text
+    assert "Dry run: nothing was written to any disk." in text
+    press(app, "q")
+    assert app.outcome == "exit"
+
+
+def test_a_failed_install_offers_the_debug_shell(wizard):
+    def on_install(config):
+        return [Event("phase", text="Partitioning disks", ratio=0.1),
+                Event("error", text="Installation failed in phase 'Partitioning disks'", detail="sgdisk: exit 4"),
+                Event("finished", text="Installation failed - see /var/log/keel/install.log", ok=False)]
+
+    app = WizardApp(wizard, Options(license_text="EULA"), on_install=on_install)
+    wizard.state.password = wizard.state.password_confirm = "install-test-pw"
+    wizard.state.email = "root@lab.example"
+    wizard.state.erase_confirmed = True
+    app.show_step(5)
+    press(app, "meta i")
+    text = screen_text(app)
+    assert "< Debug shell >" in text and "< Reboot now >" in text
+    press(app, "meta d")
+    assert app.outcome == "shell"
