@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from installer.config import BtrfsOptions, Filesystem, InstallConfig, LvmOptions, ZfsOptions
+from installer.config import BtrfsOptions, Filesystem, InstallConfig, LvmOptions, ZfsOptions, ZfsRaid
 from installer.hardware.profile import Disk, HardwareProfile
 from installer.storage import rules
 from installer.storage.btrfs import btrfs_plan
@@ -110,6 +110,17 @@ def _gib(size_bytes: int) -> str:
     return rules.format_gib(size_bytes / GiB)
 
 
+def _redundancy_groups(config: InstallConfig, planned: Sequence[PlannedDisk]) -> list[Sequence[PlannedDisk]]:
+    """The disks that hold copies or parity of each other: a ZFS mirror / RAIDZ vdev or a Btrfs RAID1/10."""
+    setup = config.disk_setup
+    level = setup.zfs.raid if setup.zfs else setup.btrfs.raid if setup.btrfs else None
+    if level is None or level.value == "RAID0":
+        return []
+    if setup.zfs and setup.zfs.raid == ZfsRaid.RAID10:
+        return [planned[i:i + 2] for i in range(0, len(planned), 2)]
+    return [planned]
+
+
 def _warnings(config: InstallConfig, disks: Sequence[Disk], planned: Sequence[PlannedDisk]) -> list[str]:
     setup = config.disk_setup
     warnings = []
@@ -118,10 +129,12 @@ def _warnings(config: InstallConfig, disks: Sequence[Disk], planned: Sequence[Pl
     if setup.hdsize is not None and disks and all(setup.hdsize > d.size_gib for d in disks):
         warnings.append(f"hdsize {rules.format_gib(setup.hdsize)} GiB is larger than every selected disk: "
                         "partition 3 runs to the end of each disk")
-    data_sizes = sorted({p.partitions[-1].size_bytes for p in planned})
-    if len(data_sizes) > 1:
-        warnings.append(f"partition 3 differs in size between the disks ({_gib(data_sizes[0])} to "
-                        f"{_gib(data_sizes[-1])} GiB): mirrors and RAIDZ use only the smallest")
+    for group in _redundancy_groups(config, planned):
+        sizes = sorted({p.partitions[-1].size_bytes for p in group})
+        if len(sizes) > 1:
+            names = ", ".join(p.name for p in group)
+            warnings.append(f"partition 3 differs in size within {names} ({_gib(sizes[0])} to {_gib(sizes[-1])} "
+                            "GiB): the redundant copy uses only the smallest; set hdsize for equal partitions")
     if setup.filesystem == Filesystem.BTRFS:
         warnings.append("Btrfs as root filesystem is a technology preview")
     return warnings

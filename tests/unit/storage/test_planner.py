@@ -270,3 +270,20 @@ def test_json_has_the_issue_shape_and_round_trips(setup) -> None:
     data = json.loads(result.to_json())
     jsonschema.validate(data, ISSUE_SHAPE)
     assert StoragePlan.from_data(data) == result
+
+
+def test_a_mirror_of_unequal_partitions_is_warned_about() -> None:
+    result = plan(config(zfs_setup(ZfsRaid.RAID1, "/dev/sda", "/dev/sdb")), hardware(disk("sda", 95), disk("sdb", 100)))
+    assert any(w.startswith("partition 3 differs in size within sda, sdb") for w in result.warnings)
+
+
+def test_raid10_pairs_of_equal_disks_need_no_warning_even_when_pairs_differ() -> None:
+    disks = [disk("sda", 50), disk("sdb", 50), disk("sdc", 100), disk("sdd", 100)]
+    result = plan(config(zfs_setup(ZfsRaid.RAID10, *FOUR)), hardware(*disks))
+    assert not any("differs in size" in w for w in result.warnings)
+
+
+def test_hdsize_above_every_disk_is_pointed_out() -> None:
+    result = plan(config(lvm_setup(hdsize=64)), hardware(disk("sda", 32)))
+    assert "hdsize 64 GiB is larger than every selected disk: partition 3 runs to the end of each disk" in (
+        result.warnings)
