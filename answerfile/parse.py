@@ -236,6 +236,10 @@ def _read_table(raw: Mapping[str, Any], spec: Key, path: str, out: _Collector) -
         ok, cleaned = _read_value(value, key, f"{path}.{key.name}" if path else key.name, out)
         if ok:
             clean[key.name] = cleaned
+    for key in spec.keys:
+        if key.required and key.name not in given:
+            doc = key.doc[:1].lower() + key.doc[1:]
+            out.error(f"{path}.{key.name}", f"required key is missing ({doc})")
     return clean
 
 
@@ -283,17 +287,6 @@ def read_data(data: Mapping[str, Any], out: _Collector) -> dict[str, Any]:
     return doc
 
 
-def _require(table: Mapping[str, Any], spec: Key, path: str, out: _Collector, raw_present: set[str]) -> bool:
-    """Report required keys that are absent (not those present with a bad value: those are reported)."""
-    ok = True
-    for key in spec.keys:
-        if key.required and key.name not in table:
-            if key.name not in raw_present:
-                out.error(f"{path}.{key.name}", f"required key is missing ({key.doc[:1].lower()}{key.doc[1:]})")
-            ok = False
-    return ok
-
-
 def _present(raw: Any, spec: Key) -> set[str]:
     if not isinstance(raw, dict):
         return set()
@@ -319,7 +312,6 @@ def _section(
 
 def _global(g: dict[str, Any], raw: Any, out: _Collector) -> GlobalAnswer | None:
     spec = schema.GLOBAL
-    _require(g, spec, "global", out, _present(raw, spec))
     for key, check in (("keyboard", checks.keyboard_problem), ("country", checks.country_problem),
                        ("timezone", checks.timezone_problem), ("mailto", checks.email_problem)):
         if key in g:
@@ -360,7 +352,6 @@ def _global(g: dict[str, Any], raw: Any, out: _Collector) -> GlobalAnswer | None
 
 def _network(n: dict[str, Any], raw: Any, out: _Collector) -> NetworkAnswer | None:
     spec = schema.NETWORK
-    _require(n, spec, "network", out, _present(raw, spec))
     source = n.get("source")
     manual = ("cidr", "dns", "gateway", "filter")
     if source == "from-dhcp":
@@ -422,7 +413,6 @@ _FS_OPTION_TABLE = {"ext4": "lvm", "xfs": "lvm", "zfs": "zfs", "btrfs": "btrfs"}
 def _disk_setup(d: dict[str, Any], raw: Any, out: _Collector, *, offline_counts: bool) -> DiskAnswer | None:
     spec = schema.DISK_SETUP
     present = _present(raw, spec)
-    _require(d, spec, "disk-setup", out, present)
     fs = d.get("filesystem")
     has_list, has_filter = "disk-list" in present, "filter" in present
     by_size = bool({"filter-size-min", "filter-size-max"} & present)
@@ -488,7 +478,6 @@ def rules_levels(fs: str) -> tuple[str, ...]:
 
 
 def _webhook(w: dict[str, Any], raw: Any, out: _Collector) -> Webhook | None:
-    _require(w, schema.WEBHOOK, "post-installation-webhook", out, _present(raw, schema.WEBHOOK))
     if "url" in w:
         out.check("post-installation-webhook.url", checks.url_problem(w["url"]))
     if "cert-fingerprint" in w:
@@ -499,7 +488,6 @@ def _webhook(w: dict[str, Any], raw: Any, out: _Collector) -> Webhook | None:
 
 
 def _first_boot(f: dict[str, Any], raw: Any, out: _Collector) -> FirstBoot | None:
-    _require(f, schema.FIRST_BOOT, "first-boot", out, _present(raw, schema.FIRST_BOOT))
     source = f.get("source")
     if source == "from-url" and "url" not in _present(raw, schema.FIRST_BOOT):
         out.error("first-boot.url", "required with source = \"from-url\": where to download the executable")
