@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
-from installer.config import BtrfsOptions, Filesystem, InstallConfig, LvmOptions, ZfsOptions, ZfsRaid
+from installer.config import Filesystem, InstallConfig, LvmOptions, ZfsRaid
 from installer.hardware.profile import Disk, HardwareProfile
 from installer.storage import rules
 from installer.storage.btrfs import btrfs_plan
@@ -16,7 +17,17 @@ from installer.storage.existing import review_existing
 from installer.storage.lvm import lvm_plan
 from installer.storage.mounts import btrfs_mounts, kernel_root, lvm_mounts, zfs_mounts
 from installer.storage.partitions import LayoutError, disk_layout
-from installer.storage.plan import PartitionType, PlanError, PlannedDisk, StoragePlan
+from installer.storage.plan import (
+    BtrfsPlan,
+    LvmPlan,
+    Mount,
+    PartitionType,
+    PlanError,
+    PlannedDisk,
+    StorageEntry,
+    StoragePlan,
+    ZfsPlan,
+)
 from installer.storage.sizing import GiB, effective_arc_max_mib, lvm_sizes, os_kib
 from installer.storage.storagecfg import storage_entries
 from installer.storage.uuids import choose_uuids, esp_key
@@ -140,6 +151,70 @@ def _warnings(config: InstallConfig, disks: Sequence[Disk], planned: Sequence[Pl
     return warnings
 
 
+class _Volumes(NamedTuple):
+    """What lives on partition 3 and how the installed system finds it."""
+
+    mounts: tuple[Mount, ...]
+    kernel_root: str
+    storage: tuple[StorageEntry, ...]
+    lvm: LvmPlan | None = None
+    zfs: ZfsPlan | None = None
+    btrfs: BtrfsPlan | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _lvm_volumes(config: InstallConfig, hardware: HardwareProfile, disk: Disk, planned: PlannedDisk,
+                 uuids: Mapping[str, str]) -> _Volumes:
+    setup = config.disk_setup
+    opts = setup.lvm or LvmOptions()
+    sizes = lvm_sizes(
+        os_kib(disk.size_bytes, setup.hdsize), hardware.memory_mib,
+        swapsize=opts.swapsize, maxroot=opts.maxroot, minfree=opts.minfree, maxvz=opts.maxvz,
+        product=config.product,
+    )
+    if sizes.root_kib <= 0:
+        raise PlanError(f"disk {disk.name}: no space left for the root volume after {sizes.swap_kib // 1024} "
+                        "MiB of swap: lower swapsize")
+    p3 = planned.partitions[-1]
+    lvm, fit_warning = lvm_plan(config.product, p3.path, p3.size_bytes, sizes)
+    if lvm.free_bytes < 0:
+        raise PlanError(f"disk {disk.name}: the volumes do not fit into VG '{lvm.vg}': lower swapsize or maxroot")
+    # Only an EFI-booted LVM system mounts an ESP (the first disk's) on /boot/efi (reference §4.1).
+    esp_uuid = uuids[esp_key(disk.path)] if hardware.boot_mode == "efi" else None
+    return _Volumes(
+        mounts=lvm_mounts(setup.filesystem, lvm.vg, swap=sizes.swap_kib > 0, esp_uuid=esp_uuid),
+        kernel_root=kernel_root(setup.filesystem, vg=lvm.vg),
+        storage=storage_entries(setup.filesystem, product=config.product, vg=lvm.vg, thin_pool=sizes.data_kib > 0),
+        lvm=lvm,
+        warnings=tuple(w for w in (sizes.message, fit_warning) if w),
+    )
+
+
+def _zfs_volumes(config: InstallConfig, hardware: HardwareProfile, planned: Sequence[PlannedDisk]) -> _Volumes:
+    opts = config.disk_setup.zfs
+    assert opts is not None, "checked by _options_problems"
+    devices = [f"{p.by_id}-part3" if p.by_id else p.partitions[-1].path for p in planned]
+    zfs = zfs_plan(opts, devices, effective_arc_max_mib(opts.arc_max_mib, hardware.memory_mib), config.product)
+    return _Volumes(
+        mounts=zfs_mounts(zfs),
+        kernel_root=kernel_root(Filesystem.ZFS, zfs_root=zfs.bootfs),
+        storage=storage_entries(Filesystem.ZFS, product=config.product, zfs_data=f"{POOL}/data"),
+        zfs=zfs,
+    )
+
+
+def _btrfs_volumes(config: InstallConfig, planned: Sequence[PlannedDisk], uuids: Mapping[str, str]) -> _Volumes:
+    opts = config.disk_setup.btrfs
+    assert opts is not None, "checked by _options_problems"
+    btrfs = btrfs_plan(opts, [p.partitions[-1].path for p in planned], config.product)
+    return _Volumes(
+        mounts=btrfs_mounts(uuids["root"], btrfs.mount_options),
+        kernel_root=kernel_root(Filesystem.BTRFS, fs_uuid=uuids["root"]),
+        storage=storage_entries(Filesystem.BTRFS, product=config.product),
+        btrfs=btrfs,
+    )
+
+
 def build_plan(config: InstallConfig, hardware: HardwareProfile, *,
                uuids: Mapping[str, str] | None = None) -> StoragePlan:
     """See `installer.storage.plan.plan`."""
@@ -171,55 +246,24 @@ def build_plan(config: InstallConfig, hardware: HardwareProfile, *,
                                    by_id=disk_by_id(disk)))
     warnings = _warnings(config, unique, planned)
 
-    lvm = zfs = btrfs = None
-    storage = ()
     if fs.uses_lvm:
-        opts = setup.lvm or LvmOptions()
-        disk, pdisk = unique[0], planned[0]
-        p3 = pdisk.partitions[-1]
-        sizes = lvm_sizes(
-            os_kib(disk.size_bytes, setup.hdsize), hardware.memory_mib,
-            swapsize=opts.swapsize, maxroot=opts.maxroot, minfree=opts.minfree, maxvz=opts.maxvz,
-            product=config.product,
-        )
-        if sizes.root_kib <= 0:
-            raise PlanError(f"disk {disk.name}: no space left for the root volume after {sizes.swap_kib // 1024} "
-                            "MiB of swap: lower swapsize")
-        lvm, fit_warning = lvm_plan(config.product, p3.path, p3.size_bytes, sizes)
-        if lvm.free_bytes < 0:
-            raise PlanError(f"disk {disk.name}: the volumes do not fit into VG '{config.product}': "
-                            "lower swapsize or maxroot")
-        warnings += [w for w in (sizes.message, fit_warning) if w]
-        esp_uuid = chosen[esp_key(disk.path)] if hardware.boot_mode == "efi" else None
-        mounts = lvm_mounts(fs, lvm.vg, swap=sizes.swap_kib > 0, esp_uuid=esp_uuid)
-        root = kernel_root(fs, vg=lvm.vg)
-        storage = storage_entries(fs, product=config.product, vg=lvm.vg, thin_pool=sizes.data_kib > 0)
+        volumes = _lvm_volumes(config, hardware, unique[0], planned[0], chosen)
     elif fs == Filesystem.ZFS:
-        opts_z: ZfsOptions = setup.zfs  # type: ignore[assignment]  # checked in _options_problems
-        devices = [f"{p.by_id}-part3" if p.by_id else p.partitions[-1].path for p in planned]
-        zfs = zfs_plan(opts_z, devices, effective_arc_max_mib(opts_z.arc_max_mib, hardware.memory_mib),
-                       config.product)
-        mounts = zfs_mounts(zfs)
-        root = kernel_root(fs, zfs_root=zfs.bootfs)
-        storage = storage_entries(fs, product=config.product, zfs_data=f"{POOL}/data")
+        volumes = _zfs_volumes(config, hardware, planned)
     else:
-        opts_b: BtrfsOptions = setup.btrfs  # type: ignore[assignment]  # checked in _options_problems
-        btrfs = btrfs_plan(opts_b, [p.partitions[-1].path for p in planned], config.product)
-        mounts = btrfs_mounts(chosen["root"], btrfs.mount_options)
-        root = kernel_root(fs, fs_uuid=chosen["root"])
-        storage = storage_entries(fs, product=config.product)
+        volumes = _btrfs_volumes(config, planned, chosen)
 
     return StoragePlan(
         filesystem=fs,
         disks=tuple(planned),
-        lvm=lvm,
-        zfs=zfs,
-        btrfs=btrfs,
-        mounts=mounts,
-        kernel_root=root,
-        storage=storage,
+        lvm=volumes.lvm,
+        zfs=volumes.zfs,
+        btrfs=volumes.btrfs,
+        mounts=volumes.mounts,
+        kernel_root=volumes.kernel_root,
+        storage=volumes.storage,
         fs_uuids=chosen,
         destroy=existing.destroy,
         rename=existing.rename,
-        warnings=tuple(warnings),
+        warnings=(*warnings, *volumes.warnings),
     )
