@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from installer.engine.context import InstallContext
+from installer.runner import CommandError
 
 from .mount import unmount_target
 from .zfs import finalize_zfs_argvs
@@ -18,5 +19,10 @@ def finalize_storage(ctx: InstallContext) -> None:
             ctx.run(argv, timeout=300)
             ctx.events.progress((index + 1) / len(argvs), " ".join(argv[:3]))
     elif plan.lvm is not None:
-        ctx.run(["vgchange", "-a", "n", plan.lvm.vg], timeout=120)
+        # a tidy hand-over, not a requirement: the installed system activates its VG itself at boot, so an
+        # LV something still holds open is worth a warning, not a failed install
+        try:
+            ctx.run(["vgchange", "-a", "n", plan.lvm.vg], timeout=120)
+        except CommandError as err:
+            ctx.events.warning(f"could not deactivate VG {plan.lvm.vg}: {str(err).splitlines()[0]}")
     ctx.run(["sync"], timeout=300)

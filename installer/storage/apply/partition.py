@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from installer.engine.context import InstallContext
 from installer.storage.plan import PlannedDisk
 
-from .guard import ApplyError, require_selected
+from .guard import ApplyError, owning_disk, require_selected
 
 GUID_BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649"
 GUID_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
@@ -141,6 +141,11 @@ def partition_disks(ctx: InstallContext) -> None:
     zero = [p for disk in plan.disks for p in disk.partitions if p.type != "bios-boot"]
     require_selected(plan, [disk.path for disk in plan.disks], "partition")
     require_selected(plan, [part.path for part in zero], "zero")
+    for disk in plan.disks:
+        for part in disk.partitions:
+            if owning_disk(plan, part.path) is not disk:
+                raise ApplyError(f"{disk.path}: planned partition {part.number} has the path {part.path} "
+                                 "of another disk")
     for index, disk in enumerate(plan.disks):
         ctx.events.message(f"Partitioning {disk.path}")
         if ctx.dry_run:

@@ -83,3 +83,16 @@ def test_lvm_on_nvme_needs_no_sgdisk(harness, written):
 def test_a_dry_run_writes_no_partition_table(harness, written):
     partition_disks(harness.context(lvm_plan(), dry_run=True))
     assert written == []
+
+
+def test_a_partition_path_of_another_selected_disk_is_refused(harness, written):
+    from dataclasses import replace
+
+    from installer.storage.apply import ApplyError
+
+    plan = zfs_plan()
+    sda, sdb = plan.disks
+    crossed = replace(sda, partitions=(*sda.partitions[:2], sdb.partitions[2]))
+    with pytest.raises(ApplyError, match="/dev/sda: planned partition 3 has the path /dev/sdb3 of another disk"):
+        partition_disks(harness.context(replace(plan, disks=(crossed, sdb))))
+    assert written == []

@@ -73,3 +73,12 @@ def test_finalize_unmounts_restores_sync_sets_mountpoints_and_bootfs_then_export
         ["zpool", "export", "rpool"],
         ["sync"],
     ]
+
+
+def test_a_failing_zpool_command_in_finalize_fails_the_phase_naming_it(harness, monkeypatch):
+    import installer.storage.apply.mount as mount
+
+    monkeypatch.setattr(mount, "read_mountinfo", lambda: "")
+    harness.runner.fault = "zpool"
+    with pytest.raises(Exception, match="zpool set bootfs=rpool/ROOT/pve-1 rpool"):
+        finalize_storage(harness.context(zfs_plan()))
