@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from installer.storage.plan import StoragePlan
 
 LIVE_INFO_PATH = Path("/etc/keel/live.json")
-DEFAULT_PAYLOAD = Path("/run/live/medium/keel/payload.squashfs")
 
 
 class LiveInfoError(ValueError):

@@ -34,7 +34,7 @@ def random_uuids(config: InstallConfig) -> dict[str, str]:
     return out
 
 
-def dry_run_storage(emit: Callable[[str], None]) -> ModuleType:
+def dry_run_storage() -> ModuleType:
     """Stand-ins for the storage phases that only say what they would do (blivet and pyparted bypass the runner)."""
     def step(name: str) -> Callable[[InstallContext], None]:
         return lambda ctx: ctx.events.message(f"dry run: would {name.replace('_', ' ')}")
@@ -78,7 +78,7 @@ def install(session: Session, storage: ModuleType | None = None) -> None:
     """Run every phase; raises InstallFailed (already reported as events) when the install fails."""
     ctx = session.ctx
     if ctx.dry_run and storage is None:
-        storage = dry_run_storage(ctx.events.message)
+        storage = dry_run_storage()
     phases = build_phases(storage)
     ctx.events.weights.update(weights(phases))
     setup = ctx.config.disk_setup

@@ -15,9 +15,6 @@ from installer.target import configure, mounts, payload
 
 PhaseFunc = Callable[[InstallContext], None]
 
-STORAGE_STEPS = ("teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target")
-
-
 @dataclass(frozen=True)
 class Phase:
     name: str           # shown to people and used as the event's phase name: "Partitioning disks"
