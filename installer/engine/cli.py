@@ -11,7 +11,7 @@ from installer.config import InstallConfig
 from installer.engine.context import LIVE_INFO_PATH, LiveInfo, LiveInfoError
 from installer.engine.engine import InstallFailed
 from installer.engine.events import ConsoleSink
-from installer.engine.launch import EVENTS_PATH, LOG_PATH, install, open_session, random_uuids
+from installer.engine.launch import EVENTS_PATH, LOG_PATH, install, interrupt_on_sigterm, open_session, random_uuids
 from installer.hardware.profile import HardwareProfile
 from installer.runner import FakeRunner
 
@@ -112,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
     session = open_session(config, hardware, plan, live, sinks=[console], log_path=log_path, events_path=events,
                            target=target, dry_run=args.dry_run)
     try:
-        install(session)
+        with interrupt_on_sigterm():
+            install(session)
         status = 0
     except InstallFailed:
         status = 1

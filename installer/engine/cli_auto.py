@@ -26,7 +26,7 @@ from installer.engine.cli import SetupError, make_plan, probe_hardware
 from installer.engine.context import LIVE_INFO_PATH, LiveInfo, LiveInfoError
 from installer.engine.engine import InstallFailed
 from installer.engine.events import ConsoleSink
-from installer.engine.launch import EVENTS_PATH, LOG_PATH, Session, install, open_session
+from installer.engine.launch import EVENTS_PATH, LOG_PATH, Session, install, interrupt_on_sigterm, open_session
 from installer.hardware.profile import HardwareProfile
 from installer.runner import Runner
 
@@ -130,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
     session = open_session(config, hardware, plan, live, sinks=[ConsoleSink(sys.stdout)], log_path=log_path,
                            events_path=events_path, target=target, fault=params.fault, dry_run=args.dry_run)
     try:
-        install(session)
+        with interrupt_on_sigterm():
+            install(session)
     except InstallFailed:
         return after_failure(config, session, args)
     finally:

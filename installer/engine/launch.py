@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import signal
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -23,6 +25,18 @@ LOG_PATH = Path("/var/log/keel/install.log")
 EVENTS_PATH = Path("/var/log/keel/events.jsonl")
 STORAGE_STEPS = ("teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target",
                  "unmount_target", "finalize_storage")
+
+
+@contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """While installing, SIGTERM unwinds like Ctrl-C so the cleanup stack unmounts the target (main thread)."""
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def random_uuids(config: InstallConfig) -> dict[str, str]:
