@@ -63,3 +63,22 @@ def test_old_data_at_the_start_of_p2_and_p3_is_zeroed(loops, host):
         for part in disk.partitions[1:]:
             raw.seek(part.start_sector * 512)
             assert raw.read(16 * 1024 * 1024) == bytes(16 * 1024 * 1024), part.path
+
+
+def test_an_old_layout_is_wiped_and_replaced_by_the_planned_one(loops, host):
+    from installer.storage.apply import teardown_existing
+
+    device = loops.attach(10 * GiB)
+    # an older install: four partitions the kernel knows, an ext4 and an xfs filesystem on two of them
+    sh("sgdisk", "-n1:2048:+100M", "-n2:0:+1G", "-n3:0:+2G", "-n4:0:0", "-t4:8E00", device)
+    sh("partx", "-a", device)
+    sh("mkfs.ext4", "-q", "-F", f"{device}p2")
+    sh("mkfs.xfs", "-q", "-f", f"{device}p4")
+    plan = loop_plan([device], Filesystem.ZFS)
+    ctx = host.context(plan)
+    teardown_existing(ctx)
+    for number in (2, 4):
+        assert sh("wipefs", "--noheadings", f"{device}p{number}") == "", number
+    partition_disks(ctx)
+    assert gpt_on_disk(device) == planned(plan.disks[0])
+    assert not Path(f"/sys/class/block/{Path(device).name}p4").exists()
