@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -14,6 +13,7 @@ from installer.engine.webhook import webhook_payload
 from installer.target import configure, mounts, payload
 
 PhaseFunc = Callable[[InstallContext], None]
+
 
 @dataclass(frozen=True)
 class Phase:
@@ -49,12 +49,9 @@ def build_initramfs(ctx: InstallContext) -> None:
 
 
 def make_bootable(ctx: InstallContext) -> None:
-    @contextmanager
-    def mount_esp(esp: str):
-        with mounts.mounted(ctx.runner, esp, ctx.path("/boot/efi"), fstype="vfat") as path:
-            yield path
-
-    install_bootloader(ctx.plan, ctx.hardware, lambda argv: ctx.chroot_run(argv, timeout=1800), mount_esp,
+    """Boot loaders per reference §4.1; an ESP is mounted on the target's /boot/efi while GRUB is put on it."""
+    install_bootloader(ctx.plan, ctx.hardware, lambda argv: ctx.chroot_run(argv, timeout=1800),
+                       lambda esp: mounts.mounted(ctx.runner, esp, ctx.path("/boot/efi"), fstype="vfat"),
                        ctx.events.warning, ctx.events.progress)
 
 
