@@ -36,7 +36,8 @@ def _load_hardware(path: Path | None) -> HardwareProfile:
         raise UsageError(f"{path} is not a hardware profile: {err}") from err
 
 
-def _print_problems(title: str, problems: list[answerfile.AnswerProblem], stream=sys.stdout) -> None:
+def _print_problems(title: str, problems: list[answerfile.AnswerProblem], *, to_stderr: bool = False) -> None:
+    stream = sys.stderr if to_stderr else sys.stdout
     print(title, file=stream)
     for problem in problems:
         print(f"  - {problem}", file=stream)
@@ -50,7 +51,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from err
     problems, warnings = answerfile.validate_text(text, hardware, unattended=not args.interactive)
     if warnings:
-        _print_problems(f"{args.file}: {len(warnings)} warning(s):", warnings, sys.stderr)
+        _print_problems(f"{args.file}: {len(warnings)} warning(s):", warnings, to_stderr=True)
     if problems:
         _print_problems(f"{args.file}: {len(problems)} problem(s):", problems)
         return 1
@@ -66,11 +67,11 @@ def cmd_config(args: argparse.Namespace) -> int:
                                          unattended=not args.interactive)
     except answerfile.AnswerError as err:
         if err.warnings:
-            _print_problems(f"{args.file}: {len(err.warnings)} warning(s):", err.warnings, sys.stderr)
-        _print_problems(f"{args.file}: {len(err.problems)} problem(s):", err.problems, sys.stderr)
+            _print_problems(f"{args.file}: {len(err.warnings)} warning(s):", err.warnings, to_stderr=True)
+        _print_problems(f"{args.file}: {len(err.problems)} problem(s):", err.problems, to_stderr=True)
         return 1
     if result.warnings:
-        _print_problems(f"{args.file}: {len(result.warnings)} warning(s):", result.warnings, sys.stderr)
+        _print_problems(f"{args.file}: {len(result.warnings)} warning(s):", result.warnings, to_stderr=True)
     config = result.config.redacted() if args.redacted else result.config
     print(config.to_json())
     return 0

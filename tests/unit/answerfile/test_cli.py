@@ -1,0 +1,117 @@
+"""`keel-answer`: exit codes, messages and --help of every command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from answer_compat import EXAMPLES, require_compat
+
+from answerfile import cli, demo
+from installer.hardware.profile import HardwareProfile
+
+HARDWARE = str(EXAMPLES / "hardware" / "example-server.json")
+MINIMAL = str(EXAMPLES / "minimal-ext4.toml")
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as stop:
+        code = stop.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("command", ["validate", "config", "schema", "device-info", "device-match",
+                                     "convert-pve-env"])
+def test_every_command_explains_itself_with_an_example(capsys, command):
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    assert "Example: keel-answer " + command in out
+
+
+def test_valid_answer_exits_0(capsys):
+    code, out, _ = run(capsys, "validate", MINIMAL, "--hardware", HARDWARE)
+    assert code == 0
+    assert out.strip() == f"{MINIMAL}: valid (for {HARDWARE})"
+
+
+def test_invalid_answer_exits_1_listing_every_problem(capsys, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text((EXAMPLES / "minimal-ext4.toml").read_text()
+                   .replace('keyboard = "en-us"', 'keyboard = "us"')
+                   .replace('root-password = "change-me-please"', 'root-password = "short"'))
+    code, out, _ = run(capsys, "validate", str(bad))
+    assert code == 1
+    assert out.splitlines()[0] == f"{bad}: 2 problem(s):"
+    assert out.splitlines()[1].startswith("  - global.keyboard: keyboard layout 'us' is not valid")
+    assert out.splitlines()[2] == "  - global.root-password: must be at least 8 characters long (got 5)"
+
+
+def test_missing_file_is_a_one_line_usage_error(capsys, tmp_path):
+    code, _, err = run(capsys, "validate", str(tmp_path / "nope.toml"))
+    assert code == 2
+    missing = tmp_path / "nope.toml"
+    assert err.strip() == f"keel-answer: {missing}: cannot read the answer file (No such file or directory)"
+
+
+def test_config_prints_the_install_config_json(capsys):
+    code, out, _ = run(capsys, "config", MINIMAL, "--hardware", HARDWARE, "--redacted")
+    assert code == 0
+    data = json.loads(out)
+    assert data["disk_setup"]["disks"] == ["/dev/sda"]
+    assert data["root"]["password"] == "<redacted>"
+
+
+def test_schema_prints_json(capsys):
+    code, out, _ = run(capsys, "schema")
+    assert code == 0 and json.loads(out)["title"].startswith("Keel")
+
+
+def test_device_match_prints_matching_disks_and_fails_on_none(capsys):
+    assert run(capsys, "device-match", "--hardware", HARDWARE, "disk", "ID_MODEL=ST4000*")[:2] == (
+        0, "sdc\nsdd\nsde\nsdf\n")
+    code, _, err = run(capsys, "device-match", "--hardware", HARDWARE, "network", "ID_NET_DRIVER=e1000*")
+    assert code == 1 and "no network interface matches" in err
+
+
+def test_device_match_rejects_a_filter_without_equals(capsys):
+    code, _, err = run(capsys, "device-match", "--hardware", HARDWARE, "disk", "ID_MODEL")
+    assert code == 2
+    assert err.strip() == "keel-answer: filter 'ID_MODEL' has no '=': write KEY=GLOB, like ID_SERIAL='*SSD*'"
+
+
+def test_device_info_of_a_profile_leaves_out_the_install_medium(capsys):
+    code, out, _ = run(capsys, "device-info", "--type", "disk", "--hardware", HARDWARE)
+    assert code == 0
+    assert "sdg" not in json.loads(out)["disks"] and "sda" in json.loads(out)["disks"]
+
+
+def test_device_info_probes_this_machine(capsys):
+    code, out, _ = run(capsys, "device-info")
+    assert code == 0 and set(json.loads(out)) == {"disks", "nics"}
+
+
+def test_convert_pve_env_writes_a_hardware_profile(capsys, tmp_path):
+    corpus = require_compat()
+    target = tmp_path / "server.json"
+    code, _, _ = run(capsys, "convert-pve-env", str(corpus / "run-env-info.json"),
+                     str(corpus / "run-env-udev.json"), "-o", str(target))
+    assert code == 0
+    assert len(HardwareProfile.load(target).disks) == 10
+
+
+def test_convert_pve_env_reports_a_bad_file_in_one_line(capsys, tmp_path):
+    bad = tmp_path / "info.json"
+    bad.write_text("{nope")
+    code, _, err = run(capsys, "convert-pve-env", str(bad), str(bad))
+    assert code == 2 and err.startswith(f"keel-answer: {bad}: not valid JSON (line 1, column 2)")
+
+
+def test_demo_validates_every_example(capsys):
+    assert demo.main([]) == 0
+    out = capsys.readouterr().out
+    for example in EXAMPLES.glob("*.toml"):
+        assert f"== {example.name}: valid" in out
+    assert out.rstrip().endswith("7 of 7 answers valid")
