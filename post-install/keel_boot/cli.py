@@ -125,7 +125,8 @@ def main(argv: Sequence[str] | None = None, tool: BootTool | None = None) -> int
         return 0
     if tool is None:
         paths = SystemPaths(Path(os.environ.get("KEEL_BOOT_TOOL_ROOT", "/")))
-        tool = BootTool(paths, System(paths, Runner(verbose=args.verbose)))
+        reexec = [sys.executable, sys.argv[0], *(sys.argv[1:] if argv is None else argv)]
+        tool = BootTool(paths, System(paths, Runner(verbose=args.verbose), reexec_argv=reexec))
     try:
         return args.action(tool, args)
     except (*USER_ERRORS, CommandError) as exc:

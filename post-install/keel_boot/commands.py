@@ -12,7 +12,7 @@ from typing import TextIO
 from . import state
 from .command import CommandError
 from .layout import BootSpec, KernelImage, synced_versions
-from .partition import DeviceError, format_refusal, init_refusal
+from .partition import BlockInfo, DeviceError, format_refusal, init_refusal
 from .render import VENDOR_DIR
 from .selection import KernelSelection, select_kernels
 from .state import StateError, SystemPaths
@@ -103,20 +103,26 @@ class BootTool:
         return 0
 
     def init(self, device: str, want_grub: bool) -> int:
+        self._require_root("init")
+        info = self._esp_info(device)
         with self._working("init"):
-            uuid = self._install_loader(device, want_grub)
+            uuid = self._install_loader(info, want_grub)
             uuids = set(self._uuids() or ())
             if uuid not in uuids:
                 self.say(f"Adding '{uuid}' to list of synced ESPs...")
             state.write_uuids(self.paths, uuids | {uuid})
             return self._refresh_all(installing=None)
 
-    def _install_loader(self, device: str, want_grub: bool) -> str:
+    def _esp_info(self, device: str) -> BlockInfo:
         info = self.system.block_info(device)
         refusal = init_refusal(info)
         if refusal:
             raise ToolError(refusal)
+        return info
+
+    def _install_loader(self, info: BlockInfo, want_grub: bool) -> str:
         assert info.uuid is not None and info.parent is not None
+        device = info.path
         uuid = info.uuid.upper()
         with self.system.mounted_esp(uuid, info.path) as (mountpoint, tree):
             grub_efi_present = f"{VENDOR_DIR}/grubx64.efi".lower() in {f.lower() for f in tree.files()}
@@ -135,7 +141,7 @@ class BootTool:
                 if device is None:
                     self._warn_vanished(uuid)
                     continue
-                self._install_loader(device, want_grub=False)
+                self._install_loader(self._esp_info(device), want_grub=False)
             return self._refresh_all(installing=None)
 
     def clean(self, dry_run: bool) -> int:

@@ -34,9 +34,12 @@ def choose_bootloader(want_grub: bool, efi_booted: bool, grub_efi_present: bool)
 class System:
     """The real machine (or the installer's target chroot) behind one Runner."""
 
-    def __init__(self, paths: SystemPaths, runner: Runner):
+    def __init__(self, paths: SystemPaths, runner: Runner, reexec_argv: list[str] | None = None):
         self.paths = paths
         self.runner = runner
+        # How to start this very command again under unshare(1) where os.unshare is missing (Python < 3.12);
+        # only the command line entry point sets it, a library caller is never replaced by a new process.
+        self.reexec_argv = reexec_argv
 
     # -- facts -------------------------------------------------------------------------------------------
     def efi_booted(self) -> bool:
@@ -109,9 +112,10 @@ class System:
             # Fails where "/" is no mount point (some chroots); our mounts are unmounted on every path anyway.
             self.runner.run(["mount", "--make-rprivate", "/"], timeout=30, check=False)
             return
-        # Python < 3.12: re-execute ourselves under unshare(1).
+        if not self.reexec_argv:
+            raise DeviceError("cannot make a private mount namespace: Python < 3.12 and no command to re-run")
         os.environ[NAMESPACE_MARKER] = "1"
-        argv = ["unshare", "--mount", "--propagation", "private", sys.executable, *sys.argv]
+        argv = ["unshare", "--mount", "--propagation", "private", *self.reexec_argv]
         sys.stdout.flush()
         sys.stderr.flush()
         os.execvp(argv[0], argv)
