@@ -51,7 +51,7 @@ def _lvm(plan: StoragePlan) -> list[str]:
     for lv in lvm.lvs:
         extra = ""
         if lv.thin_pool:
-            extra = f"thin pool, metadata {human_size(lv.metadata_bytes)} (+ same as spare)"
+            extra = f"thin pool; metadata {human_size(lv.metadata_bytes)} plus an equal spare"
         lines.append(f"  {lv.name:<6} {human_size(lv.size_bytes):>11}  {extra}".rstrip())
     lines.append(f"  {'free':<6} {human_size(lvm.free_bytes):>11}  left in the VG (snapshots)")
     return lines
@@ -89,7 +89,7 @@ def _btrfs(plan: StoragePlan) -> list[str]:
 
 
 def _mounts(plan: StoragePlan) -> list[str]:
-    lines = ["Mounts (fstab order; ZFS datasets mount themselves)"]
+    lines = ["Mounts (in order; ZFS datasets mount themselves)" if plan.zfs else "Mounts (fstab, in order)"]
     for m in plan.mounts:
         where = "" if m.in_fstab else "  (not in fstab)"
         lines += _wrapped(f"{m.target:<11} {m.fstype:<5} {m.source}  {m.options}{where}", "  ")
