@@ -54,20 +54,25 @@ def partitions_of(root: BlockNode) -> list[BlockNode]:
     return list(reversed([c for c in root.children if c.type == "part"]))
 
 
-def holders_top_down(root: BlockNode) -> list[BlockNode]:
-    """Everything stacked on the disk or its partitions (LVs, md arrays, LUKS mappings), topmost first."""
-    depth: dict[str, tuple[int, BlockNode]] = {}
+def holders_top_down(root: BlockNode) -> list[tuple[BlockNode, BlockNode]]:
+    """Everything stacked on the disk or its partitions (LVs, md arrays, LUKS mappings) with the device it
+    sits on, topmost first."""
+    found: dict[str, tuple[int, BlockNode, BlockNode]] = {}
 
     def walk(node: BlockNode, level: int) -> None:
         for child in node.children:
             if child.type not in ("disk", "part"):
-                previous = depth.get(child.name)
+                previous = found.get(child.name)
                 if previous is None or previous[0] < level:
-                    depth[child.name] = (level, child)
+                    found[child.name] = (level, child, node)
             walk(child, level + 1)
 
     walk(root, 0)
-    return [node for _, node in sorted(depth.values(), key=lambda item: -item[0])]
+    return [(node, parent) for _, node, parent in sorted(found.values(), key=lambda item: -item[0])]
+
+
+def is_md(node: BlockNode) -> bool:
+    return node.type.startswith("raid") or node.type in ("md", "linear")
 
 
 def disks_below(nodes: tuple[BlockNode, ...]) -> set[str]:
@@ -169,7 +174,7 @@ def refuse_shared_structures(ctx: InstallContext) -> None:
                                         f"it also lives on {', '.join(foreign)}, which is not selected")
     for disk in ctx.plan.disks:
         for root in lsblk(ctx, disk.path):
-            for holder in holders_top_down(root):
+            for holder, _ in holders_top_down(root):
                 spans = sorted(disks_below(lsblk(ctx, holder.name, inverse=True)))
                 foreign = [d for d in spans if owning_disk(ctx.plan, d) is None]
                 if foreign:
@@ -177,21 +182,35 @@ def refuse_shared_structures(ctx: InstallContext) -> None:
                                                 f"{', '.join(foreign)}, which is not selected")
 
 
+def volume_groups(ctx: InstallContext) -> dict[str, str]:
+    """PV device -> VG name, as LVM reports them (read-only)."""
+    out = ctx.run(["pvs", "--noheadings", "--separator", ":", "-o", "pv_name,vg_name"], timeout=60).stdout
+    pairs = (line.strip().split(":", 1) for line in out.splitlines() if ":" in line)
+    return {pv: vg for pv, vg in pairs if vg}
+
+
 def command_teardown(ctx: InstallContext, disk: PlannedDisk) -> None:
     """Deactivate what is stacked on `disk` top-down with the tools themselves (stacks are not shared:
     refuse_shared_structures ran first), then remove PV labels and md superblocks of its members."""
     for root in lsblk(ctx, disk.path):
         holders = holders_top_down(root)
+        if not holders:
+            continue
+        vgs = volume_groups(ctx) if any(h.type == "lvm" for h, _ in holders) else {}
         deactivated: set[str] = set()
-        for holder in holders:
+        for holder, parent in holders:
             if holder.type == "lvm":
-                vg = ctx.run(["lvs", "--noheadings", "-o", "vg_name", holder.name], timeout=60).stdout.strip()
-                if vg and vg not in deactivated:
+                if parent.type == "lvm":
+                    continue  # a thin volume or pool part: goes with its VG
+                vg = vgs.get(parent.name)
+                if vg is None:
+                    raise ApplyError(f"{parent.name}: LVM reports no volume group for this PV of {holder.name}")
+                if vg not in deactivated:
                     ctx.run(["vgchange", "-an", vg], timeout=120)
                     deactivated.add(vg)
             elif holder.type == "crypt":
                 ctx.run(["cryptsetup", "close", Path(holder.name).name], timeout=60)
-            elif holder.type.startswith("raid") or holder.type == "md":
+            elif is_md(holder):
                 ctx.run(["mdadm", "--stop", holder.name], timeout=60)
             else:
                 raise ApplyError(f"{disk.path}: do not know how to tear down {holder.name} (type {holder.type})")
@@ -200,7 +219,7 @@ def command_teardown(ctx: InstallContext, disk: PlannedDisk) -> None:
             if "lvm" in kinds:
                 require_selected(ctx.plan, [member.name], "remove the LVM PV")
                 ctx.run(["pvremove", "-ff", "-y", member.name], timeout=60, check=False)
-            if any(k.startswith("raid") or k == "md" for k in kinds):
+            if any(is_md(c) for c in member.children):
                 require_selected(ctx.plan, [member.name], "remove the md superblock of")
                 ctx.run(["mdadm", "--zero-superblock", member.name], timeout=60, check=False)
 

@@ -48,8 +48,8 @@ def storage_stack(argv, _input):
         if argv[6] == "--inverse":
             return Result(argv, 0, json.dumps(INVERSE[argv[7]]))
         return Result(argv, 0, json.dumps({"blockdevices": [SDA]}))
-    if argv[0] == "lvs":
-        return Result(argv, 0, "  pve\n")
+    if argv[0] == "pvs":
+        return Result(argv, 0, "  /dev/sda3:pve\n  /dev/sdb3:pve-OLD-1a2b3c4d\n")
     return None
 
 
@@ -92,9 +92,8 @@ def test_without_blivet_the_commands_tear_the_stack_down_top_down_then_wipe(harn
         ["vgrename", "Xo3f2N-abcd-efgh", "pve-OLD-1a2b3c4d"],
         *LABELCLEAR,
         lsblk("/dev/sda"),
-        ["lvs", "--noheadings", "-o", "vg_name", "/dev/mapper/pve-root"],
+        ["pvs", "--noheadings", "--separator", ":", "-o", "pv_name,vg_name"],
         ["vgchange", "-an", "pve"],
-        ["lvs", "--noheadings", "-o", "vg_name", "/dev/mapper/pve-swap"],
         ["mdadm", "--stop", "/dev/md127"],
         ["pvremove", "-ff", "-y", "/dev/sda3"],
         ["mdadm", "--zero-superblock", "/dev/sda4"],
@@ -223,3 +222,42 @@ def test_a_blivet_action_on_an_unselected_disk_stops_before_do_it(harness, monke
         teardown_existing(harness.context(lvm_plan()))
     assert ("do_it",) not in calls
     assert not any(argv[0] in ("wipefs", "sgdisk", "dd") for argv in harness.commands())
+
+
+# /dev/sda: a thin-provisioned VG on LUKS on an md RAID1 of two partitions
+LAYERED = node("/dev/sda", "disk", 32 * GiB, *(
+    node(part, "part", 8 * GiB, node("/dev/md0", "raid1", 8 * GiB, node(
+        "/dev/mapper/cryptroot", "crypt", 8 * GiB,
+        node("/dev/mapper/vg0-root", "lvm", GiB),
+        node("/dev/mapper/vg0-pool_tmeta", "lvm", 4 * 1024 * 1024,
+             node("/dev/mapper/vg0-pool-tpool", "lvm", GiB,
+                  node("/dev/mapper/vg0-pool", "lvm", GiB), node("/dev/mapper/vg0-thin1", "lvm", GiB))),
+        node("/dev/mapper/vg0-pool_tdata", "lvm", GiB,
+             node("/dev/mapper/vg0-pool-tpool", "lvm", GiB,
+                  node("/dev/mapper/vg0-pool", "lvm", GiB), node("/dev/mapper/vg0-thin1", "lvm", GiB))))))
+    for part in ("/dev/sda1", "/dev/sda2")))
+
+
+def layered_stack(argv, _input):
+    if argv[:6] == LSBLK:
+        if argv[6] == "--inverse":
+            return Result(argv, 0, json.dumps(inverse(argv[7], "lvm", part="/dev/sda1")))
+        return Result(argv, 0, json.dumps({"blockdevices": [LAYERED]}))
+    if argv[0] == "pvs":
+        return Result(argv, 0, "  /dev/mapper/cryptroot:vg0\n  /dev/sdb3:data\n")
+    return None
+
+
+def test_lvm_on_luks_on_md_is_taken_down_vg_first_then_luks_then_md(harness, no_blivet):
+    harness.runner.responders.append(layered_stack)
+    teardown_existing(harness.context(lvm_plan()))
+    commands = harness.commands()
+    start = commands.index(["pvs", "--noheadings", "--separator", ":", "-o", "pv_name,vg_name"])
+    assert commands[start + 1:start + 6] == [
+        ["vgchange", "-an", "vg0"],
+        ["cryptsetup", "close", "cryptroot"],
+        ["mdadm", "--stop", "/dev/md0"],
+        ["mdadm", "--zero-superblock", "/dev/sda1"],
+        ["mdadm", "--zero-superblock", "/dev/sda2"],
+    ]
+    assert commands[start + 6] == lsblk("/dev/sda")
