@@ -1,0 +1,180 @@
+"""The full install matrix of issue 5 (besides the smoke pair): filesystems, RAID levels, firmware, 4Kn,
+answer sources and failure paths. Each installs from the ISO, reboots into the result and checks it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO / "qemu-harness") not in sys.path:
+    sys.path.insert(0, str(REPO / "qemu-harness"))
+
+from keel_harness import Disk, GiB, HostServer, Iso, Kernel, Machine, build_answer_image, ensure_built  # noqa: E402
+
+pytestmark = [pytest.mark.e2e]
+
+PASSWORD = "install-test-pw"
+INSTALL_TIMEOUT = 3600
+BOOT_TIMEOUT = 900
+AUTO_ARGS = "boot=live keel.mode=auto console=tty0 console=ttyS0,115200"
+BIOS_BOOT_GUID = "21686148-6449-6e6f-744e-656564454649"
+
+
+def answer(host: str, fs: str, disks: list[str], extra: str = "", password: str = PASSWORD) -> str:
+    return (
+        "[global]\n"
+        'keyboard = "en-us"\ncountry = "at"\n'
+        f'fqdn = "{host}.example.com"\nmailto = "admin@example.com"\ntimezone = "Europe/Vienna"\n'
+        f'root-password = "{password}"\n\n'
+        '[network]\nsource = "from-dhcp"\n\n'
+        f'[disk-setup]\nfilesystem = "{fs}"\ndisk-list = {json.dumps(disks)}\n'
+        f"{extra}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def build():
+    return ensure_built(REPO)
+
+
+def iso_machine(build, tmp_path: Path, name: str, firmware: str, disks: list[Disk], text: str) -> Machine:
+    image = build_answer_image(tmp_path / "answer.img", text)
+    return Machine(name=name, firmware=firmware, disks=disks, boot=Iso(build.iso), answer_image=image,
+                   state_dir=tmp_path / "vm")
+
+
+def kernel_machine(build, tmp_path: Path, name: str, disks: list[Disk], extra_args: list[str],
+                   answer_text: str | None = None) -> Machine:
+    """Boot the live system directly (kernel + initrd, the ISO as medium) to pass extra kernel parameters."""
+    boot = Kernel(build.pxe_dir / "vmlinuz", build.pxe_dir / "initrd.img", AUTO_ARGS, medium=build.iso)
+    image = build_answer_image(tmp_path / "answer.img", answer_text) if answer_text else None
+    return Machine(name=name, firmware="bios", disks=disks, boot=boot, extra_kernel_args=extra_args,
+                   answer_image=image, state_dir=tmp_path / "vm")
+
+
+def run_install(machine: Machine, *, menu: bool = True) -> int:
+    """0: finished; 1: failed during the install; 2: refused before writing anything."""
+    machine.start()
+    if menu:
+        machine.select_boot_entry("a")
+    machine.wait_for_console_text(r"KEEL-READY mode=auto", timeout=BOOT_TIMEOUT)
+    index, _ = machine.wait_for_any([r"Installation finished", r"Installation failed", r"Nothing was written"],
+                                    timeout=INSTALL_TIMEOUT)
+    if index == 0:
+        machine.wait_for_console_text(r"Rebooting now", timeout=60)
+    return index
+
+
+def installed(machine: Machine, **boot) -> Machine:
+    machine.boot_from_disks(**boot)
+    machine.login("root", PASSWORD, timeout=BOOT_TIMEOUT)
+    return machine
+
+
+def check_host(machine: Machine, host: str) -> None:
+    assert machine.succeed("hostname").strip() == host
+    assert f"{host}.example.com {host}" in machine.succeed("cat /etc/hosts")
+    assert "auto vmbr0" in machine.succeed("cat /etc/network/interfaces")
+    assert "dir: local" in machine.succeed("cat /etc/pve/storage.cfg")
+
+
+def test_xfs_on_virtio_scsi_with_ovmf_has_a_boot_entry_and_the_removable_fallback(build, tmp_path):
+    m = iso_machine(build, tmp_path, "xfs-uefi", "uefi", [Disk(24 * GiB, bus="scsi")],
+                    answer("matrix2", "xfs", ["sda"]))
+    with m:
+        assert run_install(m) == 0
+        installed(m)
+        assert m.succeed("findmnt -n -o FSTYPE /").strip() == "xfs"
+        assert "keel" in m.succeed("efibootmgr")
+        m.succeed("test -f /boot/efi/EFI/BOOT/BOOTX64.EFI")
+        check_host(m, "matrix2")
+
+
+def test_zfs_raidz1_on_three_disks_with_seabios(build, tmp_path):
+    m = iso_machine(build, tmp_path, "zfs-raidz1", "bios", [Disk(12 * GiB)] * 3,
+                    answer("matrix4", "zfs", ["vda", "vdb", "vdc"], 'zfs.raid = "RAIDZ-1"'))
+    with m:
+        assert run_install(m) == 0
+        installed(m)
+        assert "raidz1-0" in m.succeed("zpool status rpool")
+        check_host(m, "matrix4")
+
+
+def test_zfs_raid10_on_four_disks_with_ovmf_has_two_mirrors(build, tmp_path):
+    m = iso_machine(build, tmp_path, "zfs-raid10", "uefi", [Disk(12 * GiB)] * 4,
+                    answer("matrix5", "zfs", ["vda", "vdb", "vdc", "vdd"], 'zfs.raid = "RAID10"'))
+    with m:
+        assert run_install(m) == 0
+        installed(m)
+        status = m.succeed("zpool status rpool")
+        assert "mirror-0" in status and "mirror-1" in status
+        check_host(m, "matrix5")
+
+
+def test_btrfs_raid1_on_two_disks_with_ovmf_compresses_with_zstd(build, tmp_path):
+    m = iso_machine(build, tmp_path, "btrfs-raid1", "uefi", [Disk(12 * GiB)] * 2,
+                    answer("matrix6", "btrfs", ["vda", "vdb"], 'btrfs.raid = "RAID1"\nbtrfs.compress = "zstd"'))
+    with m:
+        assert run_install(m) == 0
+        installed(m)
+        assert "compress=zstd" in m.succeed("grep ' / ' /etc/fstab")
+        assert "RAID1" in m.succeed("btrfs filesystem df /")
+        check_host(m, "matrix6")
+
+
+def test_ext4_on_a_4kn_disk_with_ovmf_has_no_bios_boot_partition(build, tmp_path):
+    m = iso_machine(build, tmp_path, "ext4-4kn", "uefi", [Disk(24 * GiB, logical_block_size=4096)],
+                    answer("matrix7", "ext4", ["vda"]))
+    with m:
+        assert run_install(m) == 0
+        installed(m)
+        assert m.succeed("blockdev --getss /dev/vda").strip() == "4096"
+        assert BIOS_BOOT_GUID not in m.succeed("lsblk -n -o PARTTYPE /dev/vda").lower()
+        check_host(m, "matrix7")
+
+
+def test_an_answer_from_a_pinned_https_url_is_fetched_with_the_system_info(build, tmp_path):
+    with HostServer(https=True) as server:
+        server.serve("answer", answer("matrix9", "ext4", ["vda"]))
+        m = kernel_machine(build, tmp_path, "answer-https", [Disk(24 * GiB)],
+                           [f"keel.answer={server.guest_url('answer')}", f"keel.fingerprint={server.fingerprint}"])
+        with m:
+            assert run_install(m, menu=False) == 0
+            info = json.loads(server.posts("/answer")[0].body)
+            assert info["$schema"] == {"version": "1.0"} and info["network_interfaces"]
+            installed(m)
+            check_host(m, "matrix9")
+
+
+def test_a_wrong_fingerprint_is_refused_and_nothing_is_written(build, tmp_path):
+    with HostServer(https=True) as server:
+        server.serve("answer", answer("matrix9b", "ext4", ["vda"]))
+        m = kernel_machine(build, tmp_path, "answer-wrong-pin", [Disk(24 * GiB)],
+                           [f"keel.answer={server.guest_url('answer')}", f"keel.fingerprint={'00' * 32}"])
+        with m:
+            assert run_install(m, menu=False) == 2
+            assert "does not match keel.fingerprint" in m.console_tail(80)
+            assert server.posts("/answer") == []
+            m.stop()
+            assert m.disk_path(0).stat().st_size < 64 * 1024 * 1024, "the disk image was never written"
+
+
+def test_a_too_small_disk_is_refused_before_any_write(build, tmp_path):
+    m = iso_machine(build, tmp_path, "too-small", "bios", [Disk(4 * GiB)], answer("matrix10", "ext4", ["vda"]))
+    with m:
+        assert run_install(m) == 2
+        m.stop()
+        assert m.disk_path(0).stat().st_size < 64 * 1024 * 1024
+
+
+def test_a_command_failing_mid_install_ends_in_a_clear_error_without_success(build, tmp_path):
+    m = kernel_machine(build, tmp_path, "fault", [Disk(24 * GiB)], ["keel.fault=unsquashfs"],
+                       answer("matrix10b", "ext4", ["vda"]))
+    with m:
+        assert run_install(m, menu=False) == 1
+        m.wait_for_console_text(r"full log: /var/log/keel/install\.log", timeout=60)
+        assert "Installation finished" not in m.console_tail(200)
