@@ -91,8 +91,12 @@ def _btrfs(plan: StoragePlan) -> list[str]:
 def _mounts(plan: StoragePlan) -> list[str]:
     lines = ["Mounts (in order; ZFS datasets mount themselves)" if plan.zfs else "Mounts (fstab, in order)"]
     for m in plan.mounts:
-        where = "" if m.in_fstab else "  (not in fstab)"
-        lines += _wrapped(f"{m.target:<11} {m.fstype:<5} {m.source}  {m.options}{where}", "  ")
+        head = f"  {m.target:<11} {m.fstype:<5} {m.source}"
+        tail = m.options + ("" if m.in_fstab else "  (not in fstab)")
+        if len(head) + 2 + len(tail) <= WIDTH:
+            lines.append(f"{head}  {tail}")
+        else:  # a long source (UUID=...): options go below it, in the source column
+            lines += [head, " " * 20 + tail]
     lines += _wrapped(f"kernel: {plan.kernel_root}", "  ")
     stanzas = ", ".join(f"{e.id} ({e.type}{', disabled' if e.disabled else ''})" for e in plan.storage)
     if stanzas:
