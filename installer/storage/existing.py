@@ -94,9 +94,11 @@ def review_existing(
         name = next((i.group for _, i in members if i.group), ident)
         label = f"{GROUPED_KINDS[kind]} '{name}'"
         if inside and outside:
+            unsure = "" if any(i.group_id for _, i in members) else (
+                " (no UUID recorded: these may be separate groups of the same name)")
             problems.append(
-                f"{label} spans selected disk(s) {', '.join(inside)} and unselected disk(s) {', '.join(outside)}: "
-                "select all of its disks or none, or remove it first"
+                f"{label} spans selected disk(s) {', '.join(inside)} and unselected disk(s) {', '.join(outside)}"
+                f"{unsure}: select all of its disks or none, or remove it first"
             )
             continue
         if inside:

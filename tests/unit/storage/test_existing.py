@@ -100,3 +100,10 @@ def test_the_install_medium_is_never_a_target() -> None:
     sda = disk("sda", 32, install_medium=True)
     with pytest.raises(PlanError, match="sda holds the running Keel install medium"):
         plan(config(lvm_setup("/dev/sda")), hardware(sda))
+
+
+def test_same_named_vgs_without_uuids_are_refused_with_a_hint() -> None:
+    sda = disk("sda", 32, existing=(pv("/dev/sda3", "pve", uuid=""),))
+    sdb = disk("sdb", 32, existing=(pv("/dev/sdb3", "pve", uuid=""),))
+    with pytest.raises(PlanError, match=r"\(no UUID recorded: these may be separate groups of the same name\)"):
+        plan(config(lvm_setup("/dev/sda")), hardware(sda, sdb))
