@@ -13,7 +13,7 @@ from . import state
 from .command import CommandError
 from .layout import BootSpec, KernelImage, synced_versions
 from .partition import BlockInfo, DeviceError, format_refusal, init_refusal
-from .render import VENDOR_DIR
+from .render import VENDOR_DIR, render_grub_pin_cfg
 from .selection import KernelSelection, select_kernels
 from .state import StateError, SystemPaths
 from .sync import sync_esp
@@ -255,11 +255,28 @@ class BootTool:
         if not (self.paths.boot / f"vmlinuz-{version}").is_file():
             raise ToolError(f"no kernel image {self.paths.boot / f'vmlinuz-{version}'}: cannot pin '{version}'")
         self._require_root("kernel pin")
+        esp_synced = self._uuids() is not None
+        if next_boot and not esp_synced:
+            raise ToolError("a next-boot pin needs ESPs synced by keel-boot-tool; on plain GRUB use grub-reboot")
         path = self.paths.next_boot_pin if next_boot else self.paths.pin
         state.write_pin(path, version)
         what = "for the next boot" if next_boot else "as the default"
         self.say(f"Pinned kernel '{version}' {what} ({path}).")
+        if not esp_synced:
+            return self._pin_plain_grub(version)
         return self._refresh_after_pin_change()
+
+    def _pin_plain_grub(self, version: str | None) -> int:
+        """Without ESP sync GRUB boots from /boot: the pin becomes GRUB_DEFAULT, then update-grub."""
+        if version is None:
+            if not self.paths.grub_pin.exists():
+                return 0
+            self.paths.grub_pin.unlink()
+        else:
+            state.write_text(self.paths.grub_pin, render_grub_pin_cfg(version, self.system.grub_root_id()))
+        self.say(f"Updating {self.paths.grub_pin} and running update-grub.")
+        self.system.update_grub()
+        return 0
 
     def kernel_unpin(self, next_boot: bool) -> int:
         self._require_root("kernel unpin")
@@ -275,8 +292,7 @@ class BootTool:
     def _refresh_after_pin_change(self) -> int:
         # proxmox-boot-tool asks whether to refresh; we always do, so that scripts never meet a prompt.
         if self._uuids() is None:
-            self.say(f"No {self.paths.uuids}: the pin takes effect with the next ESP sync.")
-            return 0
+            return self._pin_plain_grub(state.read_pin(self.paths.pin))
         with self._working("kernel pin"):
             return self._refresh_all(installing=None)
 

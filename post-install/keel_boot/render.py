@@ -92,3 +92,15 @@ def render_grub_cfg(uuid: str, title: str, versions: tuple[str, ...], default_ve
             "}",
         ]
     return "\n".join(lines) + "\n"
+
+
+def render_grub_pin_cfg(version: str, root_id: str) -> str:
+    """/etc/default/grub.d snippet pinning a kernel on a plain GRUB system (no ESP sync).
+
+    The ids are those Debian's 10_linux gives its "Advanced options" submenu and entries; `root_id` is the
+    root filesystem's UUID as grub-probe reports it.
+    """
+    return (
+        "# Written by keel-boot-tool kernel pin; 'keel-boot-tool kernel unpin' removes it.\n"
+        f'GRUB_DEFAULT="gnulinux-advanced-{root_id}>gnulinux-{version}-advanced-{root_id}"\n'
+    )

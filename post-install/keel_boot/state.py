@@ -50,6 +50,10 @@ class SystemPaths:
         return self._at("/etc/kernel/next-boot-pin")
 
     @property
+    def grub_pin(self) -> Path:
+        return self._at("/etc/default/grub.d/proxmox-kernel-pin.cfg")
+
+    @property
     def boot(self) -> Path:
         return self._at("/boot")
 
@@ -84,6 +88,11 @@ def _lines(path: Path) -> list[str]:
     except FileNotFoundError:
         return []
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def write_text(path: Path, text: str) -> None:
+    """Writes a configuration file so that readers see the old or the new text, never half of it."""
+    _write_atomically(path, text)
 
 
 def _write_atomically(path: Path, text: str) -> None:

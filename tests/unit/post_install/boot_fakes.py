@@ -121,6 +121,7 @@ class FakeSystem(System):
         self.mount_log: list[tuple[str, bool]] = []
         self.namespace_entered = 0
         self.formatted: list[tuple[str, bool]] = []
+        self.update_grub_runs = 0
 
     def add_esp(self, device: str, uuid: str, tree: EspTree, parent: str = "sda") -> None:
         self.trees[uuid] = tree
@@ -162,6 +163,12 @@ class FakeSystem(System):
 
     def make_esp(self, info: BlockInfo, wipe: bool) -> None:
         self.formatted.append((info.path, wipe))
+
+    def grub_root_id(self) -> str:
+        return "0f3c2d1e-aaaa-4bbb-8ccc-123456789abc"
+
+    def update_grub(self) -> None:
+        self.update_grub_runs += 1
 
 
 def directory_tree(base: Path, uuid: str) -> DirectoryTree:

@@ -131,6 +131,28 @@ def test_next_boot_pin_is_the_default_until_the_cleanup_unit_unpins_it(synced):
     assert synced.loader_default(ESP_B) == f"default keel-{K43}.conf"
 
 
+def test_pin_on_a_plain_grub_system_sets_grub_default_and_runs_update_grub(host):
+    code, _, _ = host.run("kernel", "pin", K41)
+    assert code == 0
+    pin_cfg = host.root / "etc/default/grub.d/proxmox-kernel-pin.cfg"
+    root_id = "0f3c2d1e-aaaa-4bbb-8ccc-123456789abc"
+    assert pin_cfg.read_text().splitlines()[-1] == (
+        f'GRUB_DEFAULT="gnulinux-advanced-{root_id}>gnulinux-{K41}-advanced-{root_id}"'
+    )
+    assert host.system.update_grub_runs == 1
+    assert host.run("kernel", "unpin")[0] == 0
+    assert not pin_cfg.exists()
+    assert host.system.update_grub_runs == 2
+    assert host.system.mount_log == []
+
+
+def test_next_boot_pin_needs_esp_sync(host):
+    code, _, err = host.run("kernel", "pin", K41, "--next-boot")
+    assert code == 1
+    assert err == "E: a next-boot pin needs ESPs synced by keel-boot-tool; on plain GRUB use grub-reboot\n"
+    assert not (host.root / "etc/kernel/next-boot-pin").exists()
+
+
 def test_an_edited_cmdline_reaches_the_options_line_on_every_esp(synced):
     (synced.root / "etc/kernel/cmdline").write_text(f"{CMDLINE} console=ttyS0,115200\n")
     assert synced.run("refresh")[0] == 0
