@@ -136,7 +136,10 @@ def run(args: argparse.Namespace) -> int:
         return after_failure(config, session, args)
     finally:
         session.close()
-    send_webhook(config, session)
+    if args.dry_run and config.webhook:
+        say(f"Dry run: the webhook would report to {config.webhook.url}")
+    else:
+        send_webhook(config, session)
     return after_success(config, args)
 
 
