@@ -525,7 +525,11 @@ def _build(doc: dict[str, Any], data: Mapping[str, Any], out: _Collector, offlin
     def part(name: str, build: Callable[[dict[str, Any], Any, _Collector], Any]) -> Any:
         if name not in doc:
             return None
-        return _section(out, lambda: build(doc[name], data.get(name), out))
+        value = _section(out, lambda: build(doc[name], data.get(name), out))
+        # A section with any problem (also a bad value found while reading it) is not resolved further.
+        if any(p.key == name or p.key.startswith(f"{name}.") for p in out.problems):
+            return None
+        return value
 
     answer = Answer(
         global_=part("global", _global),
