@@ -71,7 +71,7 @@ def write_gpt(disk: PlannedDisk) -> None:
 
     try:
         device = parted.getDevice(disk.path)
-    except parted.IOException as err:
+    except (parted.IOException, parted.DeviceException) as err:
         raise ApplyError(f"{disk.path}: cannot open the disk ({err})") from err
     try:
         _write_table(parted, device, disk)
@@ -104,10 +104,10 @@ def _write_table(parted, device, disk: PlannedDisk) -> None:
     # libparted numbers a new partition with the lowest free number and cannot be told another one, so a
     # gap in the planned numbers (4Kn disks have no partition 1) is held by a one-sector placeholder that
     # is removed before writing; GPT keeps the numbers of the others.
-    spare = _free_sector(table, requests)
-    placeholders = []
+    placeholders: list = []
     for request in requests:
         while max(table.lastPartitionNumber, 0) + 1 < request.number:
+            spare = _free_sector(table, requests, taken={p.geometry.start for p in placeholders})
             placeholders.append(add(spare, spare))
         part = add(request.start_sector, request.end_sector)
         if part.number != request.number:
@@ -119,19 +119,19 @@ def _write_table(parted, device, disk: PlannedDisk) -> None:
         table.deletePartition(placeholder)
     try:
         table.commit()
-    except parted.IOException as err:
+    except (parted.IOException, parted.DiskException) as err:
         raise ApplyError(f"{disk.path}: writing the partition table failed ({err})") from err
 
 
-def _free_sector(table, requests: tuple[PartitionRequest, ...]) -> int:
-    """A usable sector outside every planned partition (for placeholders); 0 when there is none."""
+def _free_sector(table, requests: tuple[PartitionRequest, ...], taken: set[int]) -> int:
+    """A usable sector outside every planned partition and not `taken` (for placeholders); 0 if none."""
     for region in table.getFreeSpaceRegions():
         sector = region.start
         while sector <= region.end:
             inside = next((r for r in requests if r.start_sector <= sector <= r.end_sector), None)
-            if inside is None:
+            if inside is None and sector not in taken:
                 return sector
-            sector = inside.end_sector + 1
+            sector = inside.end_sector + 1 if inside else sector + 1
     return 0
 
 

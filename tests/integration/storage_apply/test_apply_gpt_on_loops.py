@@ -82,3 +82,16 @@ def test_an_old_layout_is_wiped_and_replaced_by_the_planned_one(loops, host):
     partition_disks(ctx)
     assert gpt_on_disk(device) == planned(plan.disks[0])
     assert not Path(f"/sys/class/block/{Path(device).name}p4").exists()
+
+
+def test_gaps_in_the_planned_numbers_are_kept(loops, host):
+    from dataclasses import replace
+
+    device = loops.attach(10 * GiB)
+    plan = loop_plan([device], Filesystem.BTRFS)
+    disk = plan.disks[0]
+    esp, data = disk.partitions[1], disk.partitions[2]
+    gappy = replace(disk, partitions=(replace(esp, number=3, path=f"{device}p3"),
+                                      replace(data, number=5, path=f"{device}p5")))
+    partition_disks(host.context(replace(plan, disks=(gappy,))))
+    assert gpt_on_disk(device) == planned(gappy)
