@@ -240,9 +240,11 @@ class WizardApp(urwid.WidgetWrap):
     def open_dialog(self, dialog: urwid.Widget, width: int, height: int) -> None:
         self.dialog = dialog
         self._dialog_size = (width, height)
+        self._invalidate()   # the overlay is drawn by render(): urwid's canvas cache must not keep the old one
 
     def close_dialog(self) -> None:
         self.dialog = None
+        self._invalidate()
 
     def _overlay(self, size: tuple[int, int]) -> urwid.Widget:
         cols, rows = size

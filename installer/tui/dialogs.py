@@ -33,12 +33,12 @@ class ChoiceDialog(urwid.WidgetWrap):
         self.search = urwid.Text("")
         body = urwid.Frame(urwid.ListBox(self.walker), footer=urwid.AttrMap(self.search, "dialog"))
         self.height = len(self.entries) + 3
-        self.width = max((len(r.label) for r in self.entries), default=10) + 4
+        self.width = max(44, max((len(r.label) for r in self.entries), default=10) + 4)
         super().__init__(urwid.AttrMap(urwid.LineBox(body, title=title), "dialog"))
         self._show_typed()
 
     def _show_typed(self) -> None:
-        self.search.set_text(f" find: {self.typed}" if self.typed else " type to find, Enter takes, Esc cancels")
+        self.search.set_text(f" find: {self.typed}" if self.typed else " type to find; Enter takes, Esc cancels")
 
     def keypress(self, size: tuple[int, ...], key: str) -> str | None:
         if key == "esc":

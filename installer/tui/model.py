@@ -79,6 +79,7 @@ class WizardState:
     lvm_disk: str = ""                                  # device path of the one ext4/xfs disk
     slots: list[str | None] = field(default_factory=list)  # per slot: device path or None (do not use)
     hdsize: str = ""                                    # GiB as typed; shared by all filesystems
+    hdsize_auto: bool = True                            # not typed: follows the selected disks' size
     swapsize: str = ""
     maxroot: str = ""
     minfree: str = ""
@@ -159,7 +160,13 @@ class Wizard:
                      "copies", "btrfs_compress"):
             setattr(state, name, getattr(defaults, name))
         state.arc_max = str(default_arc_max_mib(self.hardware.memory_mib))
-        state.hdsize = f"{self.default_hdsize(state):.2f}"
+        state.hdsize_auto = True
+        self.follow_disks(state)
+
+    def follow_disks(self, state: WizardState) -> None:
+        """An hdsize nobody typed shows the size of the (smallest) selected disk, as Proxmox's dialog does."""
+        if state.hdsize_auto:
+            state.hdsize = f"{self.default_hdsize(state):.2f}"
 
     def set_country(self, state: WizardState, country: str) -> None:
         """A new country brings its first time zone and its keyboard layout (or en-us)."""
@@ -248,7 +255,7 @@ class Wizard:
             except ValueError:
                 out.append(Problem(name, f"'{getattr(state, name)}' is not a number"))
         hdsize = None if self.hdsize_untouched(state) else sizes.get("hdsize")
-        if hdsize is not None and hdsize > self.default_hdsize(state) + 0.005:
+        if hdsize is not None and self.fs_disks(state) and hdsize > self.default_hdsize(state) + 0.005:
             out.append(Problem("hdsize", f"hdsize {hdsize:g} GiB is larger than the disk "
                                          f"({self.default_hdsize(state):.2f} GiB)"))
         if state.fs.filesystem == Filesystem.ZFS:

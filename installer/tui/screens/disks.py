@@ -69,6 +69,7 @@ class DisksScreen(Screen):
 
     def __init__(self, wizard: Wizard, host: Host | None = None):
         self.preview_pane = ScrollPane()
+        self._setting_hdsize = False
         self._preview_key: object = None
         super().__init__(wizard, host)
 
@@ -133,7 +134,6 @@ class DisksScreen(Screen):
         self.walker[:] = items
         self.walker.set_focus(0)
         self._preview_key = None
-        self._auto_hdsize = f"{self.wizard.default_hdsize(state):.2f}"
 
     def _field(self, name: str, label: str, widget: urwid.Widget, hint: str = "") -> Field:
         field = Field(name, label, widget, hint)
@@ -168,6 +168,8 @@ class DisksScreen(Screen):
 
     def _edit(self, name: str, label: str, value: str, hint: str = "") -> Field:
         widget = edit(value)
+        if name == "hdsize":
+            urwid.connect_signal(widget, "postchange", self._hdsize_typed)
         urwid.connect_signal(widget, "postchange", lambda *_: self._changed())
         return self._field(name, label, widget, hint)
 
@@ -200,15 +202,20 @@ class DisksScreen(Screen):
         self.host.refresh()
 
     def _changed(self, *_args: object) -> None:
-        auto = self._auto_hdsize
+        if self._setting_hdsize:
+            return
         self.store()
-        self._auto_hdsize = f"{self.wizard.default_hdsize(self.state):.2f}"
-        if self.state.hdsize == auto and auto != self._auto_hdsize and "hdsize" in self.fields:
-            # hdsize still at its default follows the (smallest) selected disk, as in Proxmox's dialog
-            self.state.hdsize = self._auto_hdsize
-            self.fields["hdsize"].input.set_edit_text(self._auto_hdsize)
+        if self.state.hdsize_auto and "hdsize" in self.fields:
+            self.wizard.follow_disks(self.state)
+            self._setting_hdsize = True
+            self.fields["hdsize"].input.set_edit_text(self.state.hdsize)
+            self._setting_hdsize = False
         self._preview_key = None
         self._refresh_existing()
+
+    def _hdsize_typed(self, *_args: object) -> None:
+        if not self._setting_hdsize:
+            self.state.hdsize_auto = False
 
     def _refresh_existing(self) -> None:
         """Keep each disk's "holds:" line under its selector."""
