@@ -41,6 +41,7 @@ def target_files(config: InstallConfig, plan: StoragePlan, hardware: HardwarePro
         TargetFile("/etc/default/keyboard", system.render_keyboard(xkb)),
         TargetFile("/etc/apt/sources.list.d/debian.sources",
                    system.render_apt_sources(live.mirror, live.security_mirror)),
+        *([TargetFile("/etc/apt/sources.list", system.render_sources_list_pointer())] if live.mirror else []),
         TargetFile("/etc/kernel/cmdline", kernel.render_kernel_cmdline(plan, config)),
         TargetFile("/etc/modprobe.d/zfs.conf", kernel.render_zfs_conf(plan, hardware.memory_mib)),
         TargetFile("/etc/default/grub.d/keel.cfg", kernel.render_grub_defaults(plan, config)),

@@ -60,6 +60,11 @@ def render_apt_sources(mirror: str, security_mirror: str = "") -> str:
     return text
 
 
+def render_sources_list_pointer() -> str:
+    """/etc/apt/sources.list once debian.sources holds the archive (so apt sees no entry twice)."""
+    return "# Debian's archive is configured in /etc/apt/sources.list.d/debian.sources (deb822 format).\n"
+
+
 def render_postfix_main_cf(net: NetworkConfig) -> str:
     """/etc/postfix/main.cf: deliver local mail and send out mail for this host; listen on loopback only."""
     return (

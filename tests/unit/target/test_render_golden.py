@@ -42,6 +42,8 @@ CASES = [
                  lambda: system.render_apt_sources("http://mirror.invalid/debian",
                                                    "http://mirror.invalid/debian-security"),
                  id="apt sources are deb822 for trixie with non-free-firmware"),
+    pytest.param("sources.list", system.render_sources_list_pointer,
+                 id="sources list only points at the deb822 file"),
     pytest.param("cmdline-lvm-serial", lambda: kernel.render_kernel_cmdline(LVM_PLAN, SERIAL_CONFIG),
                  id="kernel cmdline carries the installer's console and nomodeset"),
     pytest.param("cmdline-zfs", lambda: kernel.render_kernel_cmdline(ZFS_PLAN, ZFS_CONFIG),

@@ -17,11 +17,17 @@ def test_every_file_of_the_design_is_written():
     paths = {f.path for f in target_files(CONFIG, LVM_PLAN, HARDWARE, LIVE)}
     assert paths == {
         "/etc/hostname", "/etc/hosts", "/etc/network/interfaces", "/etc/resolv.conf", "/etc/fstab",
-        "/etc/timezone", "/etc/default/keyboard", "/etc/apt/sources.list.d/debian.sources", "/etc/kernel/cmdline",
+        "/etc/timezone", "/etc/default/keyboard", "/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list",
+        "/etc/kernel/cmdline",
         "/etc/modprobe.d/zfs.conf", "/etc/default/grub.d/keel.cfg", "/etc/ssh/sshd_config.d/keel.conf",
         "/etc/mailname", "/etc/postfix/main.cf", "/etc/aliases",
         "/etc/pve/storage.cfg", "/etc/pve/datacenter.cfg", "/etc/pve/user.cfg",
     }
+
+
+def test_without_a_known_mirror_the_payloads_sources_list_stays():
+    paths = {f.path for f in target_files(CONFIG, LVM_PLAN, HARDWARE, replace(LIVE, mirror=""))}
+    assert "/etc/apt/sources.list" not in paths
 
 
 def test_pinned_names_add_link_files():
