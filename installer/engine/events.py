@@ -113,9 +113,10 @@ class EventBus:
 class ConsoleSink:
     """Plain text for auto mode and serial consoles: one line per phase, coarse progress, messages."""
 
-    def __init__(self, stream: TextIO, step: float = 0.05):
+    def __init__(self, stream: TextIO, step: float = 0.05, width: int = 80):
         self.stream = stream
         self.step = step
+        self.width = width              # progress lines are cut to fit an 80x24 serial console
         self._last_shown = -1.0
 
     def __call__(self, event: Event) -> None:
@@ -126,7 +127,9 @@ class ConsoleSink:
             case "progress":
                 if not event.text or (event.ratio - self._last_shown < self.step and event.ratio < 1.0):
                     return
-                line = f"[{pct}] {event.phase}" + (f": {event.text}" if event.text else "")
+                line = f"[{pct}] {event.phase}: {event.text}"
+                if len(line) >= self.width:
+                    line = line[: self.width - 4] + "..."
             case "message":
                 line = f"       {event.text}"
             case "warning":

@@ -106,3 +106,12 @@ def test_the_log_gets_everything_but_progress():
     bus.progress(0.5, "half")
     bus.warning("careful")
     assert log.getvalue() == "[00:00:00] PHASE: a\n[00:00:00] WARNING: careful\n"
+
+
+def test_long_progress_lines_fit_a_serial_console():
+    out = io.StringIO()
+    bus = EventBus([ConsoleSink(out, step=0.0)], {"a": 1.0})
+    bus.phase("a")
+    bus.progress(0.5, "/usr/lib/x86_64-linux-gnu/" + "x" * 100)
+    line = out.getvalue().splitlines()[-1]
+    assert len(line) == 79 and line.endswith("...")
