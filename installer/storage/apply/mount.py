@@ -11,30 +11,24 @@ from installer.storage.plan import Mount, StoragePlan
 
 from .btrfs import create_subvolumes
 from .guard import ApplyError
-from .mkfs import root_device, vfat_volume_id
+from .mkfs import root_device
 
 MOUNTINFO = Path("/proc/self/mountinfo")
-MOUNTABLE = ("ext4", "xfs", "btrfs", "vfat")
+# The ESP (vfat, /boot/efi) is left to the bootloader phase, which mounts each disk's ESP in turn: under the
+# payload it would only make unpacking try to set Unix owners and modes on FAT.
+MOUNTABLE = ("ext4", "xfs", "btrfs")
 # fstab-only options that mean nothing to mount(8) or that noatime replaces while installing
 _DROPPED_OPTIONS = {"defaults", "sw", "relatime", "atime"}
 
 
 def mount_source(plan: StoragePlan, mount: Mount) -> str:
-    """The device to mount for `mount`: the planned device behind a UUID=, so no blkid lookup is needed."""
-    if not mount.source.startswith("UUID="):
+    """The device to mount for `mount`: the planned device behind the root's UUID=, so no blkid lookup (and
+    for Btrfs no udev) is needed."""
+    if mount.source != f"UUID={plan.fs_uuids.get('root')}":
         return mount.source
-    uuid = mount.source.removeprefix("UUID=")
-    if uuid == plan.fs_uuids.get("root"):
-        if plan.filesystem == Filesystem.BTRFS and plan.btrfs is not None and plan.btrfs.devices:
-            return plan.btrfs.devices[0]
-        return root_device(plan)
-    for disk in plan.disks:
-        key = f"esp:{disk.path}"
-        if key in plan.fs_uuids and vfat_volume_id(plan.fs_uuids[key], key) == vfat_volume_id(uuid, key):
-            esp = next((p for p in disk.partitions if p.type == "esp"), None)
-            if esp is not None:
-                return esp.path
-    raise ApplyError(f"mounts: {mount.target} has source {mount.source}, which no planned filesystem has")
+    if plan.filesystem == Filesystem.BTRFS and plan.btrfs is not None and plan.btrfs.devices:
+        return plan.btrfs.devices[0]
+    return root_device(plan)
 
 
 def install_options(mount: Mount) -> str:
@@ -44,7 +38,7 @@ def install_options(mount: Mount) -> str:
 
 
 def mount_argvs(plan: StoragePlan, target: Path) -> list[list[str]]:
-    """mount(8) calls for every planned ext4/xfs/btrfs/vfat mount, in plan order ("/" first)."""
+    """mount(8) calls for every planned ext4/xfs/btrfs mount, in plan order ("/" first)."""
     argvs = []
     for mount in plan.mounts:
         if mount.fstype not in MOUNTABLE or not mount.target.startswith("/"):

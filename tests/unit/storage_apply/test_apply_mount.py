@@ -28,12 +28,12 @@ def test_mounts_below_the_target_come_deepest_last_mounted_first():
 
 @pytest.mark.parametrize("fs,options", [(Filesystem.EXT4, "noatime,errors=remount-ro"), (Filesystem.XFS, "noatime")],
                          ids=["ext4 keeps errors=remount-ro", "xfs mounts with noatime only"])
-def test_lvm_root_then_the_esp_are_mounted_from_their_planned_devices(harness, fs, options):
+def test_the_lvm_root_is_mounted_and_the_esp_left_to_the_bootloader(harness, fs, options):
     mount_target(harness.context(lvm_plan(fs)))
     assert harness.commands() == [
         ["mount", "-t", str(fs), "-o", options, "/dev/pve/root", "/target"],
-        ["mount", "-t", "vfat", "-o", "noatime", "/dev/sda2", "/target/boot/efi"],
     ]
+
 
 
 def test_zfs_datasets_that_are_not_mounted_get_mounted(harness):
