@@ -25,13 +25,15 @@ BIOS_BOOT_GUID = "21686148-6449-6e6f-744e-656564454649"
 
 
 def answer(host: str, fs: str, disks: list[str], extra: str = "", password: str = PASSWORD) -> str:
+    """An answer for `disks` (kernel names); an empty list means `extra` holds a disk filter instead."""
+    selection = f"disk-list = {json.dumps(disks)}\n" if disks else ""
     return (
         "[global]\n"
         'keyboard = "en-us"\ncountry = "at"\n'
         f'fqdn = "{host}.example.com"\nmailto = "admin@example.com"\ntimezone = "Europe/Vienna"\n'
         f'root-password = "{password}"\n\n'
         '[network]\nsource = "from-dhcp"\n\n'
-        f'[disk-setup]\nfilesystem = "{fs}"\ndisk-list = {json.dumps(disks)}\n'
+        f'[disk-setup]\nfilesystem = "{fs}"\n{selection}'
         f"{extra}\n"
     )
 
@@ -83,8 +85,9 @@ def check_host(machine: Machine, host: str) -> None:
 
 
 def test_xfs_on_virtio_scsi_with_ovmf_has_a_boot_entry_and_the_removable_fallback(build, tmp_path):
+    # the answer stick is a USB disk (sdX) too, so the SCSI disk is picked by its serial, not its name
     m = iso_machine(build, tmp_path, "xfs-uefi", "uefi", [Disk(24 * GiB, bus="scsi")],
-                    answer("matrix2", "xfs", ["sda"]))
+                    answer("matrix2", "xfs", [], 'filter.ID_SERIAL = "*KEELDISK0*"'))
     with m:
         assert run_install(m) == 0
         installed(m)
