@@ -69,6 +69,8 @@ class DisksScreen(Screen):
 
     def __init__(self, wizard: Wizard, host: Host | None = None):
         self.preview_pane = ScrollPane()
+        self._fs_field: Field | None = None
+        self._slots: list[tuple[Field, urwid.WidgetPlaceholder]] = []
         self._setting_hdsize = False
         self._preview_key: object = None
         super().__init__(wizard, host)
@@ -108,25 +110,29 @@ class DisksScreen(Screen):
 
     def load(self) -> None:
         state = self.state
-        disks = self.wizard.hardware.target_disks
         self.fields = {}
-        fs = ChoiceField([(c, c.label) for c in FS_CHOICES], state.fs, self.chooser("Filesystem"))
-        urwid.connect_signal(fs, "change", self._fs_changed)
-        items: list[urwid.Widget] = [self._field("fs", "Filesystem", fs)]
+        if self._fs_field is None:
+            # built once: with dozens of disks, building the slot rows is the costly part of a redraw
+            self._fs_field = Field("fs", "Filesystem", ChoiceField([(c, c.label) for c in FS_CHOICES], state.fs,
+                                                                   self.chooser("Filesystem")))
+            urwid.connect_signal(self._fs_field.input, "change", self._fs_changed)
+        self._fs_field.input.set_value(state.fs, notify=False)
+        self.fields["fs"] = self._fs_field
+        items: list[urwid.Widget] = [self._fs_field]
         if state.fs.multi_disk:
             items.append(heading("Disks (slot order is the RAID order; RAID10 mirrors slots 1+2, 3+4, ...)"))
-            options = [(d.path, disk_label(d)) for d in disks] + [(None, DO_NOT_USE)]
-            for i, path in enumerate(state.slots):
-                choice = ChoiceField(options, path, self.chooser(f"Harddisk {i}"))
-                urwid.connect_signal(choice, "change", self._changed)
-                items.append(self._field(f"slot{i}", f"Harddisk {i}", choice))
-                items.append(self._existing_line(path))
+            for i, (field, holds) in enumerate(self._slot_rows()):
+                field.input.set_value(state.slots[i], notify=False)
+                holds.original_widget = self._existing_line(state.slots[i])
+                self.fields[field.name] = field
+                items += [field, holds]
         else:
+            disks = self.wizard.hardware.target_disks
             choice = ChoiceField([(d.path, disk_label(d)) for d in disks], state.lvm_disk,
                                  self.chooser("Target harddisk"))
             urwid.connect_signal(choice, "change", self._changed)
             items.append(self._field("disk", "Target harddisk", choice))
-            items.append(self._existing_line(state.lvm_disk))
+            items.append(urwid.WidgetPlaceholder(self._existing_line(state.lvm_disk)))
         self.disk_problems = urwid.Text("")
         items.append(self.disk_problems)
         items.append(heading("Options"))
@@ -134,6 +140,17 @@ class DisksScreen(Screen):
         self.walker[:] = items
         self.walker.set_focus(0)
         self._preview_key = None
+
+    def _slot_rows(self) -> list[tuple[Field, urwid.WidgetPlaceholder]]:
+        if not self._slots:
+            disks = self.wizard.hardware.target_disks
+            options = [(d.path, disk_label(d)) for d in disks] + [(None, DO_NOT_USE)]
+            for i in range(len(self.state.slots)):
+                choice = ChoiceField(options, None, self.chooser(f"Harddisk {i}"))
+                urwid.connect_signal(choice, "change", self._changed)
+                holds = urwid.WidgetPlaceholder(urwid.Pile([]))
+                self._slots.append((Field(f"slot{i}", f"Harddisk {i}", choice), holds))
+        return self._slots
 
     def _field(self, name: str, label: str, widget: urwid.Widget, hint: str = "") -> Field:
         field = Field(name, label, widget, hint)
@@ -221,7 +238,7 @@ class DisksScreen(Screen):
         """Keep each disk's "holds:" line under its selector."""
         for index, widget in enumerate(self.walker):
             if isinstance(widget, Field) and (widget.name.startswith("slot") or widget.name == "disk"):
-                self.walker[index + 1] = self._existing_line(widget.input.value)
+                self.walker[index + 1].original_widget = self._existing_line(widget.input.value)
 
     def deselect_all(self) -> None:
         self.store()
