@@ -29,6 +29,7 @@ from installer.engine.events import ConsoleSink
 from installer.engine.launch import EVENTS_PATH, LOG_PATH, Session, install, interrupt_on_sigterm, open_session
 from installer.hardware.profile import HardwareProfile
 from installer.runner import Runner
+from installer.storage.plan import StoragePlan
 
 REBOOT_COUNTDOWN = 5
 ERROR_REBOOT_DELAY = 30
@@ -73,7 +74,7 @@ def say(text: str = "") -> None:
 
 
 def prepare(args: argparse.Namespace, params: KernelParams, runner: Runner
-            ) -> tuple[InstallConfig, HardwareProfile, LiveInfo, object]:
+            ) -> tuple[InstallConfig, HardwareProfile, LiveInfo, StoragePlan]:
     """Everything that happens before the first write: live info, hardware, answer, config, storage plan."""
     import answerfile
     from answerfile.errors import AnswerError
@@ -95,10 +96,13 @@ def prepare(args: argparse.Namespace, params: KernelParams, runner: Runner
             runner.add_secret(secret)
     say(f"Answer: {source}")
     try:
-        config = answerfile.parse_install_config(text, hardware, unattended=True)
+        resolution = answerfile.resolve_text(text, hardware, unattended=True)
     except AnswerError as err:
         raise SetupError(f"the answer from {source} cannot be used on this machine:\n" +
                          "\n".join(f"  {p}" for p in err.problems)) from err
+    for warning in resolution.warnings:
+        say(f"WARNING: {warning}")
+    config = resolution.config
     plan = make_plan(config, hardware, fresh_uuids=not args.dry_run)
     return config, hardware, live, plan
 
@@ -117,9 +121,9 @@ def run(args: argparse.Namespace) -> int:
         say(f"ERROR: {err.filename or ''}: {err.strerror}")
         say("Nothing was written to any disk.")
         return 2
-    for warning in getattr(plan, "warnings", ()):
+    for warning in plan.warnings:
         say(f"WARNING: {warning}")
-    for line in getattr(plan, "destroy", ()):
+    for line in plan.destroy:
         say(f"Will destroy: {line}")
     if args.dry_run:
         work = Path(tempfile.mkdtemp(prefix="keel-dry-run-"))
