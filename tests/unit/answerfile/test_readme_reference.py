@@ -1,0 +1,25 @@
+"""The README's "Every key" tables are the ones generated from the schema, so docs and parser agree."""
+
+from __future__ import annotations
+
+from answer_compat import REPO
+
+from answerfile.reference import markdown
+
+
+def test_readme_key_tables_are_current():
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("<!-- answer-reference:start")
+    start = readme.index("\n", start) + 1
+    end = readme.index("<!-- answer-reference:end -->")
+    assert readme[start:end].strip() == markdown().strip(), "run: python -m answerfile.reference"
+
+
+def test_every_schema_key_is_in_the_reference():
+    from answerfile import schema
+
+    text = markdown()
+    for path in schema.all_key_paths():
+        section, _, rest = path.partition(".")
+        if (rest and schema.section(section).child(rest.split(".")[0]).kind != "table") or "." in rest:
+            assert f"`{rest}`" in text, path
