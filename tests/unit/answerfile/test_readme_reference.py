@@ -19,7 +19,14 @@ def test_every_schema_key_is_in_the_reference():
     from answerfile import schema
 
     text = markdown()
-    for path in schema.all_key_paths():
-        section, _, rest = path.partition(".")
-        if (rest and schema.section(section).child(rest.split(".")[0]).kind != "table") or "." in rest:
-            assert f"`{rest}`" in text, path
+
+    def leaves(prefix: str, keys: tuple[schema.Key, ...]) -> list[str]:
+        out = []
+        for key in keys:
+            path = f"{prefix}.{key.name}" if prefix else key.name
+            out += leaves(path, key.keys) if key.kind == "table" else [path]
+        return out
+
+    for section in schema.SECTIONS:
+        for path in leaves("", section.keys):
+            assert f"| `{path}` |" in text, f"{section.name}.{path}"
