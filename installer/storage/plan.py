@@ -151,6 +151,9 @@ class Rename:
 
 @dataclass(frozen=True)
 class StoragePlan:
+    """Everything the install does to storage, decided before any write: `keel-installer plan` shows it, the
+    engine executes exactly it, and the target files (fstab, storage.cfg, kernel cmdline) are rendered from it."""
+
     filesystem: Filesystem
     disks: tuple[PlannedDisk, ...]
     lvm: LvmPlan | None
