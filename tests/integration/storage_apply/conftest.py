@@ -22,13 +22,26 @@ from installer.storage.plan import StoragePlan
 
 TOOLS = ("losetup", "partx", "sgdisk", "blkid", "lsblk", "wipefs", "mkfs.vfat", "mkfs.ext4", "mkfs.xfs", "mkfs.btrfs")
 
-if os.geteuid() != 0:
-    pytest.skip("storage-apply integration tests need root (loop devices)", allow_module_level=True)
-if not Path("/dev/loop-control").exists():
-    pytest.skip("no /dev/loop-control: this kernel has no loop devices", allow_module_level=True)
-missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-if missing:
-    pytest.skip(f"missing tools: {', '.join(missing)} (make deps installs them)", allow_module_level=True)
+HERE = Path(__file__).parent
+
+
+def skip_reason() -> str | None:
+    if os.geteuid() != 0:
+        return "storage-apply integration tests need root (loop devices)"
+    if not Path("/dev/loop-control").exists():
+        return "no /dev/loop-control: this kernel has no loop devices"
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        return f"missing tools: {', '.join(missing)} (make deps installs them)"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = skip_reason()
+    if reason:
+        for item in items:
+            if item.path.parent == HERE:
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def sh(*argv: str) -> str:

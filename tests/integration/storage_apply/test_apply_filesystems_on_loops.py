@@ -21,6 +21,8 @@ from installer.storage.apply import (
 )
 from installer.storage.plan import Mount
 
+pytestmark = pytest.mark.root
+
 
 def probe(device: str) -> dict[str, str]:
     """blkid's view of a device, without its cache: {"TYPE": ..., "UUID": ...}; {} when it finds nothing."""

@@ -13,6 +13,8 @@ from installer.config import Filesystem
 from installer.storage.apply import partition_disks
 from installer.storage.plan import PlannedDisk
 
+pytestmark = pytest.mark.root
+
 
 def gpt_on_disk(device: str) -> dict[int, tuple[int, int, str]]:
     """number -> (start, end, type GUID) as sgdisk reads the table back."""
