@@ -287,3 +287,14 @@ def test_hdsize_above_every_disk_is_pointed_out() -> None:
     result = plan(config(lvm_setup(hdsize=64)), hardware(disk("sda", 32)))
     assert "hdsize 64 GiB is larger than every selected disk: partition 3 runs to the end of each disk" in (
         result.warnings)
+
+
+def test_a_4kn_disk_gets_the_same_lv_sizes_and_no_bios_boot_partition() -> None:
+    # Proxmox sizes from bytes (sectors_512 / 2 KiB), so a 32 GiB 4Kn disk with 1 GiB RAM gets the 32 GiB case
+    # of test_sizing: swap 1048576 KiB, root 15986688 KiB, data 13885440 KiB.
+    # Partitions in 4 KiB sectors: ESP 256..131327, p3 from 513 MiB = 131328 to the last whole MiB before the
+    # backup GPT: 8388608 sectors - 1 - 5 = 8388602 last usable, (8388602 + 1) // 256 * 256 - 1 = 8388351.
+    result = plan(config(lvm_setup()), hardware(disk("sda", 32, sector=4096), memory_mib=1024, boot_mode="efi"))
+    assert [(p.number, p.start_sector, p.end_sector) for p in result.disks[0].partitions] == [
+        (2, 256, 131327), (3, 131328, 8388351)]
+    assert [lv.size_bytes // 1024 for lv in result.lvm.lvs] == [1048576, 15986688, 13885440]
