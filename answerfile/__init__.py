@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from answerfile.errors import AnswerError, AnswerProblem
-from answerfile.parse import _Collector, in_file_order, parse_text
+from answerfile.parse import Collector, in_file_order, parse_text
 from answerfile.resolve import resolve
 from installer.config import InstallConfig
 from installer.hardware.profile import HardwareProfile
@@ -46,7 +46,7 @@ def _check(text: str, hardware: HardwareProfile | None, unattended: bool) -> tup
     parsed = parse_text(text, offline_counts=hardware is None)
     if parsed.answer is None or hardware is None:
         return None, parsed.problems, parsed.warnings
-    out = _Collector()
+    out = Collector()
     out.problems, out.warnings = list(parsed.problems), list(parsed.warnings)
     config = resolve(parsed.answer, hardware, unattended=unattended, out=out)
     return config, in_file_order(out.problems), in_file_order(out.warnings)

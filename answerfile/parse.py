@@ -107,7 +107,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-class _Collector:
+class Collector:
     def __init__(self) -> None:
         self.problems: list[AnswerProblem] = []
         self.warnings: list[AnswerProblem] = []
@@ -141,7 +141,7 @@ def _unknown_key_hint(name: str, spec: Key, path: str) -> str:
     return ""
 
 
-def _read_value(value: Any, spec: Key, path: str, out: _Collector) -> tuple[bool, Any]:
+def _read_value(value: Any, spec: Key, path: str, out: Collector) -> tuple[bool, Any]:
     """Type-check one value against its spec; returns (ok, cleaned value)."""
     kind = spec.kind
     if kind == "table":
@@ -214,7 +214,7 @@ def _read_value(value: Any, spec: Key, path: str, out: _Collector) -> tuple[bool
     return True, value
 
 
-def _read_table(raw: Mapping[str, Any], spec: Key, path: str, out: _Collector) -> dict[str, Any]:
+def _read_table(raw: Mapping[str, Any], spec: Key, path: str, out: Collector) -> dict[str, Any]:
     """Normalise one table: aliases renamed (warning), unknown keys reported, each value checked.
     Returns only the keys whose values passed; a failed key is absent (its problem is recorded)."""
     by_alias = {k.alias: k for k in spec.keys if k.alias}
@@ -253,7 +253,7 @@ def _syntax_problem(err: Exception) -> AnswerProblem:
     return AnswerProblem("", f"TOML syntax error at the end of the file: {message}")
 
 
-def read_document(text: str, out: _Collector) -> dict[str, Any] | None:
+def read_document(text: str, out: Collector) -> dict[str, Any] | None:
     """Parse TOML and normalise every section; None (with the syntax problem recorded) when TOML fails."""
     try:
         data = tomllib.loads(text)
@@ -263,7 +263,7 @@ def read_document(text: str, out: _Collector) -> dict[str, Any] | None:
     return read_data(data, out)
 
 
-def read_data(data: Mapping[str, Any], out: _Collector) -> dict[str, Any]:
+def read_data(data: Mapping[str, Any], out: Collector) -> dict[str, Any]:
     """Normalise an already-decoded answer (TOML, or JSON from an answer server) against the schema."""
     doc: dict[str, Any] = {}
     for name, value in data.items():
@@ -299,7 +299,7 @@ def _present(raw: Any, spec: Key) -> set[str]:
 
 
 def _section(
-    out: _Collector, build: Callable[[], Any],
+    out: Collector, build: Callable[[], Any],
 ) -> Any:
     before = len(out.problems)
     try:
@@ -310,7 +310,7 @@ def _section(
     return value if len(out.problems) == before else None
 
 
-def _global(g: dict[str, Any], raw: Any, out: _Collector) -> GlobalAnswer | None:
+def _global(g: dict[str, Any], raw: Any, out: Collector) -> GlobalAnswer | None:
     spec = schema.GLOBAL
     for key, check in (("keyboard", checks.keyboard_problem), ("country", checks.country_problem),
                        ("timezone", checks.timezone_problem), ("mailto", checks.email_problem)):
@@ -350,7 +350,7 @@ def _global(g: dict[str, Any], raw: Any, out: _Collector) -> GlobalAnswer | None
     )
 
 
-def _network(n: dict[str, Any], raw: Any, out: _Collector) -> NetworkAnswer | None:
+def _network(n: dict[str, Any], raw: Any, out: Collector) -> NetworkAnswer | None:
     spec = schema.NETWORK
     source = n.get("source")
     manual = ("cidr", "dns", "gateway", "filter")
@@ -410,7 +410,7 @@ def _family(value: str | None) -> int | None:
 _FS_OPTION_TABLE = {"ext4": "lvm", "xfs": "lvm", "zfs": "zfs", "btrfs": "btrfs"}
 
 
-def _disk_setup(d: dict[str, Any], raw: Any, out: _Collector, *, offline_counts: bool) -> DiskAnswer | None:
+def _disk_setup(d: dict[str, Any], raw: Any, out: Collector, *, offline_counts: bool) -> DiskAnswer | None:
     spec = schema.DISK_SETUP
     present = _present(raw, spec)
     fs = d.get("filesystem")
@@ -477,7 +477,7 @@ def rules_levels(fs: str) -> tuple[str, ...]:
     return schema.ZFS_RAID if fs == "zfs" else schema.BTRFS_RAID
 
 
-def _webhook(w: dict[str, Any], raw: Any, out: _Collector) -> Webhook | None:
+def _webhook(w: dict[str, Any], raw: Any, out: Collector) -> Webhook | None:
     if "url" in w:
         out.check("post-installation-webhook.url", checks.url_problem(w["url"]))
     if "cert-fingerprint" in w:
@@ -487,7 +487,7 @@ def _webhook(w: dict[str, Any], raw: Any, out: _Collector) -> Webhook | None:
     return Webhook(url=w["url"], cert_fingerprint=w.get("cert-fingerprint"), auth_token=w.get("auth-token"))
 
 
-def _first_boot(f: dict[str, Any], raw: Any, out: _Collector) -> FirstBoot | None:
+def _first_boot(f: dict[str, Any], raw: Any, out: Collector) -> FirstBoot | None:
     source = f.get("source")
     if source == "from-url" and "url" not in _present(raw, schema.FIRST_BOOT):
         out.error("first-boot.url", "required with source = \"from-url\": where to download the executable")
@@ -505,14 +505,14 @@ def _first_boot(f: dict[str, Any], raw: Any, out: _Collector) -> FirstBoot | Non
 
 def parse_data(data: Mapping[str, Any], *, offline_counts: bool = True) -> ParseResult:
     """Check a decoded answer (a TOML document or the same structure as JSON)."""
-    out = _Collector()
+    out = Collector()
     doc = read_data(data, out)
     return _build(doc, data, out, offline_counts)
 
 
 def parse_text(text: str, *, offline_counts: bool = True) -> ParseResult:
     """Check answer TOML text. `offline_counts` checks RAID disk counts on disk-list alone (no hardware)."""
-    out = _Collector()
+    out = Collector()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -521,8 +521,8 @@ def parse_text(text: str, *, offline_counts: bool = True) -> ParseResult:
     return _build(doc, data, out, offline_counts)
 
 
-def _build(doc: dict[str, Any], data: Mapping[str, Any], out: _Collector, offline_counts: bool) -> ParseResult:
-    def part(name: str, build: Callable[[dict[str, Any], Any, _Collector], Any]) -> Any:
+def _build(doc: dict[str, Any], data: Mapping[str, Any], out: Collector, offline_counts: bool) -> ParseResult:
+    def part(name: str, build: Callable[[dict[str, Any], Any, Collector], Any]) -> Any:
         if name not in doc:
             return None
         value = _section(out, lambda: build(doc[name], data.get(name), out))

@@ -18,7 +18,7 @@ from typing import Any
 
 from answerfile import checks, filters
 from answerfile.cmdline import target_cmdline
-from answerfile.parse import Answer, DiskAnswer, FqdnFromDhcp, GlobalAnswer, NetworkAnswer, _Collector
+from answerfile.parse import Answer, Collector, DiskAnswer, FqdnFromDhcp, GlobalAnswer, NetworkAnswer
 from installer.config import (
     BtrfsOptions,
     BtrfsRaid,
@@ -59,7 +59,7 @@ def _disk_by_entry(hardware: HardwareProfile, entry: str) -> Disk | None:
     return next((d for d in hardware.disks if d.path.endswith("/" + name)), None)
 
 
-def select_disks(disk: DiskAnswer, hardware: HardwareProfile, out: _Collector) -> list[Disk] | None:
+def select_disks(disk: DiskAnswer, hardware: HardwareProfile, out: Collector) -> list[Disk] | None:
     """The disks the answer selects on this machine, in selection order; None when nothing usable."""
     multi = disk.filesystem in ("zfs", "btrfs")
     if disk.disk_list is not None:
@@ -106,7 +106,7 @@ def select_disks(disk: DiskAnswer, hardware: HardwareProfile, out: _Collector) -
 
 
 def _check_disks(disk: DiskAnswer, selected: list[Disk], hardware: HardwareProfile, *, unattended: bool,
-                 out: _Collector) -> None:
+                 out: Collector) -> None:
     key = "disk-setup.disk-list" if disk.disk_list is not None else "disk-setup.filter"
     hdsize = disk.options.get("hdsize")
     for problem in rules.disk_selection_problems(disk.filesystem, disk.raid, selected,
@@ -115,6 +115,13 @@ def _check_disks(disk: DiskAnswer, selected: list[Disk], hardware: HardwareProfi
         if disk.disk_list is None and "needs" in problem:
             problem += f" (the filter selected: {', '.join(d.name for d in selected)})"
         out.error(key, problem)
+    if hdsize is not None and selected:
+        smallest = min(selected, key=lambda d: d.size_bytes)
+        if hdsize > smallest.size_bytes / GiB:
+            table = "lvm" if disk.filesystem in ("ext4", "xfs") else disk.filesystem
+            out.warn(f"disk-setup.{table}.hdsize",
+                     f"{rules.format_gib(hdsize)} GiB is more than {smallest.name} has "
+                     f"({rules.format_gib(smallest.size_bytes / GiB)} GiB); that disk is used whole")
     swap = disk.options.get("swapsize")
     if disk.filesystem in ("ext4", "xfs") and hdsize is None and selected:
         out.check("disk-setup.lvm.swapsize", rules.swap_problem(swap, selected[0].size_bytes / GiB))
@@ -138,7 +145,7 @@ def _disk_setup(disk: DiskAnswer, selected: list[Disk], hardware: HardwareProfil
                                                    hdsize=hdsize))
 
 
-def resolve_network(net: NetworkAnswer, hardware: HardwareProfile, out: _Collector) -> ResolvedNetwork | None:
+def resolve_network(net: NetworkAnswer, hardware: HardwareProfile, out: Collector) -> ResolvedNetwork | None:
     if net.source == "from-answer":
         nic = filters.first_nic(hardware, net.filter)
         if nic is None:
@@ -166,7 +173,7 @@ def resolve_network(net: NetworkAnswer, hardware: HardwareProfile, out: _Collect
     return ResolvedNetwork(fallback, FALLBACK_CIDR, FALLBACK_GATEWAY, dns)
 
 
-def resolve_fqdn(g: GlobalAnswer, hardware: HardwareProfile, out: _Collector) -> tuple[str, str] | None:
+def resolve_fqdn(g: GlobalAnswer, hardware: HardwareProfile, out: Collector) -> tuple[str, str] | None:
     if isinstance(g.fqdn, str):
         host, _, domain = g.fqdn.partition(".")
         return host, domain
@@ -190,7 +197,7 @@ def resolve_fqdn(g: GlobalAnswer, hardware: HardwareProfile, out: _Collector) ->
     return None
 
 
-def pin_names(net: NetworkAnswer, hardware: HardwareProfile, out: _Collector) -> dict[str, str]:
+def pin_names(net: NetworkAnswer, hardware: HardwareProfile, out: Collector) -> dict[str, str]:
     if not net.pinning:
         return {}
     macs = {n.mac for n in hardware.nics}
@@ -211,7 +218,7 @@ def pin_names(net: NetworkAnswer, hardware: HardwareProfile, out: _Collector) ->
     return names
 
 
-def resolve(answer: Answer, hardware: HardwareProfile, *, unattended: bool, out: _Collector) -> InstallConfig | None:
+def resolve(answer: Answer, hardware: HardwareProfile, *, unattended: bool, out: Collector) -> InstallConfig | None:
     """Resolve every section that parsed; the config when nothing failed, else None (problems in `out`)."""
     parts: dict[str, Any] = {}
     if answer.disk_setup is not None:

@@ -170,3 +170,11 @@ def test_resolved_config_survives_a_json_round_trip(example):
     text = HEAD + DHCP + '[disk-setup]\nfilesystem = "zfs"\nzfs.raid = "RAID1"\ndisk-list = ["sda", "sdb"]\n'
     config = answerfile.parse_install_config(text, example)
     assert InstallConfig.from_json(config.to_json()) == config
+
+
+def test_hdsize_larger_than_a_disk_only_warns(example):
+    text = HEAD + DHCP + '[disk-setup]\nfilesystem = "ext4"\ndisk-list = ["sda"]\nlvm.hdsize = 500\n'
+    result = answerfile.resolve_text(text, example)
+    assert [str(w) for w in result.warnings] == [
+        "disk-setup.lvm.hdsize: 500 GiB is more than sda has (223.57 GiB); that disk is used whole"]
+    assert result.config.disk_setup.hdsize == 500
