@@ -88,6 +88,7 @@ class WizardApp(urwid.WidgetWrap):
         self.events: queue.Queue[Event] = queue.Queue()
         self.loop: urwid.MainLoop | None = None
         self._pending: list[Event] = []
+        self._error: Event | None = None
         super().__init__(self.body)
         self.show_step(0)
 
@@ -302,10 +303,13 @@ class WizardApp(urwid.WidgetWrap):
         """Show one engine event; a "finished" event brings the finish screen."""
         assert self.progress is not None
         self.progress.handle(event)
+        if event.type == "error":
+            self._error = event
         if event.type == "finished":
-            self.finish = FinishScreen(event, log_path=self.options.log_path,
-                                       autoreboot=self.wizard.state.autoreboot, dry_run=self.options.dry_run,
-                                       seconds=self.options.reboot_seconds)
+            config = self.wizard.config()
+            self.finish = FinishScreen(event, log_path=self.options.log_path, autoreboot=config.autoreboot,
+                                       reboot_mode=config.reboot_mode, dry_run=self.options.dry_run,
+                                       seconds=self.options.reboot_seconds, error=self._error)
             self.frame.body = self.finish
             self._set_header(self.finish.title)
             self._show_buttons()

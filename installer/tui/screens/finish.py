@@ -14,7 +14,7 @@ class FinishScreen(urwid.WidgetWrap):
     """Shows how the install ended; the app ticks the countdown (`tick`) and acts on the chosen outcome."""
 
     def __init__(self, event: Event, *, log_path: str, autoreboot: bool, reboot_mode: str = "reboot",
-                 dry_run: bool = False, seconds: int = REBOOT_SECONDS):
+                 dry_run: bool = False, seconds: int = REBOOT_SECONDS, error: Event | None = None):
         self.ok = bool(event.ok)
         self.dry_run = dry_run
         self.autoreboot = autoreboot and self.ok
@@ -28,9 +28,11 @@ class FinishScreen(urwid.WidgetWrap):
             if dry_run:
                 rows.append(note("Dry run: nothing was written to any disk."))
         else:
-            rows.append(urwid.Text(("error", f"Installation failed: {event.text}")))
-            if event.detail:
-                rows += [urwid.Divider(), urwid.Text(event.detail)]
+            # the engine's error event says what failed and how; the finished event only that it did
+            rows.append(urwid.Text(("error", error.text if error else event.text)))
+            detail = error.detail if error else event.detail
+            if detail:
+                rows += [urwid.Divider(), urwid.Text(detail)]
             rows += [urwid.Divider(), urwid.Text(f"The full log is in {log_path}."),
                      note("\"Debug shell\" (Alt+D) opens a root shell to look around; \"Reboot\" (Alt+R) "
                           "restarts the machine.")]

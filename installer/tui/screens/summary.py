@@ -28,36 +28,31 @@ class SummaryScreen(Screen):
         setup = w.disk_setup()
         nic = w.hardware.nic(state.interface)
         net = w.network()
+        sizes = sorted({format_size(d.size_bytes) for d in w.fs_disks()})
+        interface = f"{state.interface} ({nic.mac})" if nic else state.interface
+        if net.pin_names:
+            interface += f", pinned as {net.pin_names.get(nic.mac, '?') if nic else '?'}"
         return [
             ("Filesystem", setup.label),
-            ("Disks", ", ".join(d.removeprefix("/dev/") for d in setup.disks)),
-            ("Country", f"{w.locale.country_name(state.country)} ({state.country})"),
-            ("Time zone", state.timezone),
-            ("Keyboard layout", f"{w.locale.keyboard_name(state.keyboard)} ({state.keyboard})"),
+            ("Disks", f"{', '.join(d.removeprefix('/dev/') for d in setup.disks)} ({', '.join(sizes)})"),
+            ("Location", f"{w.locale.country_name(state.country)} ({state.country}), {state.timezone}"),
+            ("Keyboard layout", w.locale.keyboard_name(state.keyboard)),
             ("Email", state.email.strip()),
-            ("Interface", f"{state.interface} ({nic.mac})" if nic else state.interface),
+            ("Interface", interface),
             ("Hostname", state.fqdn.strip()),
             ("IP address", net.cidr),
-            ("Gateway", net.gateway),
-            ("DNS server", net.dns),
-            ("Pinned names", "yes (nicN)" if net.pin_names else "no"),
+            ("Gateway / DNS", f"{net.gateway} / {net.dns}"),
         ]
 
     def erase_lines(self) -> list[str]:
-        """Every selected disk, and what the planner says will be destroyed or renamed."""
+        """What the planner says will be destroyed or renamed (the selected disks are erased as a whole)."""
         from installer.storage.plan import PlanError, plan
 
-        lines = []
-        for path in self.wizard.disk_setup().disks:
-            disk = self.wizard.hardware.disk(path)
-            if disk:
-                lines.append(f"{disk.path} ({format_size(disk.size_bytes)}, {disk.model or 'unknown model'}): "
-                             "everything on it")
         try:
             storage = plan(self.wizard.config(), self.wizard.hardware)
         except PlanError as err:
-            return lines + [f"! {p}" for p in err.problems]
-        lines += list(storage.destroy)
+            return [f"! {p}" for p in err.problems]
+        lines = list(storage.destroy)
         lines += [f"{r.kind} '{r.old}' on other disks is renamed to '{r.new}'" for r in storage.rename]
         return lines
 
@@ -68,23 +63,24 @@ class SummaryScreen(Screen):
         self.reboot = urwid.CheckBox("Automatically reboot after successful installation", state.autoreboot)
         self.erase = urwid.CheckBox("I understand: the data listed above will be erased", state.erase_confirmed)
         self.fields = {"erase": Field("erase", "Confirm", urwid.AttrMap(self.erase, "button", "button focus"))}
+        disks = ", ".join(d.removeprefix("/dev/") for d in self.wizard.disk_setup().disks)
         erase = [urwid.Text(("warning", f"  {line}")) for line in self.erase_lines()]
-        tail = []
-        if self.answer_path:
-            tail.append(note(f"The choices will also be saved as an answer file: {self.answer_path}"))
+        notes = []
         if self.dry_run:
-            tail.append(note("Dry run: the configuration is written and the plan printed; no disk is touched."))
+            notes.append("Dry run: writes the configuration, prints the plan, touches no disk.")
+        if self.answer_path:
+            notes.append(f"Answer file: {self.answer_path}")
+        tail = [note(" ".join(notes))] if notes else []
         self.walker[:] = [
             *table,
-            urwid.Divider(),
-            heading("Will be erased"),
+            heading(f"Will be erased: everything on {disks}"),
             *erase,
             urwid.Divider(),
             urwid.AttrMap(self.reboot, "button", "button focus"),
             self.fields["erase"],
             *tail,
         ]
-        self.walker.set_focus(len(table) + len(erase) + 4)
+        self.walker.set_focus(len(table) + len(erase) + 3)
 
     def store(self) -> None:
         self.state.autoreboot = self.reboot.get_state()

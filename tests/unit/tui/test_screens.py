@@ -217,13 +217,13 @@ def test_summary_lists_every_choice_and_what_will_be_erased(wizard):
     ready(wizard)
     wizard.state.lvm_disk = "/dev/nvme0n1"
     text = screen_text(SummaryScreen(wizard), (80, 30))
-    for row in ("Filesystem        ext4", "Disks             nvme0n1", "Country           Germany (de)",
-                "Time zone         Europe/Berlin", "Keyboard layout   German (de)",
-                "Email             root@lab.example",
-                "Interface         enp0s1 (52:54:00:00:00:01)", "Hostname          node7.lab.example",
-                "IP address        10.0.2.15/24", "Gateway           10.0.2.2", "DNS server        10.0.2.3"):
+    for row in ("Filesystem        ext4", "Disks             nvme0n1 (64.00 GiB)",
+                "Location          Germany (de), Europe/Berlin", "Keyboard layout   German (de)",
+                "Email             root@lab.example", "Interface         enp0s1 (52:54:00:00:00:01), pinned as nic0",
+                "Hostname          node7.lab.example", "IP address        10.0.2.15/24",
+                "Gateway / DNS     10.0.2.2 / 10.0.2.3"):
         assert row in text
-    assert "/dev/nvme0n1 (64.00 GiB, Samsung SSD 980): everything on it" in text
+    assert "Will be erased: everything on nvme0n1" in text
     assert "[X] Automatically reboot after successful installation" in text
 
 
@@ -238,8 +238,8 @@ def test_summary_refuses_to_install_before_the_erase_is_confirmed(wizard):
 def test_summary_says_where_the_answer_file_goes(wizard):
     ready(wizard)
     text = screen_text(SummaryScreen(wizard, answer_path="/root/answer.toml", dry_run=True), (80, 30))
-    assert "saved as an answer file: /root/answer.toml" in text
-    assert "Dry run" in text
+    assert "Dry run: writes the configuration, prints the plan, touches no disk." in text
+    assert "/root/answer.toml" in text
 
 
 # ---- progress and finish ------------------------------------------------------------------------------------
@@ -273,11 +273,12 @@ def test_finish_after_success_counts_down_to_the_reboot():
 
 
 def test_finish_after_failure_shows_the_error_the_detail_and_the_log_path():
-    event = Event("finished", text="Installation failed - see /var/log/keel/install.log", ok=False,
+    error = Event("error", text="Installation failed in phase 'Creating volumes'",
                   detail="command: zpool create ...\nresult: exit status 1")
-    screen = FinishScreen(event, log_path="/var/log/keel/install.log", autoreboot=True)
+    event = Event("finished", text="Installation failed - see /var/log/keel/install.log", ok=False)
+    screen = FinishScreen(event, log_path="/var/log/keel/install.log", autoreboot=True, error=error)
     text = screen_text(screen)
-    assert "Installation failed: Installation failed - see /var/log/keel/install.log" in text
+    assert "Installation failed in phase 'Creating volumes'" in text
     assert "command: zpool create ..." in text
     assert "The full log is in /var/log/keel/install.log." in text
     assert "Debug shell" in text
