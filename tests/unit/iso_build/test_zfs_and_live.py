@@ -1,0 +1,69 @@
+"""The ZFS module package's metadata and the live environment's small rendered files."""
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from keel_iso.image import volume_id
+from keel_iso.live import install_wheel, render_launcher, render_live_info
+from keel_iso.rootfs import render_sources_list
+from keel_iso.zfs import deb_name, render_control, upstream_version
+
+KVER = "6.12.117+deb13-amd64"
+
+
+@pytest.mark.parametrize(("debian", "upstream"), [
+    ("2.3.9-0+deb13u1", "2.3.9"),
+    ("2.3.2-2~bpo12+1", "2.3.2"),
+    ("1:2.3.2-2", "2.3.2"),
+    ("2.3.2", "2.3.2"),
+])
+def test_dkms_knows_zfs_by_the_upstream_version(debian, upstream):
+    assert upstream_version(debian) == upstream
+
+
+def test_module_package_provides_zfs_modules_for_exactly_that_kernel():
+    control = render_control(KVER, "2.3.9-0+deb13u1")
+    assert f"Package: keel-zfs-modules-{KVER}\n" in control
+    assert "Version: 2.3.9-0+deb13u1\n" in control
+    assert "Provides: zfs-modules\n" in control
+    assert f"Depends: linux-image-{KVER}\n" in control
+    assert deb_name(KVER) == f"keel-zfs-modules-{KVER}"
+
+
+def test_live_json_points_into_the_live_squashfs_so_pxe_has_the_payload():
+    info = json.loads(render_live_info("0.1.0", "minimal", "http://mirror.example/debian"))
+    assert info == {
+        "payload": "/usr/share/keel/payload.squashfs",
+        "payload_files": "/usr/share/keel/payload.files",
+        "profile": "minimal",
+        "mirror": "http://mirror.example/debian",
+        "version": "0.1.0",
+    }
+
+
+def test_launcher_runs_the_console_script_entry_point():
+    assert render_launcher("installer.cli") == (
+        "#!/usr/bin/python3\nimport sys\n\nfrom installer.cli import main\n\nsys.exit(main())\n")
+
+
+def test_sources_list_uses_the_mirror_for_trixie_main_contrib():
+    assert render_sources_list("http://mirror.example/debian") == "deb http://mirror.example/debian trixie main contrib\n"
+
+
+def test_volume_id_is_upper_case_without_dots():
+    assert volume_id("0.1.0") == "KEEL_0_1_0"
+
+
+def test_wheel_unpacks_into_dist_packages_without_its_data_dir(tmp_path: Path):
+    wheel = tmp_path / "blivet-3.12.1-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("blivet/__init__.py", "")
+        archive.writestr("blivet-3.12.1.dist-info/METADATA", "Name: blivet\n")
+        archive.writestr("blivet-3.12.1.data/data/share/dbus-1/x.conf", "")
+    root = tmp_path / "root"
+    assert install_wheel(wheel, root) == ["blivet", "blivet-3.12.1.dist-info"]
+    site = root / "usr/lib/python3/dist-packages"
+    assert (site / "blivet/__init__.py").is_file()
+    assert not (site / "blivet-3.12.1.data").exists()
