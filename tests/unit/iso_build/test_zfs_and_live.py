@@ -49,7 +49,8 @@ def test_launcher_runs_the_console_script_entry_point():
 
 
 def test_sources_list_uses_the_mirror_for_trixie_main_contrib():
-    assert render_sources_list("http://mirror.example/debian") == "deb http://mirror.example/debian trixie main contrib\n"
+    expected = "deb http://mirror.example/debian trixie main contrib\n"
+    assert render_sources_list("http://mirror.example/debian") == expected
 
 
 def test_volume_id_is_upper_case_without_dots():
