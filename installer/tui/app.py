@@ -89,6 +89,7 @@ class WizardApp(urwid.WidgetWrap):
         self.loop: urwid.MainLoop | None = None
         self._pending: list[Event] = []
         self._error: Event | None = None
+        self._small_disks_accepted: tuple[str, ...] | None = None
         super().__init__(self.body)
         self.show_step(0)
 
@@ -199,16 +200,18 @@ class WizardApp(urwid.WidgetWrap):
 
     def _ask_small_disk(self) -> bool:
         """Between 2 and 8 GiB a person may go on anyway (Proxmox asks the same); True while asking."""
-        hdsize = self.wizard.disk_setup().hdsize
+        setup = self.wizard.disk_setup()
+        if self._small_disks_accepted == setup.disks:
+            return False
         for disk in self.wizard.fs_disks():
-            question = self.wizard.checks.disk_size_warning(disk, hdsize=hdsize)
-            if question and not getattr(self, "_small_disk_accepted", False):
+            question = self.wizard.checks.disk_size_warning(disk, hdsize=setup.hdsize)
+            if question:
                 def accept() -> None:
-                    self._small_disk_accepted = True
+                    self._small_disks_accepted = setup.disks
                     self.close_dialog()
                     self.next()
 
-                self.ask("Small disk", question, [("_Continue", accept), ("_Cancel", self.close_dialog)])
+                self.ask("Small disk", question, [("_Yes, continue", accept), ("_No", self.close_dialog)])
                 return True
         return False
 

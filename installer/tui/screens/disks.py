@@ -110,6 +110,7 @@ class DisksScreen(Screen):
 
     def load(self) -> None:
         state = self.state
+        self.wizard.follow_disks(state)
         self.fields = {}
         if self._fs_field is None:
             # built once: with dozens of disks, building the slot rows is the costly part of a redraw

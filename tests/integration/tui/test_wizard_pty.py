@@ -136,3 +136,32 @@ def test_zfs_raid10_on_the_fixture_server_writes_the_expected_config(fixture_pro
     assert again.disk_setup == EXPECTED.disk_setup and again.network == EXPECTED.network
     assert again.root.password is None and again.root.password_hashed.startswith("$6$")
     assert PASSWORD not in answer.read_text()
+
+
+def test_ctrl_c_asks_before_aborting_and_resizing_keeps_the_wizard_usable(fixture_profile: Path, tmp_path: Path):
+    output = tmp_path / "config.json"
+    env = {**os.environ, "TERM": "vt100", "LANG": "C.UTF-8"}
+    child = pexpect.spawn(sys.executable, ["-m", "installer.cli", "tui", "--hardware", str(fixture_profile),
+                                           "--dry-run", "--output", str(output)],
+                          cwd=str(REPO), env=env, dimensions=(24, 80), encoding="utf-8", timeout=30)
+    w = Wizard(child)
+    try:
+        w.wait_for("I agree")
+        w.mnemonic("g")
+        w.wait_for("Target disks and options")
+        child.setwinsize(40, 132)               # wider than 120 columns: the preview moves beside the options
+        w.wait_for("Plan preview")
+        child.setwinsize(24, 80)
+        w.send("\x03")                          # Ctrl-C
+        w.wait_for("Abort the installation?")
+        w.send("n")
+        w.wait_for("Storage plan")
+        w.send("\x03")
+        w.wait_for("Abort the installation?")
+        w.send("y")
+        child.expect(pexpect.EOF, timeout=20)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 2
+    assert "aborted, nothing was written to any disk" in child.before
+    assert not output.exists()

@@ -137,3 +137,55 @@ def test_a_failed_install_offers_the_debug_shell(wizard):
     assert "< Debug shell >" in text and "< Reboot now >" in text
     press(app, "meta d")
     assert app.outcome == "shell"
+
+
+def test_a_disk_below_8_gib_is_accepted_only_after_asking(wizard):
+    app = WizardApp(wizard, Options(license_text="EULA"))
+    wizard.state.lvm_disk = "/dev/sdc"            # the 4 GiB USB stick: above the 2 GiB hard limit
+    app.show_step(1)
+    app.screens["disks"].load()
+    press(app, "meta n")
+    text = screen_text(app)
+    assert "Disk sdc has only 4 GiB, below the recommended minimum of 8 GiB" in text
+    press(app, "n")                               # No
+    assert step_title(app) == "Target disks and options"
+    press(app, "meta n", "meta y")                # Yes, continue
+    assert step_title(app) == "Location, time zone and keyboard"
+
+
+def test_a_real_install_streams_engine_events_from_its_thread(wizard):
+    import threading
+
+    done = threading.Event()
+
+    def installer(config, emit):
+        emit(Event("phase", text="Unpacking the system", phase="Unpacking the system", ratio=0.4))
+        emit(Event("finished", text="Installation finished", ok=True, ratio=1.0))
+        done.set()
+
+    app = WizardApp(wizard, Options(license_text="EULA"), installer=installer)
+    wizard.state.password = wizard.state.password_confirm = "install-test-pw"
+    wizard.state.email = "root@lab.example"
+    wizard.state.erase_confirmed = True
+    app.show_step(5)
+    press(app, "meta i")
+    assert done.wait(5)
+    app._drain()                                  # what the main loop does when the thread wakes it
+    text = screen_text(app)
+    assert "Installation finished" in text and "Rebooting in 5 s" in text
+    press(app, "r")
+    assert app.outcome == "reboot"
+
+
+def test_no_automatic_reboot_waits_for_the_button(wizard):
+    app = WizardApp(wizard, Options(license_text="EULA"),
+                    on_install=lambda config: [Event("finished", text="Installation finished", ok=True)])
+    wizard.state.password = wizard.state.password_confirm = "install-test-pw"
+    wizard.state.email = "root@lab.example"
+    wizard.state.erase_confirmed = True
+    wizard.state.autoreboot = False
+    app.show_step(5)
+    app.screens["summary"].reboot.set_state(False)
+    press(app, "meta i")
+    assert "Automatic reboot is off" in screen_text(app)
+    assert app.finish is not None and app.finish.tick() is False

@@ -242,3 +242,14 @@ def test_saved_answer_file_resolves_to_the_same_config(wizard):
     again = answerfile.parse_install_config(text, wizard.hardware, unattended=False)
     assert again == replace(config, root=RootAccess(password_hashed=hashed))
     assert "install-test-pw" not in text
+
+
+def test_hdsize_follows_the_selected_disks_until_someone_types_it(wizard):
+    from installer.tui.screens.disks import DisksScreen
+
+    screen = DisksScreen(wizard)
+    screen.fields["disk"].input.set_value("/dev/nvme0n1")
+    assert wizard.state.hdsize == "64.00"
+    screen.fields["hdsize"].input.set_edit_text("50")
+    screen.fields["disk"].input.set_value("/dev/sda")
+    assert (wizard.state.hdsize, wizard.state.hdsize_auto) == ("50", False)
