@@ -6,7 +6,8 @@ The interface the rest of Keel uses:
   `parse_install_config(text, hardware, unattended=True) -> InstallConfig` raise `AnswerError`, whose
   `.problems` lists every problem at once (each an `AnswerProblem(key, message)`) and `.warnings` the warnings.
 - `resolve_text(text, hardware, unattended=True) -> Resolution` gives the config together with the warnings
-  (deprecated snake_case keys, MACs not on this machine, disks of a disk-list that are not there).
+  (deprecated snake_case keys, MACs not on this machine, disks of a disk-list that are not there);
+  `resolve_data(dict, hardware)` the same for an answer that arrived as JSON.
 - `validate_text(text, hardware=None) -> (problems, warnings)`: without hardware only the offline checks.
 - `answerfile.checks` holds the per-value checks the wizard shares (fqdn, email, password, cidr, ip,
   timezone, keyboard, country, pin names); `installer.storage.rules` the disk-selection rules.
@@ -14,11 +15,13 @@ The interface the rest of Keel uses:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from answerfile.errors import AnswerError, AnswerProblem
-from answerfile.parse import Collector, in_file_order, parse_text
+from answerfile.parse import Collector, ParseResult, in_file_order, parse_data, parse_text
 from answerfile.resolve import resolve
 from installer.config import InstallConfig
 from installer.hardware.profile import HardwareProfile
@@ -30,6 +33,7 @@ __all__ = [
     "load_install_config",
     "parse_install_config",
     "read_answer_file",
+    "resolve_data",
     "resolve_text",
     "validate_text",
 ]
@@ -41,9 +45,8 @@ class Resolution:
     warnings: list[AnswerProblem]
 
 
-def _check(text: str, hardware: HardwareProfile | None, unattended: bool) -> tuple[
+def _check(parsed: ParseResult, hardware: HardwareProfile | None, unattended: bool) -> tuple[
         InstallConfig | None, list[AnswerProblem], list[AnswerProblem]]:
-    parsed = parse_text(text, offline_counts=hardware is None)
     if parsed.answer is None or hardware is None:
         return None, parsed.problems, parsed.warnings
     out = Collector()
@@ -52,19 +55,30 @@ def _check(text: str, hardware: HardwareProfile | None, unattended: bool) -> tup
     return config, in_file_order(out.problems), in_file_order(out.warnings)
 
 
+def _result(config: InstallConfig | None, problems: list[AnswerProblem],
+            warnings: list[AnswerProblem]) -> Resolution:
+    if problems or config is None:
+        raise AnswerError(problems or [AnswerProblem("", "the answer could not be resolved")], warnings)
+    return Resolution(config, warnings)
+
+
 def validate_text(text: str, hardware: HardwareProfile | None = None, *, unattended: bool = True) -> tuple[
         list[AnswerProblem], list[AnswerProblem]]:
     """Every problem and warning in an answer; with `hardware`, also whether it resolves on that machine."""
-    _, problems, warnings = _check(text, hardware, unattended)
+    _, problems, warnings = _check(parse_text(text, offline_counts=hardware is None), hardware, unattended)
     return problems, warnings
 
 
 def resolve_text(text: str, hardware: HardwareProfile, *, unattended: bool = True) -> Resolution:
     """The InstallConfig an answer gives on `hardware`, with its warnings; AnswerError lists every problem."""
-    config, problems, warnings = _check(text, hardware, unattended)
-    if problems or config is None:
-        raise AnswerError(problems or [AnswerProblem("", "the answer could not be resolved")], warnings)
-    return Resolution(config, warnings)
+    return _result(*_check(parse_text(text, offline_counts=False), hardware, unattended))
+
+
+def resolve_data(data: Mapping[str, Any], hardware: HardwareProfile, *, unattended: bool = True) -> Resolution:
+    """Like resolve_text for an answer that arrived as JSON (an answer server's application/json reply)."""
+    if not isinstance(data, Mapping):
+        raise AnswerError([AnswerProblem("", f"an answer must be a JSON object, got {type(data).__name__}")])
+    return _result(*_check(parse_data(data, offline_counts=False), hardware, unattended))
 
 
 def parse_install_config(text: str, hardware: HardwareProfile, *, unattended: bool = True) -> InstallConfig:

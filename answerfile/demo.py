@@ -52,6 +52,28 @@ def _sizes(config: InstallConfig) -> str:
     return ", ".join(parts)
 
 
+KIND_NAMES = {"partition-table": "partition table", "lvm-pv": "LVM VG", "zfs-member": "ZFS pool",
+              "md-member": "md array", "btrfs-member": "btrfs", "luks": "LUKS volume", "filesystem": "filesystem"}
+
+
+def _existing(config: InstallConfig, hardware: HardwareProfile) -> str:
+    """What is on the selected disks now (and will be wiped), one entry per structure."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for path in config.disk_setup.disks:
+        disk = hardware.disk(path)
+        for item in disk.existing if disk else ():
+            if item.kind == "partition":
+                continue
+            label = KIND_NAMES.get(item.kind, item.kind)
+            name = item.group or item.detail
+            key = (label, f"'{name}'" if name and item.kind != "partition-table" else item.detail)
+            if disk.name not in found.setdefault(key, []):
+                found[key].append(disk.name)
+    if not found:
+        return "nothing found on the selected disks"
+    return "; ".join(f"{label} {name} on {', '.join(disks)}" for (label, name), disks in found.items())
+
+
 def summary(config: InstallConfig, hardware: HardwareProfile) -> list[str]:
     """A compact, readable account of a resolved configuration (secrets never shown)."""
     net = config.network
@@ -66,6 +88,7 @@ def summary(config: InstallConfig, hardware: HardwareProfile) -> list[str]:
     return [
         f"disks      {_disks(config, hardware)}",
         f"sizes      {_sizes(config)}",
+        f"wipes      {_existing(config, hardware)}",
         f"network    {net.interface} {net.cidr} gateway {net.gateway} dns {net.dns} (bridge {net.bridge}){pins}",
         f"host       {net.fqdn}",
         f"locale     country {config.country}, timezone {config.timezone}, keyboard {config.keyboard}",

@@ -178,3 +178,12 @@ def test_hdsize_larger_than_a_disk_only_warns(example):
     assert [str(w) for w in result.warnings] == [
         "disk-setup.lvm.hdsize: 500 GiB is more than sda has (223.57 GiB); that disk is used whole"]
     assert result.config.disk_setup.hdsize == 500
+
+
+def test_an_answer_as_json_data_resolves_like_its_toml(example):
+    import tomllib
+
+    text = HEAD + DHCP + '[disk-setup]\nfilesystem = "ext4"\ndisk-list = ["sda"]\n'
+    assert answerfile.resolve_data(tomllib.loads(text), example) == answerfile.resolve_text(text, example)
+    with pytest.raises(answerfile.AnswerError, match="must be a JSON object"):
+        answerfile.resolve_data([], example)

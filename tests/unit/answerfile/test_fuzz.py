@@ -7,7 +7,7 @@ import tomllib
 from typing import Any
 
 import tomli_w
-from answer_compat import EXAMPLES, example_server
+from answer_compat import EXAMPLES, compat_dir, example_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +15,8 @@ import answerfile
 from answerfile import schema
 
 HARDWARE = example_server()
-EXAMPLE_DATA = [tomllib.loads(p.read_text()) for p in sorted(EXAMPLES.glob("*.toml"))]
+SOURCES = sorted(EXAMPLES.glob("*.toml")) + sorted((compat_dir() / "parse_answer").glob("*.toml"))
+EXAMPLE_DATA = [tomllib.loads(p.read_text()) for p in SOURCES]
 KEY_NAMES = sorted({p.rsplit(".", 1)[-1] for p in schema.all_key_paths()} | {"raid", "ID_SERIAL", "disk_list"})
 
 scalars = st.one_of(
