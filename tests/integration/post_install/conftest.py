@@ -1,8 +1,9 @@
-"""post-install/ is its own tree (installed to /usr/lib/keel): make its modules importable in these tests."""
+"""post-install/ is its own tree (installed to /usr/lib/keel): make its modules and the unit tests' fakes importable."""
 
 import sys
 from pathlib import Path
 
-POST_INSTALL = Path(__file__).resolve().parents[3] / "post-install"
-if str(POST_INSTALL) not in sys.path:
-    sys.path.insert(0, str(POST_INSTALL))
+TESTS = Path(__file__).resolve().parents[2]
+for path in (TESTS.parent / "post-install", TESTS / "unit" / "post_install"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))

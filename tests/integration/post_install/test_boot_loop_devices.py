@@ -8,13 +8,9 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "post_install"))
-
 from boot_fakes import LOADER_FILES, MtoolsTree, install_kernel
 from keel_boot import cli
 from keel_boot.command import Runner
