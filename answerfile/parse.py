@@ -70,9 +70,6 @@ class DiskAnswer:
     raid: str | None = None                       # canonical "RAID1", "RAIDZ-2"
     options: dict[str, Any] = field(default_factory=dict)   # the chosen filesystem's option table
 
-    @property
-    def by_filter(self) -> bool:
-        return self.disk_list is None
 
 
 @dataclass(frozen=True)
@@ -251,16 +248,6 @@ def _syntax_problem(err: Exception) -> AnswerProblem:
     if found:
         return AnswerProblem("", f"TOML syntax error at line {found[1]}, column {found[2]}: {message}")
     return AnswerProblem("", f"TOML syntax error at the end of the file: {message}")
-
-
-def read_document(text: str, out: Collector) -> dict[str, Any] | None:
-    """Parse TOML and normalise every section; None (with the syntax problem recorded) when TOML fails."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        out.problems.append(_syntax_problem(err))
-        return None
-    return read_data(data, out)
 
 
 def read_data(data: Mapping[str, Any], out: Collector) -> dict[str, Any]:
@@ -451,9 +438,9 @@ def _disk_setup(d: dict[str, Any], raw: Any, out: Collector, *, offline_counts: 
                                                         .child(wanted)):
                 title = "ZFS" if fs == "zfs" else "Btrfs"
                 out.error(f"disk-setup.{wanted}.raid", f"{title} needs a RAID level: set disk-setup.{wanted}.raid "
-                                                      f"(one of {', '.join(rules_levels(fs))})")
+                                                      f"(one of {', '.join(_raid_levels(fs))})")
         if fs in ("ext4", "xfs") and disk_list is not None and len(set(disk_list)) > 1:
-            out.error("disk-setup.disk-list", rules.raid_count_problem(fs, None, len(set(disk_list))) or "")
+            out.check("disk-setup.disk-list", rules.raid_count_problem(fs, None, len(set(disk_list))))
         elif offline_counts and disk_list and raid:
             count = len({name.removeprefix("/dev/") for name in disk_list})
             out.check("disk-setup.disk-list", rules.raid_count_problem(fs, raid, count))
@@ -473,7 +460,7 @@ def _disk_setup(d: dict[str, Any], raw: Any, out: Collector, *, offline_counts: 
     )
 
 
-def rules_levels(fs: str) -> tuple[str, ...]:
+def _raid_levels(fs: str) -> tuple[str, ...]:
     return schema.ZFS_RAID if fs == "zfs" else schema.BTRFS_RAID
 
 
