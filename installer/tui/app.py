@@ -8,6 +8,7 @@ Ctrl-C asks whether to abort.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -88,6 +89,7 @@ class WizardApp(urwid.WidgetWrap):
         self.events: queue.Queue[Event] = queue.Queue()
         self.loop: urwid.MainLoop | None = None
         self._pending: list[Event] = []
+        self._wake: int | None = None
         self._error: Event | None = None
         self._small_disks_accepted: tuple[str, ...] | None = None
         super().__init__(self.body)
@@ -282,11 +284,7 @@ class WizardApp(urwid.WidgetWrap):
     def _emit_from_thread(self, event: Event) -> None:
         self.events.put(event)
         if self.loop is not None and self._wake is not None:
-            import os
-
-            os.write(self._wake, b".")
-
-    _wake: int | None = None
+            os.write(self._wake, b".")   # wakes the main loop, which drains the queue in its own thread
 
     def _drain(self, _data: bytes = b"") -> bool:
         while not self.events.empty():
@@ -393,8 +391,6 @@ class WizardApp(urwid.WidgetWrap):
 
     def run(self, screen: urwid.BaseScreen | None = None) -> str:
         """Run in the terminal until the wizard is done; return the outcome."""
-        import os
-
         self.loop = urwid.MainLoop(self, PALETTE, screen=screen, handle_mouse=False)
         self._wake = self.loop.watch_pipe(self._drain)
         if hasattr(self.loop.screen, "tty_signal_keys"):

@@ -88,10 +88,10 @@ def run(args: argparse.Namespace) -> int:
     from installer.tui.screens.license import read_license
 
     try:
-        hardware = load_hardware(args.hardware)
-        license_text = read_license(Path(args.license) if args.license else None)
         if args.license and not Path(args.license).is_file():
             raise InputError(f"--license {args.license}: no such file")
+        license_text = read_license(Path(args.license) if args.license else None)
+        hardware = load_hardware(args.hardware)
         if not hardware.target_disks:
             raise InputError("The installer could not find any supported hard disks.")
         if not hardware.nics:

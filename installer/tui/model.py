@@ -183,7 +183,8 @@ class Wizard:
         nics = sorted_nics(hw)
         nic = (hw.nic(route.dev) if route else None) or (nics[0] if nics else None)
         state.interface = nic.name if nic else ""
-        address = next(iter(nic.addresses), None) if nic else None
+        family = "inet6" if route is rt.gateway6 and route is not None else "inet"
+        address = next((a for a in nic.addresses if a.family == family), None) if nic else None
         if address and route:
             state.cidr = f"{address.address}/{address.prefix}"
             state.gateway = route.gateway

@@ -6,8 +6,6 @@ from typing import Any
 
 from installer.tui.model import Wizard
 
-NUMBER_FIELDS = ("hdsize", "swapsize", "maxroot", "minfree", "maxvz", "ashift", "copies", "arc_max")
-
 
 def describe(wizard: Wizard) -> list[Any]:
     """Markup for the preview pane: the planner's own rendering, what will be destroyed, or the problems."""
@@ -21,4 +19,6 @@ def describe(wizard: Wizard) -> list[Any]:
         storage = plan(wizard.preview_config(), wizard.hardware)
     except PlanError as err:
         return [("error", "The planner refuses this choice:\n")] + [("error", f"! {p}\n") for p in err.problems]
+    except Exception as err:  # a planner bug must not take the whole wizard down; Next re-checks anyway
+        return [("error", f"The plan could not be computed ({type(err).__name__}: {err}).")]
     return [render_plan(storage)]

@@ -253,3 +253,15 @@ def test_hdsize_follows_the_selected_disks_until_someone_types_it(wizard):
     screen.fields["hdsize"].input.set_edit_text("50")
     screen.fields["disk"].input.set_value("/dev/sda")
     assert (wizard.state.hdsize, wizard.state.hdsize_auto) == ("50", False)
+
+
+def test_an_ipv6_only_lease_fills_the_ipv6_address():
+    from installer.hardware.profile import Address, Nic, Route
+
+    nic = Nic("eno1", "52:54:00:00:00:09", index=2, state="UP", pinned_id="0",
+              addresses=(Address("inet", "192.0.2.7", 24), Address("inet6", "2001:db8::7", 64)))
+    runtime = NetworkRuntime(gateway6=Route("eno1", "2001:db8::1"), dns=("2001:db8::53",), domain="v6.example",
+                             hostname="six")
+    w = Wizard(small_machine(nics=(nic,), network=runtime), answerfile_checks())
+    assert (w.state.cidr, w.state.gateway, w.state.dns) == ("2001:db8::7/64", "2001:db8::1", "2001:db8::53")
+    assert w.problems("network") == []
