@@ -31,6 +31,7 @@ _PIN_NAME = re.compile(r"^[a-z][a-z0-9_]{1,20}(?:[:.]\d+)?$", re.IGNORECASE)
 _MAC = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$", re.IGNORECASE)
 _CRYPT = re.compile(r"^\$[0-9a-z]+\$[^\s:]+$|^[./0-9A-Za-z]{13}$")
 _FINGERPRINT = re.compile(r"^(?:[0-9a-f]{2}:){31}[0-9a-f]{2}$|^[0-9a-f]{64}$", re.IGNORECASE)
+_SSH_KEY = re.compile(r"(?:^|\s)(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-\S+|sk-\S+)\s+[A-Za-z0-9+/=]{16,}(?:\s|$)")
 _SUBSCRIPTION = re.compile(r"^(?:pve[0-9]+|pbs|pmg)[cbsp]-[0-9a-f]{10}$")
 
 
@@ -182,6 +183,13 @@ def fingerprint_problem(fingerprint: str) -> str | None:
 def url_problem(url: str) -> str | None:
     if not re.match(r"^https?://[^\s/]+", url):
         return f"'{url}' is not an http:// or https:// URL"
+    return None
+
+
+def ssh_key_problem(line: str) -> str | None:
+    """One authorized_keys line: options (like from="...") may come first, then the key type and the key."""
+    if not _SSH_KEY.search(line.strip()):
+        return "does not look like an SSH public key ('ssh-ed25519 AAAA... comment')"
     return None
 
 

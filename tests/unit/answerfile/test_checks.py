@@ -96,3 +96,13 @@ def test_glob_rule(pattern, ok):
 def test_subscription_key_rule():
     assert checks.subscription_key_problem("pve4c-0123456789") is None
     assert checks.subscription_key_problem("pve4c-012345678") is not None
+
+
+@pytest.mark.parametrize(("line", "ok"), [
+    ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeelExample admin@host", True),
+    ('from="10.0.0.0/8",no-pty ssh-rsa AAAAB3NzaC1yc2EAAAADAQAB admin', True),
+    ("ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY=", True),
+    ("hello", False), ("ssh-ed25519", False)],
+    ids=["plain key", "key with options", "ecdsa key", "no key", "type without key"])
+def test_ssh_key_lines(line, ok):
+    assert (checks.ssh_key_problem(line) is None) is ok
