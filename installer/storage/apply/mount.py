@@ -94,6 +94,20 @@ def mounts_under(mountinfo: str, target: Path) -> list[str]:
     return found
 
 
+def mounts_of(mountinfo: str, devices: set[str]) -> list[str]:
+    """Mount points whose source is one of `devices`, the most recently mounted first."""
+    found = []
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if " - " not in line or len(fields) < 5:
+            continue
+        after = line.split(" - ", 1)[1].split()
+        if len(after) >= 2 and _unescape(after[1]) in devices:
+            found.append(_unescape(fields[4]))
+    found.reverse()
+    return found
+
+
 def read_mountinfo() -> str:
     return MOUNTINFO.read_text()
 

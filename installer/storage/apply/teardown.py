@@ -17,6 +17,7 @@ from installer.engine.context import InstallContext
 from installer.runner import CommandError
 from installer.storage.plan import PlannedDisk, Rename, StoragePlan
 
+from . import mount
 from .guard import ApplyError, UnselectedDeviceError, owning_disk, require_selected
 from .partition import zero_argv
 from .zfs import rename_pool_argvs
@@ -83,6 +84,41 @@ def disks_below(nodes: tuple[BlockNode, ...]) -> set[str]:
             found.add(node.name)
         found |= disks_below(node.children)
     return found
+
+
+SWAPS = Path("/proc/swaps")
+
+
+def read_swaps() -> str:
+    return SWAPS.read_text() if SWAPS.exists() else ""
+
+
+def swaps_of(swaps: str, devices: set[str]) -> list[str]:
+    """Active swap devices (from /proc/swaps) that are among `devices`."""
+    names = (line.split()[0].replace("\\040", " ") for line in swaps.splitlines()[1:] if line.strip())
+    return [name for name in names if name in devices]
+
+
+def device_names(nodes: tuple[BlockNode, ...]) -> set[str]:
+    names: set[str] = set()
+    for node in nodes:
+        names.add(node.name)
+        names |= device_names(node.children)
+    return names
+
+
+def release_in_use(ctx: InstallContext) -> None:
+    """Unmount filesystems and turn off swap living on the selected disks (a live system may have picked
+    them up); everything there is about to be wiped, and wipefs would find the devices busy."""
+    devices: set[str] = set()
+    for disk in ctx.plan.disks:
+        devices |= device_names(lsblk(ctx, disk.path))
+    for point in mount.mounts_of(mount.read_mountinfo(), devices):
+        ctx.events.warning(f"unmounting {point}: it is on a disk being installed to")
+        ctx.run(["umount", point], timeout=120)
+    for swap in swaps_of(read_swaps(), devices):
+        ctx.events.warning(f"turning off swap on {swap}: it is on a disk being installed to")
+        ctx.run(["swapoff", swap], timeout=120)
 
 
 def rename_argvs(rename: Rename) -> list[list[str]]:
@@ -243,6 +279,7 @@ def teardown_existing(ctx: InstallContext) -> None:
     check_renames(plan)
     refuse_shared_structures(ctx)
     apply_renames(ctx)
+    release_in_use(ctx)
     clear_zfs_labels(ctx)
     ctx.events.progress(0.2, "cleared ZFS labels")
     if not ctx.dry_run:

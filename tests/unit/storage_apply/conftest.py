@@ -43,3 +43,13 @@ class Harness:
 @pytest.fixture
 def harness(tmp_path: Path) -> Harness:
     return Harness(tmp_path / "target")
+
+
+@pytest.fixture(autouse=True)
+def quiet_host(monkeypatch):
+    """Never let the build host's own mounts and swap leak into what a phase sees."""
+    import installer.storage.apply.mount as mount
+    import installer.storage.apply.teardown as teardown
+
+    monkeypatch.setattr(mount, "read_mountinfo", lambda: "")
+    monkeypatch.setattr(teardown, "read_swaps", lambda: "Filename Type Size Used Priority\n")

@@ -90,6 +90,7 @@ def test_without_blivet_the_commands_tear_the_stack_down_top_down_then_wipe(harn
     assert harness.commands() == [
         *PREFLIGHT,
         ["vgrename", "Xo3f2N-abcd-efgh", "pve-OLD-1a2b3c4d"],
+        lsblk("/dev/sda"),
         *LABELCLEAR,
         lsblk("/dev/sda"),
         ["pvs", "--noheadings", "--separator", ":", "-o", "pv_name,vg_name"],
@@ -261,3 +262,30 @@ def test_lvm_on_luks_on_md_is_taken_down_vg_first_then_luks_then_md(harness, no_
         ["mdadm", "--zero-superblock", "/dev/sda2"],
     ]
     assert commands[start + 6] == lsblk("/dev/sda")
+
+
+def test_mounts_and_swap_on_the_selected_disk_are_released_first(harness, no_blivet, monkeypatch):
+    import installer.storage.apply.mount as mount
+    import installer.storage.apply.teardown as teardown
+
+    monkeypatch.setattr(mount, "read_mountinfo", lambda: (
+        "22 1 8:17 / / rw shared:1 - ext4 /dev/sdb1 rw\n"
+        "80 22 253:0 / /mnt/old rw shared:2 - ext4 /dev/mapper/pve-root rw\n"
+        "81 22 8:2 / /mnt/esp rw shared:3 - vfat /dev/sda2 rw\n"))
+    monkeypatch.setattr(teardown, "read_swaps", lambda: (
+        "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+        "/dev/mapper/pve-swap                    partition\t2097148\t\t0\t\t-2\n"
+        "/dev/sdb2                               partition\t1048572\t\t0\t\t-3\n"))
+    harness.runner.responders.append(storage_stack)
+    teardown_existing(harness.context(lvm_plan()))
+    start = len(PREFLIGHT) + 1
+    assert harness.commands()[start:start + 3] == [
+        ["umount", "/mnt/esp"],
+        ["umount", "/mnt/old"],
+        ["swapoff", "/dev/mapper/pve-swap"],
+    ]
+    assert harness.warnings()[:3] == [
+        "unmounting /mnt/esp: it is on a disk being installed to",
+        "unmounting /mnt/old: it is on a disk being installed to",
+        "turning off swap on /dev/mapper/pve-swap: it is on a disk being installed to",
+    ]
