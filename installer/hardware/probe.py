@@ -191,6 +191,24 @@ def parse_mdadm_scan(text: str) -> list[MdArray]:
     return arrays
 
 
+@dataclass(frozen=True)
+class BtrfsFilesystem:
+    label: str
+    uuid: str
+    devices: tuple[str, ...]
+
+
+def parse_btrfs_show(text: str) -> list[BtrfsFilesystem]:
+    """`btrfs filesystem show`: each filesystem's label, UUID and member device paths."""
+    found: list[BtrfsFilesystem] = []
+    for block in re.split(r"^(?=Label:)", text, flags=re.MULTILINE):
+        head = re.match(r"Label:\s+(?:'(.*)'|none)\s+uuid:\s+(\S+)", block)
+        if head:
+            devices = tuple(re.findall(r"^\s*devid\s+\d+\s.*\bpath\s+(\S+)", block, re.MULTILINE))
+            found.append(BtrfsFilesystem(head[1] or "", head[2], devices))
+    return found
+
+
 def parse_lsblk(text: str) -> dict[str, dict[str, Any]]:
     """`lsblk --json -O` flattened: device path -> its row (children included)."""
     out: dict[str, dict[str, Any]] = {}
@@ -273,6 +291,7 @@ class Probe:
         pvs = self._json_tool(["pvs", "--reportformat", "json", "-o", "pv_name,vg_name,vg_uuid"], parse_pvs, {})
         pools = parse_zpool_import(self._run(["zpool", "import"]))
         arrays = parse_mdadm_scan(self._run(["mdadm", "--examine", "--scan", "--verbose"]))
+        btrfs = parse_btrfs_show(self._run(["btrfs", "filesystem", "show"]))
         medium = self._medium_disk()
         disks = []
         for index, dev in enumerate(self.disk_devices()):
@@ -295,7 +314,7 @@ class Probe:
                 existing.append(ExistingContent("partition", ppath, detail=pprops.get("ID_PART_ENTRY_TYPE", ""),
                                                 group=pprops.get("ID_PART_ENTRY_NAME", "")))
                 existing.extend(existing_from_udev(ppath, {**pprops, "DEVTYPE": "partition"}))
-            existing = _enrich(existing, pvs, pools, arrays)
+            existing = _enrich(existing, pvs, pools, arrays, btrfs)
             is_medium = (name == medium or props.get("ID_FS_TYPE") == "iso9660"
                          or MEDIUM_LABEL in {props.get("ID_FS_LABEL", ""), *part_labels})
             block = int(self._read(f"{sys_block}/queue/logical_block_size", "512") or 512)
@@ -428,8 +447,9 @@ def _fill_from_lsblk(props: dict[str, str], row: Mapping[str, Any]) -> None:
 
 
 def _enrich(existing: list[ExistingContent], pvs: Mapping[str, tuple[str, str]], pools: list[ImportablePool],
-            arrays: list[MdArray]) -> list[ExistingContent]:
-    """Add VG names/UUIDs from pvs, pool names/ids from zpool import, md names/UUIDs from mdadm."""
+            arrays: list[MdArray], btrfs: list[BtrfsFilesystem]) -> list[ExistingContent]:
+    """Add VG names/UUIDs from pvs, pool names/ids from zpool import, md names/UUIDs from mdadm, btrfs
+    labels/UUIDs from btrfs filesystem show."""
     out = []
     for item in existing:
         short = item.device.removeprefix("/dev/")
@@ -444,6 +464,10 @@ def _enrich(existing: list[ExistingContent], pvs: Mapping[str, tuple[str, str]],
             array = next((a for a in arrays if item.device in a.devices), None)
             if array:
                 item = ExistingContent(item.kind, item.device, item.detail, array.name, array.uuid)
+        elif item.kind == "btrfs-member":
+            fs = next((f for f in btrfs if item.device in f.devices), None)
+            if fs:
+                item = ExistingContent(item.kind, item.device, item.detail, fs.label or item.group, fs.uuid)
         out.append(item)
     return out
 

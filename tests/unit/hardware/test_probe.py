@@ -107,6 +107,19 @@ def test_mdadm_scan_gives_arrays_with_devices():
         p.MdArray("host:0", "3aaa0122:29827cfa:5331ad66:ca767371", ("/dev/sdc1", "/dev/sdd1"))]
 
 
+def test_btrfs_show_lists_filesystems_with_their_devices():
+    text = ("Label: 'data'  uuid: 6f1c2a4e-0000-4000-8000-000000000001\n"
+            "\tTotal devices 2 FS bytes used 144.00KiB\n"
+            "\tdevid    1 size 1.00GiB used 236.00MiB path /dev/sdc1\n"
+            "\tdevid    2 size 1.00GiB used 236.00MiB path /dev/sdd1\n\n"
+            "Label: none  uuid: 6f1c2a4e-0000-4000-8000-000000000002\n"
+            "\tdevid    1 size 2.00GiB used 0.00B path /dev/sde\n")
+    assert p.parse_btrfs_show(text) == [
+        p.BtrfsFilesystem("data", "6f1c2a4e-0000-4000-8000-000000000001", ("/dev/sdc1", "/dev/sdd1")),
+        p.BtrfsFilesystem("", "6f1c2a4e-0000-4000-8000-000000000002", ("/dev/sde",)),
+    ]
+
+
 def test_lsblk_json_is_flattened_with_children():
     text = json.dumps({"blockdevices": [{"name": "sda", "path": "/dev/sda", "pttype": "gpt", "children": [
         {"name": "sda1", "path": "/dev/sda1", "fstype": "vfat", "label": "KEEL"}]}]})
@@ -206,7 +219,7 @@ def test_probe_lists_disks_like_proxmox_and_marks_the_live_medium(fake_machine):
 def test_probe_runs_every_tool_through_the_runner(fake_machine):
     fake_machine.profile()
     programs = {argv[0] for argv in fake_machine.runner.commands}
-    assert programs == {"lsblk", "pvs", "zpool", "mdadm", "ip"}
+    assert programs == {"lsblk", "pvs", "zpool", "mdadm", "btrfs", "ip"}
 
 
 def test_probe_profile_of_the_fake_machine(fake_machine):
