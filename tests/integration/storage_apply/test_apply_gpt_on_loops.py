@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -67,18 +68,26 @@ def test_old_data_at_the_start_of_p2_and_p3_is_zeroed(loops, host):
             assert raw.read(16 * 1024 * 1024) == bytes(16 * 1024 * 1024), part.path
 
 
-def test_an_old_layout_is_wiped_and_replaced_by_the_planned_one(loops, host):
+def test_an_old_layout_is_wiped_and_replaced_by_the_planned_one(loops, host, tmp_path):
     from installer.storage.apply import teardown_existing
 
     device = loops.attach(10 * GiB)
-    # an older install: four partitions the kernel knows, an ext4 and an xfs filesystem on two of them
+    # an older install: four partitions the kernel knows, an ext4 and an xfs filesystem on two of them,
+    # the ext4 one mounted (as a live system might have done)
     sh("sgdisk", "-n1:2048:+100M", "-n2:0:+1G", "-n3:0:+2G", "-n4:0:0", "-t4:8E00", device)
     sh("partx", "-a", device)
     sh("mkfs.ext4", "-q", "-F", f"{device}p2")
     sh("mkfs.xfs", "-q", "-f", f"{device}p4")
+    old = tmp_path / "old"
+    old.mkdir()
+    sh("mount", f"{device}p2", str(old))
     plan = loop_plan([device], Filesystem.ZFS)
     ctx = host.context(plan)
-    teardown_existing(ctx)
+    try:
+        teardown_existing(ctx)
+    finally:
+        subprocess.run(["umount", str(old)], capture_output=True, timeout=60)
+    assert ("umount", str(old)) in host.runner.commands
     for number in (2, 4):
         assert sh("wipefs", "--noheadings", f"{device}p{number}") == "", number
     partition_disks(ctx)
