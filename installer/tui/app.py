@@ -19,7 +19,7 @@ import urwid
 from installer.config import InstallConfig
 from installer.engine.events import Event
 from installer.tui.controls import ChoiceField, MnemonicButton
-from installer.tui.dialogs import ChoiceDialog, QuestionDialog
+from installer.tui.dialogs import CANCELLED, ChoiceDialog, QuestionDialog
 from installer.tui.model import Problem, Wizard
 from installer.tui.palette import PALETTE
 from installer.tui.screens.base import Screen
@@ -100,7 +100,7 @@ class WizardApp(urwid.WidgetWrap):
     def open_choice(self, field: ChoiceField, title: str) -> None:
         def done(value: object) -> None:
             self.close_dialog()
-            if value is not None:
+            if value is not CANCELLED:
                 field.set_value(value)
 
         dialog = ChoiceDialog(title, field.options, field.value, done)

@@ -9,6 +9,8 @@ import urwid
 
 from installer.tui.controls import MnemonicButton
 
+CANCELLED = object()   # what a ChoiceDialog reports on Esc (None is a real choice: "-- do not use --")
+
 
 class _Row(urwid.WidgetWrap):
     def __init__(self, value: Any, label: str):
@@ -22,7 +24,7 @@ class ChoiceDialog(urwid.WidgetWrap):
     what was typed, Enter takes it, Esc keeps the old value."""
 
     def __init__(self, title: str, options: Sequence[tuple[Any, str]], current: Any,
-                 on_done: Callable[[Any | None], None]):
+                 on_done: Callable[[Any], None]):
         self.on_done = on_done
         self.typed = ""
         self.entries = [_Row(v, label) for v, label in options]
@@ -41,11 +43,11 @@ class ChoiceDialog(urwid.WidgetWrap):
         self.search.set_text(f" find: {self.typed}" if self.typed else " type to find; Enter takes, Esc cancels")
 
     def keypress(self, size: tuple[int, ...], key: str) -> str | None:
-        if key == "esc":
-            self.on_done(None)
+        if key == "esc" or (key == "enter" and not self.entries):
+            self.on_done(CANCELLED)
             return None
         if key == "enter":
-            self.on_done(self.entries[self.walker.focus].value if self.entries else None)
+            self.on_done(self.entries[self.walker.focus].value)
             return None
         if key == "backspace":
             self.typed = self.typed[:-1]

@@ -189,3 +189,9 @@ def test_no_automatic_reboot_waits_for_the_button(wizard):
     press(app, "meta i")
     assert "Automatic reboot is off" in screen_text(app)
     assert app.finish is not None and app.finish.tick() is False
+
+
+def test_do_not_use_can_be_picked_from_a_slots_list(app):
+    press(app, "meta g", "right", "right", "right", "down", "enter", "-- do", "enter")
+    assert app.screens["disks"].fields["slot0"].input.value is None
+    assert app.dialog is None
