@@ -173,6 +173,23 @@ def pin_name_problem(name: str, mac: str) -> str | None:
     return None
 
 
+def duplicate_pin_name_problems(mapping: dict[str, str]) -> list[str]:
+    """Each pinned name may be given to one MAC only (names compare case-insensitively)."""
+    owners: dict[str, list[str]] = {}
+    for mac, name in mapping.items():
+        owners.setdefault(name.lower(), []).append(mac.lower())
+    return [f"interface name '{name}' is given to more than one MAC: {', '.join(sorted(macs))}"
+            for name, macs in owners.items() if len(macs) > 1]
+
+
+def pin_mapping_problems(mapping: dict[str, str]) -> list[str]:
+    """A whole MAC -> name pin map: every MAC and name, then names used twice (the wizard's check)."""
+    problems = []
+    for mac, name in mapping.items():
+        problems += [p for p in (mac_problem(mac), pin_name_problem(name, mac.lower())) if p]
+    return problems + duplicate_pin_name_problems(mapping)
+
+
 def fingerprint_problem(fingerprint: str) -> str | None:
     if not _FINGERPRINT.match(fingerprint):
         return ("is not a SHA-256 certificate fingerprint (64 hex digits, with or without colons; get it with "

@@ -363,18 +363,14 @@ def _network(n: dict[str, Any], raw: Any, out: Collector) -> NetworkAnswer | Non
                                          "the management network uses one address family")
     pin = n.get("interface-name-pinning") or {}
     mapping: dict[str, str] = {}
-    names: dict[str, list[str]] = {}
     for mac, name in (pin.get("mapping") or {}).items():
         key = f"network.interface-name-pinning.mapping.\"{mac}\""
         ok = out.check(key, checks.mac_problem(mac))
         ok = out.check(key, checks.pin_name_problem(name, mac.lower())) and ok
         if ok:
             mapping[mac.lower()] = name
-            names.setdefault(name.lower(), []).append(mac.lower())
-    for name, macs in names.items():
-        if len(macs) > 1:
-            out.error("network.interface-name-pinning.mapping",
-                      f"interface name '{name}' is given to more than one MAC: {', '.join(macs)}")
+    for problem in checks.duplicate_pin_name_problems(mapping):
+        out.error("network.interface-name-pinning.mapping", problem)
     if pin and not pin.get("enabled", False) and mapping:
         out.warn("network.interface-name-pinning", "mapping is ignored because enabled = false")
     if source is None:

@@ -106,3 +106,11 @@ def test_subscription_key_rule():
     ids=["plain key", "key with options", "ecdsa key", "no key", "type without key"])
 def test_ssh_key_lines(line, ok):
     assert (checks.ssh_key_problem(line) is None) is ok
+
+
+def test_a_pin_map_is_checked_whole_for_the_wizard():
+    assert checks.pin_mapping_problems({"AA:BB:CC:DD:EE:01": "lan0", "aa:bb:cc:dd:ee:02": "LAN0", "zz": "x"}) == [
+        "'zz' is not a MAC address like 'aa:bb:cc:dd:ee:ff'",
+        "interface name for 'zz' must be at least 2 characters long",
+        "interface name 'lan0' is given to more than one MAC: aa:bb:cc:dd:ee:01, aa:bb:cc:dd:ee:02",
+    ]
