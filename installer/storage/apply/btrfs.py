@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from installer.engine.context import InstallContext
 from installer.storage.plan import BtrfsPlan, StoragePlan
 
 from .guard import ApplyError, require_selected
+
+if TYPE_CHECKING:
+    from installer.engine.context import InstallContext
 
 
 def mkfs_btrfs_argv(btrfs: BtrfsPlan, uuid: str) -> list[str]:

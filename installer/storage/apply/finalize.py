@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from installer.engine.context import InstallContext
+from typing import TYPE_CHECKING
+
 from installer.runner import CommandError
 
 from .mount import unmount_target
 from .zfs import finalize_zfs_argvs
+
+if TYPE_CHECKING:
+    from installer.engine.context import InstallContext
 
 
 def finalize_storage(ctx: InstallContext) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from installer.engine.context import InstallContext
+from typing import TYPE_CHECKING
+
 from installer.storage.plan import LogicalVolume, LvmPlan, StoragePlan
 
 from .guard import ApplyError, require_selected
+
+if TYPE_CHECKING:
+    from installer.engine.context import InstallContext
 
 
 def _kib(size_bytes: int, what: str) -> int:

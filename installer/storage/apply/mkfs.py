@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from installer.config import Filesystem
-from installer.engine.context import InstallContext
 from installer.storage.plan import StoragePlan
 
 from .guard import ApplyError, require_selected
+
+if TYPE_CHECKING:
+    from installer.engine.context import InstallContext
 
 _VFAT_ID = re.compile(r"[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}")
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from installer.config import Filesystem
-from installer.engine.context import InstallContext
 from installer.runner import CommandError
 from installer.storage.plan import Mount, StoragePlan
 
 from .btrfs import create_subvolumes
 from .guard import ApplyError
 from .mkfs import root_device
+
+if TYPE_CHECKING:
+    from installer.engine.context import InstallContext
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 # The ESP (vfat, /boot/efi) is left to the bootloader phase, which mounts each disk's ESP in turn: under the

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from installer.engine.context import InstallContext
 from installer.storage.plan import PlannedDisk
 
 from .guard import ApplyError, owning_disk, require_selected
+
+if TYPE_CHECKING:
+    from installer.engine.context import InstallContext
 
 GUID_BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649"
 GUID_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from installer.engine.context import InstallContext
 from installer.runner import CommandError
 from installer.storage.plan import PlannedDisk, Rename, StoragePlan
 
@@ -21,6 +21,9 @@ from . import mount
 from .guard import ApplyError, UnselectedDeviceError, owning_disk, require_selected
 from .partition import zero_argv
 from .zfs import rename_pool_argvs
+
+if TYPE_CHECKING:
+    from installer.engine.context import InstallContext
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from installer.engine.context import InstallContext
+from typing import TYPE_CHECKING
 
 from .btrfs import create_btrfs
 from .guard import ApplyError
 from .lvm import create_lvm
 from .zfs import create_zfs
+
+if TYPE_CHECKING:
+    from installer.engine.context import InstallContext
 
 
 def create_volumes(ctx: InstallContext) -> None:
