@@ -46,6 +46,19 @@ MIN_COLS, MIN_ROWS = 40, 12
 Installer = Callable[[InstallConfig, Callable[[Event], None]], None]
 
 
+class TerminalScreen(urwid.display.raw.Screen):
+    """The terminal, with a size even where the line reports none: a serial console says 0x0 unless someone
+    ran `stty rows/cols`; then $LINES/$COLUMNS or 80x24 apply (urwid itself only falls back for vt100/ansi)."""
+
+    def get_cols_rows(self) -> tuple[int, int]:
+        cols, rows = super().get_cols_rows()
+        if cols <= 0 or rows <= 0:
+            cols = int(os.environ.get("COLUMNS") or 0) or 80
+            rows = int(os.environ.get("LINES") or 0) or 24
+            self.maxrow = rows
+        return cols, rows
+
+
 @dataclass
 class Options:
     dry_run: bool = False
@@ -391,7 +404,7 @@ class WizardApp(urwid.WidgetWrap):
 
     def run(self, screen: urwid.BaseScreen | None = None) -> str:
         """Run in the terminal until the wizard is done; return the outcome."""
-        self.loop = urwid.MainLoop(self, PALETTE, screen=screen, handle_mouse=False)
+        self.loop = urwid.MainLoop(self, PALETTE, screen=screen or TerminalScreen(), handle_mouse=False)
         self._wake = self.loop.watch_pipe(self._drain)
         if hasattr(self.loop.screen, "tty_signal_keys"):
             self.loop.screen.tty_signal_keys(intr="undefined")   # Ctrl-C becomes a key: "Abort installation?"

@@ -165,3 +165,17 @@ def test_ctrl_c_asks_before_aborting_and_resizing_keeps_the_wizard_usable(fixtur
     assert child.exitstatus == 2
     assert "aborted, nothing was written to any disk" in child.before
     assert not output.exists()
+
+
+def test_a_serial_line_that_reports_no_size_gets_80x24(fixture_profile: Path):
+    env = {**os.environ, "TERM": "vt220", "LANG": "C.UTF-8"}
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
+    child = pexpect.spawn(sys.executable, ["-m", "installer.cli", "tui", "--hardware", str(fixture_profile),
+                                           "--dry-run", "--output", os.devnull],
+                          cwd=str(REPO), env=env, dimensions=(0, 0), encoding="utf-8", timeout=30)
+    try:
+        Wizard(child).wait_for("End-user license agreement")
+        child.expect_exact("\x1b[24;1H", timeout=10)   # the button row is drawn on line 24
+    finally:
+        child.close(force=True)
