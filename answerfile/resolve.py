@@ -109,10 +109,11 @@ def _check_disks(disk: DiskAnswer, selected: list[Disk], hardware: HardwareProfi
                  out: Collector) -> None:
     key = "disk-setup.disk-list" if disk.disk_list is not None else "disk-setup.filter"
     hdsize = disk.options.get("hdsize")
+    count_problem = rules.raid_count_problem(disk.filesystem, disk.raid, len({d.name for d in selected}))
     for problem in rules.disk_selection_problems(disk.filesystem, disk.raid, selected,
                                                  boot_mode=hardware.boot_mode, unattended=unattended,
                                                  hdsize=hdsize):
-        if disk.disk_list is None and "needs" in problem:
+        if disk.disk_list is None and problem == count_problem:
             problem += f" (the filter selected: {', '.join(d.name for d in selected)})"
         out.error(key, problem)
     if hdsize is not None and selected:
