@@ -53,7 +53,7 @@ class ChoiceDialog(urwid.WidgetWrap):
             self.typed = self.typed[:-1]
             self._show_typed()
             return None
-        if len(key) == 1 and key.isprintable() and key != " ":
+        if len(key) == 1 and key.isprintable() and (key != " " or self.typed):
             self.typed += key
             needle = self.typed.lower()
             match = next((i for i, r in enumerate(self.entries) if r.label.strip().lower().startswith(needle)), None)

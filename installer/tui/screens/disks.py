@@ -121,7 +121,10 @@ class DisksScreen(Screen):
         self.fields["fs"] = self._fs_field
         items: list[urwid.Widget] = [self._fs_field]
         if state.fs.multi_disk:
-            items.append(heading("Disks (slot order is the RAID order; RAID10 mirrors slots 1+2, 3+4, ...)"))
+            if state.fs.raid == "RAID10":
+                items.append(heading("Disks: RAID10 mirrors Harddisk 0+1, 2+3, ... in this order"))
+            else:
+                items.append(heading(f"Disks: one slot per disk; {DO_NOT_USE} leaves a slot out"))
             for i, (field, holds) in enumerate(self._slot_rows()):
                 field.input.set_value(state.slots[i], notify=False)
                 holds.original_widget = self._existing_line(state.slots[i])

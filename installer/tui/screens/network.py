@@ -53,7 +53,7 @@ class NetworkScreen(Screen):
             if nic.pinned_id is None:
                 continue
             name = self.state.pin_names.get(nic.mac, f"nic{nic.pinned_id}")
-            widget = urwid.Edit("", edit_text=name)
+            widget = edit(name)
             self.pin_edits[nic.mac] = widget
             label = f"{nic.name} ({nic.mac})"
             rows.append(urwid.Columns([(PIN_LABEL_WIDTH, urwid.Text(label, wrap="clip")),
