@@ -41,6 +41,8 @@ STEPS = (
     ("summary", "Summary", SummaryScreen),
 )
 MIN_COLS, MIN_ROWS = 40, 12
+LOG_POLL_SECONDS = 1.0
+LOG_TAIL_BYTES = 8192
 
 # An install function runs the engine for `config`, handing each event to `emit`; it runs in a thread.
 Installer = Callable[[InstallConfig, Callable[[Event], None]], None]
@@ -286,6 +288,29 @@ class WizardApp(urwid.WidgetWrap):
             self._feed_simulated()
         elif self.installer is not None:
             threading.Thread(target=self._install_thread, args=(config,), daemon=True).start()
+            if self.loop is not None:
+                self.loop.set_alarm_in(LOG_POLL_SECONDS, self._follow_log)
+
+    def _follow_log(self, *_args: object) -> None:
+        """While installing, show the install log's tail (the runner writes it redacted) once a second."""
+        if self.progress is None or self.finish is not None:
+            return
+        self.tail_log()
+        if self.loop is not None:
+            self.loop.set_alarm_in(LOG_POLL_SECONDS, self._follow_log)
+
+    def tail_log(self) -> None:
+        assert self.progress is not None
+        try:
+            with open(self.options.log_path, "rb") as log:
+                log.seek(0, os.SEEK_END)
+                log.seek(max(0, log.tell() - LOG_TAIL_BYTES))
+                text = log.read().decode(errors="replace")
+        except OSError:
+            return
+        lines = [line for line in text.splitlines()[1:] if line.strip()]
+        if lines:
+            self.progress.show_log(lines)
 
     def _install_thread(self, config: InstallConfig) -> None:
         try:

@@ -23,13 +23,14 @@ class ProgressScreen(urwid.WidgetWrap):
         self.lines: deque[tuple[str, str]] = deque(maxlen=log_lines)
         self.log = urwid.Text("")
         self.finished: Event | None = None
+        self.following_log = False
         body = urwid.Pile([
             urwid.Divider(),
             self.phase,
             urwid.Divider(),
             self.bar,
             urwid.Divider(),
-            heading("Recent messages"),
+            heading("Recent messages (the full log is on tty2)"),
             self.log,
         ])
         super().__init__(urwid.Filler(body, valign="top"))
@@ -53,7 +54,13 @@ class ProgressScreen(urwid.WidgetWrap):
                 self.finished = event
                 self._add("ok" if event.ok else "error", event.text)
 
+    def show_log(self, lines: list[str]) -> None:
+        """Show the install log's last lines (commands and their output) instead of the event messages."""
+        self.following_log = True
+        self.log.set_text("\n".join(line[:200] for line in lines[-self.lines.maxlen:]) if self.lines.maxlen else "")
+
     def _add(self, attr: str, text: str) -> None:
         for line in text.splitlines() or [""]:
             self.lines.append((attr, line))
-        self.log.set_text([(a, f"{t}\n") for a, t in self.lines] or "")
+        if not self.following_log or attr == "error":
+            self.log.set_text([(a, f"{t}\n") for a, t in self.lines] or "")

@@ -195,3 +195,17 @@ def test_do_not_use_can_be_picked_from_a_slots_list(app):
     press(app, "meta g", "right", "right", "right", "down", "enter", "-- do", "enter")
     assert app.screens["disks"].fields["slot0"].input.value is None
     assert app.dialog is None
+
+
+def test_while_installing_the_progress_screen_follows_the_install_log(wizard, tmp_path):
+    log = tmp_path / "install.log"
+    log.write_text("".join(f"$ command {i}\n  | output {i}\n" for i in range(40)))
+    app = WizardApp(wizard, Options(license_text="EULA", log_path=str(log)), installer=lambda config, emit: None)
+    wizard.state.password = wizard.state.password_confirm = "install-test-pw"
+    wizard.state.email = "root@lab.example"
+    wizard.state.erase_confirmed = True
+    app.show_step(5)
+    press(app, "meta i")
+    app.tail_log()
+    text = screen_text(app)
+    assert "$ command 39" in text and "  | output 39" in text and "$ command 30" not in text
