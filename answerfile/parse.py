@@ -240,14 +240,21 @@ def _read_table(raw: Mapping[str, Any], spec: Key, path: str, out: Collector) ->
     return clean
 
 
-def _syntax_problem(err: Exception) -> AnswerProblem:
-    text = str(err)
-    found = re.search(r"\(at line (\d+), column (\d+)\)", text)
-    message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", text)
+def _syntax_problem(err: Exception, text: str) -> AnswerProblem:
+    message = str(err)
+    found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
     message = message[:1].lower() + message[1:]
-    if found:
-        return AnswerProblem("", f"TOML syntax error at line {found[1]}, column {found[2]}: {message}")
-    return AnswerProblem("", f"TOML syntax error at the end of the file: {message}")
+    if not found:
+        return AnswerProblem("", f"TOML syntax error at the end of the file: {message}")
+    line = text.splitlines()[int(found[1]) - 1] if int(found[1]) <= len(text.splitlines()) else ""
+    bare = re.match(r"^\s*[\w.\"-]+\s*=\s*([A-Za-z][^\s\"'#]*)\s*(#.*)?$", line)
+    hint = ""
+    if bare and bare[1] not in ("true", "false", "inf", "nan"):
+        hint = f" (text needs quotes: \"{bare[1]}\")"
+    elif line.strip():
+        hint = f" in: {line.strip()[:60]}"
+    return AnswerProblem("", f"TOML syntax error at line {found[1]}, column {found[2]}: {message}{hint}")
 
 
 def read_data(data: Mapping[str, Any], out: Collector) -> dict[str, Any]:
@@ -498,7 +505,7 @@ def parse_text(text: str, *, offline_counts: bool = True) -> ParseResult:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        return ParseResult(None, [_syntax_problem(err)], [])
+        return ParseResult(None, [_syntax_problem(err, text)], [])
     doc = read_data(data, out)
     return _build(doc, data, out, offline_counts)
 

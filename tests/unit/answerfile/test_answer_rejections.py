@@ -193,7 +193,13 @@ def test_the_base_answer_is_valid_offline():
 def test_toml_syntax_error_names_line_and_column():
     problems, _ = answerfile.validate_text('[global]\nkeyboard = "de"\ncountry = at\n')
     assert [str(p) for p in problems] == [
-        "TOML syntax error at line 3, column 11: invalid value"]
+        'TOML syntax error at line 3, column 11: invalid value (text needs quotes: "at")']
+
+
+def test_toml_syntax_error_shows_the_line():
+    problems, _ = answerfile.validate_text('[global]\nkeyboard = "de\n')
+    assert [str(p) for p in problems] == [
+        "TOML syntax error at line 2, column 15: illegal character '\\n' in: keyboard = \"de"]
 
 
 def test_all_problems_are_reported_at_once():
