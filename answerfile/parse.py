@@ -248,7 +248,7 @@ def _syntax_problem(err: Exception, text: str) -> AnswerProblem:
     if not found:
         return AnswerProblem("", f"TOML syntax error at the end of the file: {message}")
     line = text.splitlines()[int(found[1]) - 1] if int(found[1]) <= len(text.splitlines()) else ""
-    bare = re.match(r"^\s*[\w.\"-]+\s*=\s*([A-Za-z][^\s\"'#]*)\s*(#.*)?$", line)
+    bare = re.match(r"^\s*[\w.\"-]+\s*=\s*([A-Za-z*?][^\s\"'#]*)\s*(#.*)?$", line)
     hint = ""
     if bare and bare[1] not in ("true", "false", "inf", "nan"):
         hint = f" (text needs quotes: \"{bare[1]}\")"
