@@ -209,3 +209,30 @@ def test_while_installing_the_progress_screen_follows_the_install_log(wizard, tm
     app.tail_log()
     text = screen_text(app)
     assert "$ command 39" in text and "  | output 39" in text and "$ command 30" not in text
+
+
+def test_the_engine_behind_the_wizard_runs_every_phase_in_its_own_dry_run(wizard, tmp_path):
+    import threading
+
+    from installer.tui.install import engine_installer
+
+    wizard.state.password = wizard.state.password_confirm = "install-test-pw"
+    wizard.state.email = "root@lab.example"
+    wizard.state.erase_confirmed = True
+    engine = engine_installer(wizard.hardware, tmp_path / "install.log", dry_run=True, target=tmp_path / "target")
+    finished = threading.Event()
+
+    def installer(config, emit):
+        engine(config, emit)
+        finished.set()
+
+    app = WizardApp(wizard, Options(license_text="EULA", log_path=str(tmp_path / "install.log")),
+                    installer=installer)
+    app.show_step(5)
+    press(app, "meta i")
+    assert finished.wait(60)
+    app._drain()
+    text = screen_text(app)
+    assert app.finish is not None and app.finish.ok, text
+    assert "Installation finished" in text
+    assert "install-test-pw" not in (tmp_path / "install.log").read_text()
