@@ -292,16 +292,13 @@ def _present(raw: Any, spec: Key) -> set[str]:
     return names
 
 
-def _section(
-    out: Collector, build: Callable[[], Any],
-) -> Any:
-    before = len(out.problems)
+def _section(out: Collector, build: Callable[[], Any]) -> Any:
+    """Build one section; missing tzdata is one problem for the whole file, not a traceback."""
     try:
-        value = build()
+        return build()
     except LocaleDataError as err:
         out.error("", str(err))
         return None
-    return value if len(out.problems) == before else None
 
 
 def _global(g: dict[str, Any], raw: Any, out: Collector) -> GlobalAnswer | None:
