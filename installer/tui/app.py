@@ -42,6 +42,7 @@ STEPS = (
 )
 MIN_COLS, MIN_ROWS = 40, 12
 LOG_POLL_SECONDS = 1.0
+KEYS_HINT = "Tab/arrows: move  Enter: choose  Esc: back  Alt+letter: button  Ctrl-C: abort"
 LOG_TAIL_BYTES = 8192
 
 # An install function runs the engine for `config`, handing each event to `emit`; it runs in a thread.
@@ -193,6 +194,9 @@ class WizardApp(urwid.WidgetWrap):
         return [MnemonicButton("_Debug shell", lambda: self.exit("shell")), now]
 
     def set_message(self, text: str, attr: str = "error") -> None:
+        """The footer line: a problem or a notice, else the keys (while the wizard asks questions)."""
+        if not text and self.progress is None:
+            text, attr = KEYS_HINT, "hint"
         self.message.set_text((attr, text) if text else "")
 
     # ---- navigation -----------------------------------------------------------------------------------
