@@ -57,3 +57,19 @@ def test_missing_tzdata_is_a_clear_error(tmp_path, monkeypatch):
             locales.countries()
     finally:
         locales.countries.cache_clear()
+
+
+def test_an_answer_checked_without_tzdata_gets_one_clear_problem(tmp_path, monkeypatch):
+    from answer_compat import EXAMPLES
+
+    import answerfile
+
+    monkeypatch.setenv("TZDIR", str(tmp_path))
+    locales.countries.cache_clear()
+    locales.timezones.cache_clear()
+    try:
+        problems, _ = answerfile.validate_text((EXAMPLES / "minimal-ext4.toml").read_text())
+    finally:
+        locales.countries.cache_clear()
+        locales.timezones.cache_clear()
+    assert len(problems) == 1 and "install Debian's tzdata package" in problems[0].message
