@@ -132,10 +132,6 @@ class Field(urwid.WidgetWrap):
         self._pile = urwid.Pile([self._row])
         super().__init__(self._pile)
 
-    @property
-    def error(self) -> str:
-        return self._message.text.removeprefix("! ")
-
     def set_error(self, message: str | None) -> None:
         self._message.set_text(("error", f"! {message}") if message else "")
         self._label.set_text(f"! {self.label}" if message else self.label)
