@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import ipaddress
+import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -186,6 +187,9 @@ def _read_value(value: Any, spec: Key, path: str, out: Collector) -> tuple[bool,
         if isinstance(value, bool) or not isinstance(value, wanted):
             noun = "an integer" if kind == "integer" else "a number"
             out.error(path, f"expected {noun}, got {_type_name(value)} {_shown(value)}")
+            return False, None
+        if not math.isfinite(value):
+            out.error(path, f"expected a finite number, got {_shown(value)}")
             return False, None
         if spec.minimum is not None and value < spec.minimum:
             out.error(path, f"must be at least {rules.format_gib(spec.minimum)}, got {_shown(value)}")

@@ -74,6 +74,8 @@ OFFLINE = [
      zfs={"raid": "RAID0", "copies": 1.5}), "disk-setup.zfs.copies", "expected an integer, got float 1.5"),
     ("value outside the choices suggests one", disks(filesystem="zsf"), "disk-setup.filesystem",
      "expected one of 'ext4', 'xfs', 'zfs', 'btrfs', got 'zsf'; did you mean 'zfs'?"),
+    ("infinite size", disks(lvm={"hdsize": float("inf")}), "disk-setup.lvm.hdsize",
+     "expected a finite number, got inf"),
     ("number below the minimum", lambda d: d["disk-setup"].update(filesystem="zfs", zfs={"raid": "RAID0",
      "arc-max": 32}), "disk-setup.zfs.arc-max", "must be at least 64, got 32"),
     ("number above the maximum", lambda d: d["disk-setup"].update(filesystem="zfs", zfs={"raid": "RAID0",
