@@ -61,6 +61,7 @@ def payload() -> list[Entry]:
         Entry("hooks/zz-keel-boot.postinst", "/etc/kernel/postinst.d/zz-keel-boot", 0o755),
         Entry("hooks/zz-keel-boot.postrm", "/etc/kernel/postrm.d/zz-keel-boot", 0o755),
         Entry("hooks/keel-boot-sync", "/etc/initramfs/post-update.d/keel-boot-sync", 0o755),
+        Entry("hooks/000_keel-boot-header", "/etc/grub.d/000_keel-boot-header", 0o755),
         Entry("hooks/grub-install", "/usr/sbin/grub-install", 0o755),
         Entry("systemd/keel-boot-cleanup.service", "/usr/lib/systemd/system/keel-boot-cleanup.service", 0o644),
         Entry("README.md", f"/usr/share/doc/{PACKAGE}/README.md", 0o644),

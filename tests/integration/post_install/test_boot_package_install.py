@@ -129,3 +129,16 @@ def test_installed_hooks_and_guard(scratch, script, env, synced, code, output):
     assert result.stdout.strip() == output
     if code == 1:
         assert "grub-install is disabled because this system boots from ESPs synced by keel-boot-tool" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "says_refresh"),
+    [({}, True), ({"DPKG_MAINTSCRIPT_PACKAGE": "linux-image-6.12.48+deb13-amd64"}, False)],
+    ids=["update-grub by hand refreshes the ESPs", "update-grub from a kernel package leaves it to zz-keel-boot"],
+)
+def test_update_grub_header_writes_nothing_into_grub_cfg(scratch, env, says_refresh):
+    result = in_scratch_namespace(scratch, f"{scratch}/etc/grub.d/000_keel-boot-header", env, synced=True)
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert "boots from ESPs synced by keel-boot-tool" in result.stderr
+    assert ("keel-boot-tool refresh" in result.stderr) == says_refresh

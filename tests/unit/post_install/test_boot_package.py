@@ -55,6 +55,7 @@ def test_contents(deb):
         "/etc/kernel/postinst.d/zz-keel-boot": "-rwxr-xr-x",
         "/etc/kernel/postrm.d/zz-keel-boot": "-rwxr-xr-x",
         "/etc/initramfs/post-update.d/keel-boot-sync": "-rwxr-xr-x",
+        "/etc/grub.d/000_keel-boot-header": "-rwxr-xr-x",
         "/usr/lib/systemd/system/keel-boot-cleanup.service": "-rw-r--r--",
         "/usr/sbin/proxmox-boot-tool": "lrwxrwxrwx",
     }
@@ -67,6 +68,7 @@ def test_contents(deb):
 def test_conffiles_are_the_hooks_under_etc(deb, tmp_path):
     run(["dpkg-deb", "-e", deb, tmp_path / "control"])
     assert (tmp_path / "control/conffiles").read_text() == (
+        "/etc/grub.d/000_keel-boot-header\n"
         "/etc/initramfs/post-update.d/keel-boot-sync\n"
         "/etc/kernel/postinst.d/zz-keel-boot\n"
         "/etc/kernel/postrm.d/zz-keel-boot\n"
