@@ -349,6 +349,17 @@ class Wizard:
             target_cmdline=target_cmdline(self.hardware.kernel_cmdline),
         )
 
+    def plan_problems(self) -> list[Problem]:
+        """What the storage planner refuses for the current disk choice (e.g. a volume group that spans
+        selected and unselected disks); call once the disk step's own checks pass."""
+        from installer.storage.plan import PlanError, plan
+
+        try:
+            plan(self.preview_config(), self.hardware)
+        except PlanError as err:
+            return [Problem("disks", message) for message in err.problems]
+        return []
+
     def preview_config(self) -> InstallConfig:
         """A config good enough to plan the disks while the later steps are still at their defaults."""
         state = replace(self.state, password=self.state.password or "preview-only")

@@ -253,6 +253,13 @@ class DisksScreen(Screen):
     def _index_of(self, name: str) -> int:
         return next(i for i, w in enumerate(self.walker) if isinstance(w, Field) and w.name == name)
 
+    def validate(self) -> list[Problem]:
+        problems = super().validate()
+        if not problems:
+            problems = self.wizard.plan_problems()
+            self.show_problems(problems)
+        return problems
+
     def show_problems(self, problems: Sequence[Problem]) -> None:
         super().show_problems(problems)
         disk_msgs = [p.message for p in problems if p.field == "disks"]

@@ -292,3 +292,21 @@ def test_every_screen_fits_the_terminal(wizard, size):
                    PasswordScreen(wizard), NetworkScreen(wizard), SummaryScreen(wizard), ProgressScreen()):
         lines = screen_text(screen, size).splitlines()
         assert len(lines) == size[1] and all(len(line) == size[0] for line in lines)
+
+
+def test_next_is_refused_when_the_planner_refuses_the_disks():
+    from dataclasses import replace
+
+    from installer.hardware.profile import ExistingContent
+
+    machine = small_machine()
+    sda, sdb, *rest = machine.disks
+    vg = ("lvm-pv", "LVM2_member", "data", "vg-x")
+    sda = replace(sda, existing=(ExistingContent(vg[0], "/dev/sda1", *vg[1:]),))
+    sdb = replace(sdb, existing=(ExistingContent(vg[0], "/dev/sdb1", *vg[1:]),))
+    wizard = Wizard(replace(machine, disks=(sda, sdb, *rest)), answerfile_checks())
+    screen = DisksScreen(wizard)
+    assert [p.message for p in screen.validate()] == [
+        "LVM volume group 'data' spans selected disk(s) /dev/sda and unselected disk(s) /dev/sdb: select all of "
+        "its disks or none, or remove it first"]
+    assert "! LVM volume group 'data' spans selected disk(s) /dev/sda" in screen_text(screen, (100, 40))
