@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from installer.hardware.profile import ExistingContent, HardwareProfile, Route
 from installer.hardware.pve_env import PveEnvError, existing_from_udev, load_pve_env, profile_from_pve_env
@@ -84,3 +88,20 @@ def test_existing_content_kinds_from_udev(props, kind, group):
 def test_bad_boot_type_is_a_clear_error():
     with pytest.raises(PveEnvError, match="boot_type"):
         profile_from_pve_env({"boot_type": "uefi"}, {})
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=10,
+)
+run_env_keys = st.sampled_from(["disks", "network", "boot_type", "total_memory", "secure_boot", "interfaces",
+                                "routes", "dns", "hostname", "gateway4", "nics", "0", "eno1", "kernel_cmdline"])
+run_env_like = st.dictionaries(run_env_keys, json_values, max_size=5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(info=run_env_like, udev=run_env_like)
+def test_malformed_run_env_gives_only_pve_env_errors(info, udev):
+    with contextlib.suppress(PveEnvError):
+        profile_from_pve_env(info, udev)
