@@ -62,11 +62,16 @@ class DirectoryTree:
         target = self._path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".keel-tmp")
-        with open(tmp, "wb") as out:
-            fill(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
+        try:
+            with open(tmp, "wb") as out:
+                fill(out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            # A full ESP must not keep half a kernel: the old file (if any) stays as it was.
+            tmp.unlink(missing_ok=True)
+            raise
 
     def copy_in(self, path: str, source: Path) -> None:
         with open(source, "rb") as src:

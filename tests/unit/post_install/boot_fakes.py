@@ -85,15 +85,16 @@ class MtoolsTree:
 
 
 class FakeRunner(Runner):
-    """Records command lines instead of running them."""
+    """Records command lines instead of running them; `outputs` maps a program name to what it prints."""
 
-    def __init__(self) -> None:
+    def __init__(self, outputs: dict[str, str] | None = None) -> None:
         super().__init__()
         self.calls: list[list[str]] = []
+        self.outputs = outputs or {}
 
     def run(self, argv, *, input=None, timeout=None, check=True):  # type: ignore[override]
         self.calls.append([str(a) for a in argv])
-        return Result(tuple(str(a) for a in argv), 0)
+        return Result(tuple(str(a) for a in argv), 0, self.outputs.get(str(argv[0]), ""))
 
 
 # Files a boot-loader install leaves on an ESP, as far as keel-boot-tool looks at them.
