@@ -65,6 +65,7 @@ def installed_machine(iso: Path, tmp_path: Path, firmware: str, host: str) -> Ma
     machine.select_boot_entry("a")
     index, _ = machine.wait_for_any([r"Installation finished", r"Installation failed.*"], timeout=INSTALL_TIMEOUT)
     assert index == 0, machine.console_tail(60)
+    machine.wait_for_console_text(r"Rebooting now", timeout=60)
     machine.boot_from_disks()
     machine.login("root", PASSWORD, timeout=BOOT_TIMEOUT)
     return machine
@@ -171,7 +172,7 @@ def test_zfs_raid1_seabios_keeps_grub_on_both_esps_in_sync_and_survives_a_disk_r
     try:
         assert "System currently booted with legacy bios" in machine.succeed("keel-boot-tool status")
         story_kernels_pins_and_cmdline(machine, "BOOT_IMAGE=/vmlinuz-{version}")
-        linux_lines = on_each_esp(machine, "grep -h '^\tlinux' /mnt/esp-$u/grub/grub.cfg")
+        linux_lines = on_each_esp(machine, "grep -h 'linux /vmlinuz' /mnt/esp-$u/grub/grub.cfg")
         assert linux_lines and all("keel.boottest=1" in line for line in linux_lines), linux_lines
         alone = story_disk_replacement(machine, tmp_path)
         alone.stop()
