@@ -211,8 +211,19 @@ class WizardApp(urwid.WidgetWrap):
             return
         if self.index + 1 < len(STEPS):
             self.show_step(self.index + 1)
-        else:
+        elif self._all_steps_pass():
             self.start_install()
+
+    def _all_steps_pass(self) -> bool:
+        """Before installing, every step once more: go back to the first one with a problem."""
+        for index, (step, _label, _cls) in enumerate(STEPS):
+            problems = self.wizard.problems(step) or (self.wizard.plan_problems() if step == "disks" else [])
+            if problems:
+                self.show_step(index)
+                self.screens[step].show_problems(problems)
+                self._report(problems)
+                return False
+        return True
 
     def _report(self, problems: list[Problem]) -> None:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

@@ -131,6 +131,7 @@ def test_a_failed_install_offers_the_debug_shell(wizard):
     wizard.state.password = wizard.state.password_confirm = "install-test-pw"
     wizard.state.email = "root@lab.example"
     wizard.state.erase_confirmed = True
+    wizard.state.accepted_license = True
     app.show_step(5)
     press(app, "meta i")
     text = screen_text(app)
@@ -167,6 +168,7 @@ def test_a_real_install_streams_engine_events_from_its_thread(wizard):
     wizard.state.password = wizard.state.password_confirm = "install-test-pw"
     wizard.state.email = "root@lab.example"
     wizard.state.erase_confirmed = True
+    wizard.state.accepted_license = True
     app.show_step(5)
     press(app, "meta i")
     assert done.wait(5)
@@ -183,6 +185,7 @@ def test_no_automatic_reboot_waits_for_the_button(wizard):
     wizard.state.password = wizard.state.password_confirm = "install-test-pw"
     wizard.state.email = "root@lab.example"
     wizard.state.erase_confirmed = True
+    wizard.state.accepted_license = True
     wizard.state.autoreboot = False
     app.show_step(5)
     app.screens["summary"].reboot.set_state(False)
@@ -204,6 +207,7 @@ def test_while_installing_the_progress_screen_follows_the_install_log(wizard, tm
     wizard.state.password = wizard.state.password_confirm = "install-test-pw"
     wizard.state.email = "root@lab.example"
     wizard.state.erase_confirmed = True
+    wizard.state.accepted_license = True
     app.show_step(5)
     press(app, "meta i")
     app.tail_log()
@@ -219,6 +223,7 @@ def test_the_engine_behind_the_wizard_runs_every_phase_in_its_own_dry_run(wizard
     wizard.state.password = wizard.state.password_confirm = "install-test-pw"
     wizard.state.email = "root@lab.example"
     wizard.state.erase_confirmed = True
+    wizard.state.accepted_license = True
     engine = engine_installer(wizard.hardware, tmp_path / "install.log", dry_run=True, target=tmp_path / "target")
     finished = threading.Event()
 
@@ -236,3 +241,15 @@ def test_the_engine_behind_the_wizard_runs_every_phase_in_its_own_dry_run(wizard
     assert app.finish is not None and app.finish.ok, text
     assert "Installation finished" in text
     assert "install-test-pw" not in (tmp_path / "install.log").read_text()
+
+
+def test_install_checks_every_step_again_and_returns_to_the_first_with_a_problem(wizard):
+    app = WizardApp(wizard, Options(license_text="EULA"), on_install=lambda config: [])
+    wizard.state.accepted_license = True
+    wizard.state.password = wizard.state.password_confirm = "install-test-pw"
+    wizard.state.erase_confirmed = True           # but the email is still the placeholder
+    app.show_step(5)
+    press(app, "meta i")
+    assert step_title(app) == "Administration password and email address"
+    assert app.progress is None
+    assert "! 'mail@example.invalid' is the placeholder address" in screen_text(app)
