@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from .spec import HarnessError
@@ -11,14 +12,31 @@ from .spec import HarnessError
 PXE_FILES = ("vmlinuz", "initrd.img", "filesystem.squashfs", "keel.ipxe")
 
 
-def render_boot_ipxe(keel_base: str) -> str:
-    """The first script iPXE runs: where the squashfs comes from, then the build's own keel.ipxe."""
+def render_boot_ipxe(keel_base: str, menu_entry: str | None = None, kernel_args: Sequence[str] = ()) -> str:
+    """The first script iPXE runs: where the squashfs comes from, then the build's own keel.ipxe.
+
+    `menu_entry` (e.g. "debug-serial") and `kernel_args` use keel.ipxe's optional `keel-mode` / `keel-args`
+    variables to skip its menu and append kernel parameters; by default its menu runs as a user would see it.
+    """
     if not re.fullmatch(r"https?://[^\s]+", keel_base):
         raise HarnessError(f"keel-base {keel_base!r} is not an http(s) URL")
-    return f"#!ipxe\necho keel-harness: keel-base={keel_base}\nset keel-base {keel_base.rstrip('/')}\nchain keel.ipxe\n"
+    if menu_entry is not None and not re.fullmatch(r"[a-z0-9-]+", menu_entry):
+        raise HarnessError(f"iPXE menu entry {menu_entry!r}: lowercase letters, digits and '-' only")
+    for arg in kernel_args:
+        if not arg or any(c.isspace() for c in arg):
+            raise HarnessError(f"kernel argument {arg!r} is empty or contains white space")
+    lines = ["#!ipxe", f"set keel-base {keel_base.rstrip('/')}"]
+    if menu_entry:
+        lines.append(f"set keel-mode {menu_entry}")
+    if kernel_args:
+        lines.append(f"set keel-args {' '.join(kernel_args)}")
+    lines.append("chain keel.ipxe")
+    return "\n".join(lines) + "\n"
 
 
-def prepare_tftp_dir(pxe_dir: Path, dest: Path, keel_base: str) -> Path:
+def prepare_tftp_dir(
+    pxe_dir: Path, dest: Path, keel_base: str, menu_entry: str | None = None, kernel_args: Sequence[str] = ()
+) -> Path:
     """Fill `dest` with symlinks to the files of `pxe_dir` and a boot.ipxe; returns `dest`."""
     pxe_dir = Path(pxe_dir).resolve()
     missing = [name for name in PXE_FILES if not (pxe_dir / name).is_file()]
@@ -34,5 +52,5 @@ def prepare_tftp_dir(pxe_dir: Path, dest: Path, keel_base: str) -> Path:
         os.symlink(entry, link)
     boot = dest / "boot.ipxe"
     boot.unlink(missing_ok=True)
-    boot.write_text(render_boot_ipxe(keel_base))
+    boot.write_text(render_boot_ipxe(keel_base, menu_entry, kernel_args))
     return dest
