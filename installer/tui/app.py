@@ -108,6 +108,7 @@ class WizardApp(urwid.WidgetWrap):
         self._wake: int | None = None
         self._error: Event | None = None
         self._small_disks_accepted: tuple[str, ...] | None = None
+        self.buttons: list[MnemonicButton] = []
         super().__init__(self.body)
         self.show_step(0)
 
@@ -418,7 +419,7 @@ class WizardApp(urwid.WidgetWrap):
         return rest
 
     def _press_mnemonic(self, letter: str) -> bool:
-        for button in getattr(self, "buttons", []):
+        for button in self.buttons:
             if button.key == letter.lower():
                 button.on_press()
                 return True
