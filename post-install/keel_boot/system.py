@@ -126,7 +126,12 @@ class System:
         mountpoint = self.paths.esp_mounts / uuid
         mountpoint.mkdir(parents=True, exist_ok=True)
         options = ["-o", "ro"] if read_only else []
-        self.runner.run(["mount", "-t", "vfat", *options, device, str(mountpoint)], timeout=60)
+        try:
+            self.runner.run(["mount", "-t", "vfat", *options, device, str(mountpoint)], timeout=60)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                mountpoint.rmdir()
+            raise
         try:
             yield mountpoint, DirectoryTree(mountpoint)
         finally:
