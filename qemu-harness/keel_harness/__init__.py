@@ -29,4 +29,5 @@ __all__ = [
     "render_boot_ipxe",
     "stop_all",
     "strip_ansi",
+    "timeouts",
 ]

@@ -1,0 +1,48 @@
+"""The ISO boots under SeaBIOS and OVMF, as a CD and as a raw USB disk, to the ready installer on ttyS0;
+debug mode gives a root shell with the storage tools and the installer's Python libraries."""
+
+from pathlib import Path
+
+import pytest
+from keel_harness import Disk, GiB, Iso, UsbImage, timeouts
+
+pytestmark = pytest.mark.smoke
+
+
+@pytest.mark.parametrize(
+    ("firmware", "medium"),
+    [("bios", "cd"), ("uefi", "cd"), ("bios", "usb"), ("uefi", "usb")],
+    ids=[
+        "SeaBIOS boots the ISO as a CD",
+        "OVMF boots the ISO as a CD",
+        "SeaBIOS boots the ISO written raw to a USB stick",
+        "OVMF boots the ISO written raw to a USB stick",
+    ],
+)
+def test_the_serial_tui_entry_reaches_the_ready_installer(machine, iso: Path, firmware: str, medium: str):
+    boot = Iso(iso) if medium == "cd" else UsbImage(iso)
+    m = machine(f"{firmware}-{medium}", firmware=firmware, disks=[Disk(8 * GiB)], boot=boot)
+    m.start()
+    m.select_boot_entry("s", timeout=timeouts.GRUB_MENU)
+    m.wait_for_console_text(r"KEEL-READY mode=tui", timeout=timeouts.READY)
+
+
+DEBUG_SHELL_CHECKS = [
+    "lsblk",
+    "vgs",
+    "zpool version",
+    "python3 -c 'import blivet, urwid, pyudev, parted, requests'",
+]
+
+
+def test_debug_mode_gives_a_root_shell_with_the_storage_stack_then_continues_to_the_installer(machine, iso: Path):
+    m = machine("debug", firmware="bios", disks=[Disk(8 * GiB), Disk(8 * GiB, bus="scsi")], boot=Iso(iso))
+    m.start()
+    m.select_boot_entry("d", timeout=timeouts.GRUB_MENU)
+    m.wait_for_debug_shell("before-install", timeout=timeouts.READY)
+    for command in DEBUG_SHELL_CHECKS:
+        m.succeed(command, timeout=timeouts.COMMAND)
+    assert "disk" in m.succeed("lsblk -d -n -o TYPE /dev/vda", timeout=timeouts.COMMAND)
+    assert m.succeed("id -u", timeout=timeouts.COMMAND).strip() == "0"
+    m.sendline("exit")
+    m.wait_for_console_text(r"KEEL-READY mode=debug", timeout=timeouts.READY)
