@@ -181,6 +181,8 @@ def blivet_teardown(ctx: InstallContext) -> None:
         if device is None:
             ctx.events.warning(f"blivet does not see {disk.path}; it is wiped with commands only")
             continue
+        if device.format.type is None and device.isleaf:
+            continue  # a blank disk: nothing for blivet to take down
         tree.recursive_remove(device)
     for action in tree.actions.find():
         device = action.device

@@ -145,9 +145,11 @@ def test_a_vg_recorded_on_a_selected_and_an_unselected_disk_is_refused_before_an
 
 
 class FakeDevice:
-    def __init__(self, path, disks=()):
+    def __init__(self, path, disks=(), format_type="disklabel", leaf=False):
         self.path = path
         self.disks = list(disks)
+        self.format = types.SimpleNamespace(type=format_type)
+        self.isleaf = leaf
 
 
 class FakeAction:
@@ -159,10 +161,10 @@ class FakeAction:
         return self.text
 
 
-def fake_blivet(actions_for_disk):
+def fake_blivet(actions_for_disk, disk=None):
     """A stand-in for blivet's Blivet/devicetree/actions, recording what the teardown asked of it."""
     calls = []
-    disks = {"/dev/sda": FakeDevice("/dev/sda")}
+    disks = {"/dev/sda": disk or FakeDevice("/dev/sda")}
 
     class Actions:
         def __init__(self):
@@ -289,3 +291,11 @@ def test_mounts_and_swap_on_the_selected_disk_are_released_first(harness, no_bli
         "unmounting /mnt/old: it is on a disk being installed to",
         "turning off swap on /dev/mapper/pve-swap: it is on a disk being installed to",
     ]
+
+
+def test_blivet_leaves_a_blank_disk_alone(harness, monkeypatch):
+    module, calls = fake_blivet(lambda disk: [], disk=FakeDevice("/dev/sda", format_type=None, leaf=True))
+    monkeypatch.setitem(sys.modules, "blivet", module)
+    harness.runner.responders.append(storage_stack)
+    teardown_existing(harness.context(lvm_plan()))
+    assert calls == [("reset",), ("do_it",)]
