@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -91,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         if args.license and not Path(args.license).is_file():
             raise InputError(f"--license {args.license}: no such file")
         license_text = read_license(Path(args.license) if args.license else None)
+        for option, path in (("--output", args.output), ("--save-answer", args.save_answer)):
+            check_writable(option, path)
         hardware = load_hardware(args.hardware)
         if not hardware.target_disks:
             raise InputError("The installer could not find any supported hard disks.")
@@ -102,14 +105,20 @@ def run(args: argparse.Namespace) -> int:
     output = args.output or ("keel-config.json" if args.dry_run else None)
     wizard = Wizard(hardware, answerfile_checks())
     saved: list[InstallConfig] = []
+    notes: list[str] = []
 
     def on_install(config: InstallConfig) -> list[Event] | None:
         """Save what was chosen; a dry run returns the simulated events, a real one None (the engine runs)."""
+        from installer.runner import CommandError
+
         saved.append(config)
-        if output:
-            config.save(output)
-        if args.save_answer:
-            save_answer(config, hardware, args.save_answer)
+        try:
+            if output:
+                config.save(output)
+            if args.save_answer:
+                save_answer(config, hardware, args.save_answer)
+        except (OSError, CommandError) as err:   # saving is a convenience: it must not stop the install
+            notes.append(f"could not save the choices: {str(err).splitlines()[0]}")
         if args.dry_run:
             from installer.storage.plan import plan
             from installer.tui.simulate import simulated_events
@@ -128,7 +137,20 @@ def run(args: argparse.Namespace) -> int:
         keyboard = apply_keyboard_live
     app = WizardApp(wizard, options, on_install=on_install, installer=installer, keyboard=keyboard)
     outcome = app.run()
+    for note in notes:
+        print(f"keel-installer tui: {note}", file=sys.stderr)
     return finish(outcome, saved, hardware, args, output)
+
+
+def check_writable(option: str, path: str | None) -> None:
+    """A file the wizard writes at the end must be writable now, not after twenty minutes of questions."""
+    if path is None:
+        return
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise InputError(f"{option} {path}: the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"{option} {path}: the directory {parent} is not writable")
 
 
 def save_answer(config: InstallConfig, hardware: HardwareProfile, path: str) -> None:

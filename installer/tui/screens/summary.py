@@ -52,6 +52,8 @@ class SummaryScreen(Screen):
             storage = plan(self.wizard.config(), self.wizard.hardware)
         except PlanError as err:
             return [f"! {p}" for p in err.problems]
+        except Exception as err:  # a planner bug must not end the wizard; the install re-plans and reports it
+            return [f"! the plan could not be computed ({type(err).__name__}: {err})"]
         lines = list(storage.destroy)
         lines += [f"{r.kind} '{r.old}' on other disks is renamed to '{r.new}'" for r in storage.rename]
         return lines

@@ -60,3 +60,12 @@ def test_aborting_says_nothing_was_written_and_exits_2(capsys):
     args = argparse.Namespace(dry_run=True, save_answer=None, log="/dev/null")
     assert tui_cli.finish("aborted", [], small_machine(), args, None) == 2
     assert capsys.readouterr().err == "keel-installer tui: aborted, nothing was written to any disk\n"
+
+
+def test_an_output_in_a_missing_directory_is_refused_before_the_first_question(tmp_path, capsys):
+    profile = tmp_path / "m.json"
+    small_machine().save(profile)
+    target = tmp_path / "no" / "config.json"
+    assert main(["tui", "--hardware", str(profile), "--dry-run", "--output", str(target)]) == 1
+    assert capsys.readouterr().err == (f"keel-installer tui: --output {target}: the directory "
+                                       f"{tmp_path / 'no'} does not exist\n")
