@@ -9,7 +9,7 @@ import urwid
 from installer.config import Filesystem
 from installer.hardware.profile import Disk, ExistingContent
 from installer.tui import preview
-from installer.tui.controls import ChoiceField, Field, MnemonicButton, ScrollPane, edit, heading, note
+from installer.tui.controls import LABEL_WIDTH, ChoiceField, Field, MnemonicButton, ScrollPane, edit, heading, note
 from installer.tui.model import (
     BTRFS_COMPRESS,
     DO_NOT_USE,
@@ -22,7 +22,8 @@ from installer.tui.model import (
 )
 from installer.tui.screens.base import Host, Screen
 
-WIDE_COLUMNS = 120       # from this width the preview sits beside the options instead of below them
+WIDE_COLUMNS = 160       # from this width the preview (80 columns of plan) sits beside the options
+PREVIEW_WIDTH = 82
 EXISTING_KIND = {
     "partition-table": "partition table",
     "partition": "partition",
@@ -82,7 +83,7 @@ class DisksScreen(Screen):
                                                           "hint")),
                                    ("weight", 2, self.preview_pane)])
         self._wide = urwid.Columns([("weight", 1, self.listbox),
-                                    ("weight", 1, urwid.LineBox(self.preview_pane, title=title))],
+                                    (PREVIEW_WIDTH, urwid.LineBox(self.preview_pane, title=title))],
                                    dividechars=1)
         self._layout = urwid.WidgetPlaceholder(self._narrow)
         return self._layout
@@ -163,8 +164,10 @@ class DisksScreen(Screen):
 
     def _existing_line(self, path: str | None) -> urwid.Widget:
         disk = self.wizard.hardware.disk(path) if path else None
-        text = f"{'':23}holds: {existing_summary(disk.existing)}" if disk else ""
-        return urwid.Text(("hint", text)) if text else urwid.Pile([])   # an unused slot takes no row
+        if disk is None:
+            return urwid.Pile([])   # an unused slot takes no row
+        return urwid.Columns([(LABEL_WIDTH, urwid.Text("")),
+                              urwid.Text(("hint", f"holds: {existing_summary(disk.existing)}"))], dividechars=1)
 
     def _option_fields(self) -> list[urwid.Widget]:
         state = self.state

@@ -149,7 +149,7 @@ def test_ctrl_c_asks_before_aborting_and_resizing_keeps_the_wizard_usable(fixtur
         w.wait_for("I agree")
         w.mnemonic("g")
         w.wait_for("Target disks and options")
-        child.setwinsize(40, 132)               # wider than 120 columns: the preview moves beside the options
+        child.setwinsize(50, 170)               # 160 columns and more: the preview moves beside the options
         w.wait_for("Plan preview")
         child.setwinsize(24, 80)
         w.send("\x03")                          # Ctrl-C

@@ -108,7 +108,7 @@ def test_preview_shows_the_plan_and_what_is_destroyed(wizard):
 
 
 def test_a_wide_terminal_shows_the_preview_beside_the_options(wizard):
-    lines = screen_text(DisksScreen(wizard), (140, 30)).splitlines()
+    lines = screen_text(DisksScreen(wizard), (170, 30)).splitlines()
     assert "Filesystem" in lines[0] and "Plan preview" in lines[0]
 
 
