@@ -45,7 +45,7 @@ def synthetic_machine(disks: int = 64, nics: int = 16) -> HardwareProfile:
     for i in range(disks):
         name = f"sd{chr(97 + i // 26 - 1) if i >= 26 else ''}{chr(97 + i % 26)}"
         existing = (ExistingContent("partition-table", f"/dev/{name}", "gpt"),
-                    ExistingContent("lvm-pv", f"/dev/{name}3", "LVM2_member", f"vg{i % 5}", f"uuid-{i % 5}"),
+                    ExistingContent("lvm-pv", f"/dev/{name}3", "LVM2_member", f"vg{i}", f"uuid-{i}"),
                     ) if i % 3 == 0 else ()
         out_disks.append(Disk(name, f"/dev/{name}", (480 + 480 * (i % 4)) * GiB, index=i,
                               model=f"Vendor Model {i % 4}", serial=f"S{i:04d}", bus=("sata", "sas", "nvme")[i % 3],

@@ -180,7 +180,8 @@ class ScrollPane(urwid.ListBox):
     """Read-only text that takes focus so arrows and PgUp/PgDn scroll it (the plan preview)."""
 
     def __init__(self) -> None:
-        self._walker = urwid.SimpleFocusListWalker([urwid.Text("")])
+        self._rows: list[urwid.Text] = [urwid.Text("")]
+        self._walker = urwid.SimpleFocusListWalker(list(self._rows))
         super().__init__(self._walker)
 
     def selectable(self) -> bool:
@@ -198,5 +199,9 @@ class ScrollPane(urwid.ListBox):
                     lines[-1].append((attr, chunk) if attr else chunk)
         while len(lines) > 1 and not lines[-1]:
             lines.pop()
-        self._walker[:] = [urwid.Text(line or "") for line in lines]
+        while len(self._rows) < len(lines):   # rows are reused: building hundreds of Text widgets is slow
+            self._rows.append(urwid.Text(""))
+        for row, line in zip(self._rows, lines, strict=False):
+            row.set_text(line or "")
+        self._walker[:] = self._rows[:len(lines)]
         self._walker.set_focus(0)

@@ -124,6 +124,7 @@ class Wizard:
     def __init__(self, hardware: HardwareProfile, checks: Checks, state: WizardState | None = None):
         self.hardware = hardware
         self.checks = checks
+        self._by_path = {d.path: d for d in hardware.disks}   # selections hold paths; looked up on every key
         self.locale: Locale = checks.locale()
         self.state = state or self.initial_state()
 
@@ -146,7 +147,10 @@ class Wizard:
         """The disks the current choice would use, in selection order (duplicates kept: the rules report them)."""
         state = state or self.state
         paths = [p for p in state.slots if p] if state.fs.multi_disk else [state.lvm_disk]
-        return [d for p in paths if (d := self.hardware.disk(p))]
+        return [d for p in paths if (d := self.disk(p))]
+
+    def disk(self, path: str | None) -> Disk | None:
+        return self._by_path.get(path) if path else None
 
     def default_hdsize(self, state: WizardState | None = None) -> float:
         """The whole size of the (smallest) selected disk in GiB: the largest hdsize allowed."""

@@ -72,6 +72,7 @@ class DisksScreen(Screen):
         self.preview_pane = ScrollPane()
         self._fs_field: Field | None = None
         self._slots: list[tuple[Field, urwid.WidgetPlaceholder]] = []
+        self._holds: dict[str | None, urwid.Widget] = {}
         self._setting_hdsize = False
         self._preview_key: object = None
         super().__init__(wizard, host)
@@ -163,11 +164,12 @@ class DisksScreen(Screen):
         return field
 
     def _existing_line(self, path: str | None) -> urwid.Widget:
-        disk = self.wizard.hardware.disk(path) if path else None
-        if disk is None:
-            return urwid.Pile([])   # an unused slot takes no row
-        return urwid.Columns([(LABEL_WIDTH, urwid.Text("")),
-                              urwid.Text(("hint", f"holds: {existing_summary(disk.existing)}"))], dividechars=1)
+        if path not in self._holds:   # one widget per disk, made once: dozens of slots redraw on every change
+            disk = self.wizard.disk(path)
+            self._holds[path] = urwid.Pile([]) if disk is None else urwid.Columns(   # an unused slot: no row
+                [(LABEL_WIDTH, urwid.Text("")), urwid.Text(("hint", f"holds: {existing_summary(disk.existing)}"))],
+                dividechars=1)
+        return self._holds[path]
 
     def _option_fields(self) -> list[urwid.Widget]:
         state = self.state
@@ -245,7 +247,9 @@ class DisksScreen(Screen):
         """Keep each disk's "holds:" line under its selector."""
         for index, widget in enumerate(self.walker):
             if isinstance(widget, Field) and (widget.name.startswith("slot") or widget.name == "disk"):
-                self.walker[index + 1].original_widget = self._existing_line(widget.input.value)
+                holds, line = self.walker[index + 1], self._existing_line(widget.input.value)
+                if holds.original_widget is not line:
+                    holds.original_widget = line
 
     def deselect_all(self) -> None:
         self.store()
