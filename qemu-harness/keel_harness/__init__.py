@@ -27,6 +27,7 @@ __all__ = [
     "ensure_built",
     "prepare_tftp_dir",
     "render_boot_ipxe",
+    "selftest_image",
     "stop_all",
     "strip_ansi",
     "timeouts",

@@ -86,6 +86,7 @@ class Machine:
         self._log: IO[str] | None = None
         self._shell_ready = False
         self._boots = 0
+        self._socket_dir: Path | None = None
 
     # ----- description and files -------------------------------------------------------------------------
 
@@ -130,8 +131,11 @@ class Machine:
             vars_path = self.ovmf_vars_path
             if not vars_path.exists():
                 shutil.copyfile(self._inherited_vars or OVMF_VARS_TEMPLATE, vars_path)
+        if self._socket_dir is None:
+            # Unix socket paths are limited to 107 bytes; a test's state directory can be deeper than that.
+            self._socket_dir = Path(tempfile.mkdtemp(prefix="keel-qmp-"))
         return MachineFiles(
-            qmp_socket=self.state_dir / "qmp.sock", disks=tuple(disks), boot_overlay=boot_overlay, ovmf_vars=vars_path
+            qmp_socket=self._socket_dir / "qmp.sock", disks=tuple(disks), boot_overlay=boot_overlay, ovmf_vars=vars_path
         )
 
     def _qemu_img_overlay(self, base: Path, path: Path) -> None:
@@ -178,9 +182,11 @@ class Machine:
         _running.add(self)
         try:
             self._qmp = Qmp(files.qmp_socket)
-        except HarnessError:
+        except (HarnessError, OSError) as err:
             self.stop()
-            raise HarnessError(f"machine {self.name}: QEMU did not start; see {self.console_log_path}") from None
+            raise HarnessError(
+                f"machine {self.name}: QEMU did not start ({err})\nconsole tail:\n{self.console_tail()}"
+            ) from None
         return self
 
     def stop(self) -> None:
@@ -203,6 +209,9 @@ class Machine:
             self._log.close()
         self._child = self._qmp = self._log = None
         self._shell_ready = False
+        if self._socket_dir is not None:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+            self._socket_dir = None
         _running.discard(self)
 
     close = stop

@@ -1,0 +1,54 @@
+"""The harness itself, against its stand-in ISO (keel_harness.selftest_image): GRUB hotkeys, the debug shell,
+command framing over a real serial line, login, power control. Seconds per boot instead of minutes."""
+
+from pathlib import Path
+
+import pytest
+from keel_harness import CommandFailed, Iso, UsbImage, selftest_image, timeouts
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def selftest_iso() -> Path:
+    return selftest_image.build(REPO / "build" / "harness-selftest")
+
+
+def test_framed_commands_return_exact_output_and_status_over_the_serial_console(machine, selftest_iso):
+    m = machine("framing", firmware="bios", boot=Iso(selftest_iso))
+    m.start()
+    m.select_boot_entry("d", timeout=timeouts.GRUB_MENU)
+    m.wait_for_debug_shell(timeout=timeouts.READY)
+    assert m.execute("echo out; echo err >&2; exit 3") == (3, "out\nerr\n")
+    assert m.succeed("printf 'a\\tb\\0c'") == "a\tb\0c"
+    assert m.succeed("seq 1 3000") == "".join(f"{i}\n" for i in range(1, 3001))
+    assert m.succeed("echo '__KEEL_RC_0=0__'") == "__KEEL_RC_0=0__\n"
+    with pytest.raises(CommandFailed, match="exited 1") as failed:
+        m.succeed("echo why it failed; false")
+    assert failed.value.output == "why it failed\n"
+    assert m.fail("test -e /nonexistent") == ""
+    m.wait_until_succeeds("test -e /tmp/flag || { touch /tmp/flag; false; }", timeout=60)
+    m.sendline("exit")
+    m.wait_for_console_text("KEEL-READY mode=debug", timeout=timeouts.READY)
+
+
+def test_login_then_a_clean_poweroff_ends_qemu(machine, selftest_iso):
+    m = machine("login", firmware="uefi", boot=UsbImage(selftest_iso))
+    m.start()
+    m.select_boot_entry("s", timeout=timeouts.GRUB_MENU)
+    m.wait_for_console_text("KEEL-READY mode=tui", timeout=timeouts.READY)
+    m.login("root", "keel", timeout=timeouts.READY)
+    assert m.succeed("id -u").strip() == "0"
+    m.shutdown(timeout=120)
+    assert not m.is_running()
+
+
+def test_a_hard_reset_shows_the_boot_menu_again_and_crash_ends_qemu_at_once(machine, selftest_iso):
+    m = machine("reset", firmware="bios", boot=Iso(selftest_iso))
+    m.start()
+    m.select_boot_entry("s", timeout=timeouts.GRUB_MENU)
+    m.wait_for_console_text("KEEL-READY mode=tui", timeout=timeouts.READY)
+    m.reset()
+    m.wait_for_console_text("GNU GRUB", timeout=timeouts.GRUB_MENU)
+    m.crash()
+    assert not m.is_running()
