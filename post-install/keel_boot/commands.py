@@ -136,13 +136,19 @@ class BootTool:
     def reinit(self) -> int:
         with self._working("reinit"):
             uuids = self._require_uuids()
+            failed = 0
             for uuid in uuids:
                 device = self.system.esp_device(uuid)
                 if device is None:
                     self._warn_vanished(uuid)
                     continue
-                self._install_loader(self._esp_info(device), want_grub=False)
-            return self._refresh_all(installing=None)
+                try:
+                    self._install_loader(self._esp_info(device), want_grub=False)
+                except (ToolError, DeviceError, CommandError) as exc:
+                    # The other ESPs still get their boot loader; the exit status reports the failure.
+                    self.warn(f"ESP {uuid} ({device}): {exc}")
+                    failed += 1
+            return max(self._refresh_all(installing=None), 1 if failed else 0)
 
     def clean(self, dry_run: bool) -> int:
         uuids = self._require_uuids()

@@ -258,6 +258,18 @@ def test_init_refuses_a_partition_that_is_not_an_esp(host):
     assert not (host.root / "etc/kernel/proxmox-boot-uuids").exists()
 
 
+def test_reinit_puts_the_boot_loader_on_every_esp_again_and_reports_a_broken_one(synced):
+    synced.system.installed.clear()
+    assert synced.run("reinit")[0] == 0
+    assert synced.system.installed == [(SYSTEMD_BOOT, "/dev/sda"), (SYSTEMD_BOOT, "/dev/sdb")]
+    synced.system.installed.clear()
+    synced.system.devices["/dev/sda2"] = replace(synced.system.devices["/dev/sda2"], fstype="ext4")
+    code, _, err = synced.run("reinit")
+    assert code == 1
+    assert f"WARN: ESP {ESP_A} (/dev/sda2): '/dev/sda2' holds no vfat filesystem" in err
+    assert synced.system.installed == [(SYSTEMD_BOOT, "/dev/sdb")]
+
+
 def test_refresh_disables_debians_systemd_boot_hooks(synced):
     hook = synced.root / "etc/kernel/postinst.d/zz-systemd-boot"
     hook.parent.mkdir(parents=True)
