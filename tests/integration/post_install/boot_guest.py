@@ -22,7 +22,7 @@ NEWER = "6.1.0-57-amd64"
 CMDLINE = "root=ZFS=rpool/ROOT/pve-1 boot=zfs console=ttyS0,115200 keel.test=1"
 
 
-def _download(package: str, pattern: str) -> Path:
+def download(package: str, pattern: str) -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     found = sorted(CACHE.glob(pattern))
     if found:
@@ -36,12 +36,12 @@ def _download(package: str, pattern: str) -> Path:
 
 def unpacked_parts(tmp_path_factory) -> dict[str, Path]:
     """systemd-boot, a Debian kernel and a static busybox, unpacked."""
-    meta = _download("linux-image-amd64", "linux-image-amd64_*.deb")
+    meta = download("linux-image-amd64", "linux-image-amd64_*.deb")
     image_package = subprocess.run(["dpkg-deb", "-f", str(meta), "Depends"], capture_output=True, text=True,
                                    check=True).stdout.split(",")[0].split()[0]
-    debs = [_download("systemd-boot-efi", "systemd-boot-efi_*.deb"),
-            _download("busybox-static", "busybox-static_*.deb"),
-            _download(image_package, f"{image_package}_*.deb")]
+    debs = [download("systemd-boot-efi", "systemd-boot-efi_*.deb"),
+            download("busybox-static", "busybox-static_*.deb"),
+            download(image_package, f"{image_package}_*.deb")]
     root = tmp_path_factory.mktemp("parts")
     for deb in debs:
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True, timeout=300)
