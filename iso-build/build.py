@@ -204,6 +204,7 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
         (tree / "etc/keel").mkdir(parents=True, exist_ok=True)
         (tree / "etc/keel/live.json").write_text(live.render_live_info(version, args.profile, mirror))
         runner.run(rootfs.in_chroot(tree, "systemctl", "enable", *live.LIVE_UNITS), timeout=120)
+        runner.run(rootfs.in_chroot(tree, "systemctl", "mask", *live.LIVE_MASKED_UNITS), timeout=120)
         (tree / "etc/hostid").unlink(missing_ok=True)
         runner.run(rootfs.in_chroot(tree, "update-initramfs", "-u", "-k", kernel_version), env=rootfs.APT_ENV,
                    timeout=1800)

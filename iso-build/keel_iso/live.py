@@ -10,8 +10,19 @@ from pathlib import Path
 PAYLOAD_DIR = Path("/usr/share/keel")
 DIST_PACKAGES = Path("usr/lib/python3/dist-packages")
 KEEL_PACKAGES = ("installer", "answerfile")
-LIVE_UNITS = ("keel-log.service", "keel-hostid.service", "getty@tty1.service", "getty@tty3.service",
-              "systemd-networkd.service", "systemd-resolved.service")
+LIVE_UNITS = ("keel-log.service", "keel-hostid.service", "keel-zfs-module.service", "getty@tty1.service",
+              "getty@tty3.service", "systemd-networkd.service", "systemd-resolved.service")
+# Services of the payload that have no job in the installer environment and cost boot time under emulation
+# (or touch disks: multipathd would claim them). systemd-networkd does DHCP instead of ifupdown2.
+LIVE_MASKED_UNITS = (
+    "zfs-load-module.service", "networking.service", "multipathd.service", "multipathd.socket", "postfix.service",
+    "chrony.service",
+    "ssh.service", "ssh.socket", "keel-ssh-hostkeys.service", "keel-boot-cleanup.service",
+    "zfs-import-cache.service", "zfs-import-scan.service", "zfs-mount.service", "zfs-share.service",
+    "zfs-zed.service", "zfs-volume-wait.service", "lvm2-monitor.service", "mdmonitor.service",
+    "e2scrub_reap.service", "apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer",
+    "e2scrub_all.timer", "fstrim.timer", "xfs_scrub_all.timer", "man-db.timer", "systemd-timesyncd.service",
+)
 LAUNCHERS = {"keel-installer": "installer.cli", "keel-answer": "answerfile.cli"}
 LIVE_HOSTNAME = "keel"
 
