@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from installer.config import InstallConfig
@@ -82,7 +83,9 @@ def copy_hostid(ctx: InstallContext) -> None:
     if source.is_file():
         writer.write_file(ctx.target, "/etc/hostid", source.read_bytes(), mode=0o644)
     else:
-        ctx.events.warning(f"{source} does not exist: the installed system keeps the payload's hostid")
+        # the pools are exported at the end, so a hostid of its own imports them as well
+        ctx.events.warning(f"{source} does not exist in the live system: the target gets a new random hostid")
+        writer.write_file(ctx.target, "/etc/hostid", os.urandom(4), mode=0o644)
 
 
 def new_machine_id(ctx: InstallContext) -> None:

@@ -200,3 +200,11 @@ def test_the_install_log_is_copied_onto_the_target(setup):
     run_install(s.ctx, s.phases)
     copied = s.target / str(s.log_path).lstrip("/")
     assert "a line of the log" in copied.read_text()
+
+
+def test_without_a_live_hostid_the_target_gets_a_new_one(setup):
+    s = setup()
+    (s.ctx.host_root / "etc/hostid").unlink()
+    run_install(s.ctx, s.phases)
+    assert len((s.target / "etc/hostid").read_bytes()) == 4
+    assert any("new random hostid" in e.text for e in s.sink.of_type("warning"))
