@@ -20,7 +20,7 @@ for path in (str(REPO), str(HERE)):
 from keel_iso import image, live, rootfs, zfs  # noqa: E402
 from keel_iso.aptsources import MirrorError, host_mirror  # noqa: E402
 from keel_iso.cache import CacheLayout, base_key, resolve_cache_dir, zfs_key  # noqa: E402
-from keel_iso.chroot import chroot  # noqa: E402
+from keel_iso.chroot import chroot, remove_tree  # noqa: E402
 from keel_iso.host import HostError, check_host  # noqa: E402
 from keel_iso.profiles import (  # noqa: E402
     BASE_INCLUDE,
@@ -133,8 +133,7 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
     mirror = (args.mirror or host_mirror()).rstrip("/")
     console.note(f"mirror {mirror}, suite {SUITE} ({' '.join(COMPONENTS)}), profile {args.profile}")
     work = layout.work
-    if work.exists():
-        shutil.rmtree(work)
+    remove_tree(runner, work)
     work.mkdir(parents=True)
     apt_archives = work / "apt-archives" if args.no_cache else layout.apt_archives
     debootstrap_debs = work / "debootstrap-debs" if args.no_cache else layout.debootstrap_debs
@@ -145,7 +144,7 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
     if args.no_cache or not base.is_file():
         warm = False
         rootfs.debootstrap_base(runner, mirror, work / "base", base, debootstrap_debs, console.line)
-        shutil.rmtree(work / "base")
+        remove_tree(runner, work / "base")
     else:
         console.note(f"reusing {base}")
 
@@ -221,7 +220,7 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
     shutil.copy2(tree / f"boot/vmlinuz-{kernel_version}", staging / "live/vmlinuz")
     shutil.copy2(tree / f"boot/initrd.img-{kernel_version}", staging / "live/initrd.img")
     rootfs.make_squashfs(runner, tree, staging / "live/filesystem.squashfs", console.line)
-    shutil.rmtree(tree)
+    remove_tree(runner, tree)
 
     console.step(9, "Hybrid ISO (grub-mkrescue, BIOS + UEFI)")
     record = {"version": version, "profile": args.profile, "mirror": mirror, "kernel_version": kernel_version,
@@ -236,7 +235,7 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
 
     console.step(10, "PXE artifacts")
     image.write_pxe(staging, output / "pxe", version)
-    shutil.rmtree(work)
+    remove_tree(runner, work)
 
     console.step(11, "Build record")
     record.update(iso_size_bytes=iso.stat().st_size, build_seconds=round(time.monotonic() - started, 1))

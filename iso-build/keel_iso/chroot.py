@@ -47,3 +47,26 @@ def chroot(runner: Runner, root: Path, apt_archives: Path | None = None) -> Iter
             resolv.unlink()
         shutil.copyfile("/etc/resolv.conf", resolv)
         yield root
+
+
+def mounts_below(path: Path, mounts_text: str) -> list[Path]:
+    """Mount points at or below `path` in /proc/self/mounts text, deepest first (the order to unmount them)."""
+    base = str(path.resolve()).rstrip("/")
+    found = []
+    for line in mounts_text.splitlines():
+        fields = line.split()
+        if len(fields) < 2:
+            continue
+        point = fields[1].encode().decode("unicode_escape")
+        if point == base or point.startswith(base + "/"):
+            found.append(Path(point))
+    return sorted(set(found), key=lambda p: len(p.parts), reverse=True)
+
+
+def remove_tree(runner: Runner, path: Path) -> None:
+    """rm -rf `path`, first unmounting anything still mounted below it (a killed build can leave /dev bound)."""
+    if not path.exists():
+        return
+    for point in mounts_below(path, Path("/proc/self/mounts").read_text()):
+        runner.run(["umount", "-l", str(point)], timeout=60)
+    shutil.rmtree(path)

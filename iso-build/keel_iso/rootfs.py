@@ -8,6 +8,7 @@ from pathlib import Path
 
 from installer.runner import Runner
 
+from .chroot import remove_tree
 from .profiles import BASE_INCLUDE, COMPONENTS, SUITE
 
 NICE = ["nice", "-n", "10"]
@@ -31,8 +32,7 @@ def render_sources_list(mirror: str, suite: str = SUITE, components: Sequence[st
 def debootstrap_base(runner: Runner, mirror: str, target: Path, tarball: Path, debs: Path,
                      on_line: Progress) -> None:
     """debootstrap minbase trixie into `target`, then keep the finished tree as a tar for the next build."""
-    if target.exists():
-        shutil.rmtree(target)
+    remove_tree(runner, target)
     target.mkdir(parents=True)
     debs.mkdir(parents=True, exist_ok=True)
     runner.stream(
@@ -47,8 +47,7 @@ def debootstrap_base(runner: Runner, mirror: str, target: Path, tarball: Path, d
 
 
 def unpack_base(runner: Runner, tarball: Path, target: Path) -> None:
-    if target.exists():
-        shutil.rmtree(target)
+    remove_tree(runner, target)
     target.mkdir(parents=True)
     runner.run(["tar", "-C", str(target), "--numeric-owner", "--xattrs", "-xf", str(tarball)], timeout=900)
 

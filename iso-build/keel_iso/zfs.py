@@ -7,7 +7,7 @@ from pathlib import Path
 
 from installer.runner import Runner
 
-from .chroot import chroot
+from .chroot import chroot, remove_tree
 from .rootfs import APT_ENV, Progress, apt_install, apt_update, in_chroot, prepare_apt, unpack_base
 
 MODULE_DIR = "usr/lib/modules/{kver}/updates/dkms"
@@ -76,5 +76,5 @@ def build_zfs_deb(runner: Runner, base_tarball: Path, tree: Path, mirror: str, d
     deb = out_dir / f"{deb_name(kernel_version)}_{zfs_version}_amd64.deb"
     runner.run(["dpkg-deb", "--root-owner-group", "--build", str(staging), str(deb)], timeout=600)
     shutil.rmtree(staging)
-    shutil.rmtree(tree)
+    remove_tree(runner, tree)
     return deb

@@ -68,3 +68,16 @@ def test_wheel_unpacks_into_dist_packages_without_its_data_dir(tmp_path: Path):
     site = root / "usr/lib/python3/dist-packages"
     assert (site / "blivet/__init__.py").is_file()
     assert not (site / "blivet-3.12.1.data").exists()
+
+
+def test_leftover_mounts_below_the_work_tree_are_found_deepest_first():
+    from keel_iso.chroot import mounts_below
+
+    mounts = (
+        "proc /proc proc rw 0 0\n"
+        "udev /work/rootfs/dev devtmpfs rw 0 0\n"
+        "devpts /work/rootfs/dev/pts devpts rw 0 0\n"
+        "tmpfs /work/rootfs-other tmpfs rw 0 0\n"
+        "x /work/root\\040fs/run tmpfs rw 0 0\n"
+    )
+    assert mounts_below(Path("/work/rootfs"), mounts) == [Path("/work/rootfs/dev/pts"), Path("/work/rootfs/dev")]
