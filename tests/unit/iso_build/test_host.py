@@ -15,7 +15,7 @@ def test_missing_tools_checks_programs_on_path_and_files_by_absolute_path():
 
 def test_not_root_is_one_clear_line(monkeypatch):
     monkeypatch.setattr(host.os, "geteuid", lambda: 1000)
-    with pytest.raises(HostError, match="^the ISO build needs root"):
+    with pytest.raises(HostError, match=r"^the ISO build needs root"):
         host.check_host([])
 
 
