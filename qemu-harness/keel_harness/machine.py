@@ -262,9 +262,12 @@ class Machine:
         """Pull the plug: QEMU ends at once, nothing in the guest is flushed."""
         self.stop()
 
-    def boot_from_disks(self, remove: Iterable[int] = (), firmware: str | None = None) -> Machine:
+    def boot_from_disks(
+        self, remove: Iterable[int] = (), firmware: str | None = None, boot: Boot = "disk"
+    ) -> Machine:
         """Power off (hard, if still running) and boot this machine's own disks, optionally without some of them.
 
+        `boot` may name another medium (e.g. a rescue ISO); by default the firmware boots from the disks.
         The UEFI variable store is kept when the firmware stays the same (boot entries survive, as on a real
         machine); switching firmware starts from a fresh store.
         """
@@ -278,7 +281,7 @@ class Machine:
         if new_firmware != self.spec.firmware:
             self.ovmf_vars_path.unlink(missing_ok=True)
         self.spec = dataclasses.replace(
-            self.spec, firmware=new_firmware, disks=tuple(disks), boot="disk", extra_kernel_args=(), answer_image=None
+            self.spec, firmware=new_firmware, disks=tuple(disks), boot=boot, extra_kernel_args=(), answer_image=None
         )
         return self.start()
 
@@ -295,7 +298,8 @@ class Machine:
         kwargs.setdefault("memory", other.spec.memory)
         kwargs.setdefault("cpus", other.spec.cpus)
         kwargs.setdefault("nics", other.spec.nics)
-        return cls(name=name or f"{other.name}-again", disks=disks, boot="disk", **kwargs)
+        kwargs.setdefault("boot", "disk")
+        return cls(name=name or f"{other.name}-again", disks=disks, **kwargs)
 
     def _as_existing(self, index: int) -> Disk:
         disk = self.spec.disks[index]

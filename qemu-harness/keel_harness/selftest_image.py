@@ -51,6 +51,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /tmp /root
 hostname keel
+for module in /lib/modules/*.ko; do insmod "$module" 2>/dev/null; done
 mode=tui
 for arg in $(cat /proc/cmdline); do
   case "$arg" in keel.mode=*) mode="${arg#keel.mode=}" ;; esac
@@ -83,6 +84,15 @@ sleep 1
 """
 
 PACKAGES = ("busybox-static", "linux-image-amd64")
+# Loaded in this order at boot, so virtio disks show up as /dev/vd* (the stand-in has no udev or modprobe).
+MODULES = (
+    "virtio/virtio_ring.ko",
+    "virtio/virtio.ko",
+    "virtio/virtio_pci_modern_dev.ko",
+    "virtio/virtio_pci_legacy_dev.ko",
+    "virtio/virtio_pci.ko",
+    "block/virtio_blk.ko",
+)
 
 
 def _cpio_newc(entries: list[tuple[str, int, bytes]]) -> bytes:
@@ -137,6 +147,13 @@ def build(out_dir: Path, runner: Runner | None = None) -> Path:
                 ("bin/keel-login", stat.S_IFREG | 0o755, LOGIN.encode()),
                 ("bin/bash", stat.S_IFREG | 0o755, b'#!/bin/busybox sh\nexec /bin/busybox sh "$@"\n'),
                 ("etc/passwd", stat.S_IFREG | 0o644, b"root:x:0:0:root:/root:/bin/sh\n"),
+            ]
+            drivers = next((root / "lib" / "modules").glob("*/kernel/drivers"))
+            entries.append(("lib", stat.S_IFDIR | 0o755, b""))
+            entries.append(("lib/modules", stat.S_IFDIR | 0o755, b""))
+            entries += [
+                (f"lib/modules/{i:02d}-{Path(m).name}", stat.S_IFREG | 0o644, (drivers / m).read_bytes())
+                for i, m in enumerate(MODULES)
             ]
             staging = Path(tmp) / "iso"
             (staging / "boot" / "grub").mkdir(parents=True)

@@ -4,7 +4,7 @@ command framing over a real serial line, login, power control. Seconds per boot 
 from pathlib import Path
 
 import pytest
-from keel_harness import CommandFailed, Iso, UsbImage, selftest_image, timeouts
+from keel_harness import CommandFailed, Disk, Iso, Machine, MiB, UsbImage, selftest_image, timeouts
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,3 +52,27 @@ def test_a_hard_reset_shows_the_boot_menu_again_and_crash_ends_qemu_at_once(mach
     m.wait_for_console_text("GNU GRUB", timeout=timeouts.GRUB_MENU)
     m.crash()
     assert not m.is_running()
+
+
+def test_disks_keep_their_data_into_another_machine_and_a_removed_disk_is_gone(machine, selftest_iso):
+    first = machine("writer", firmware="bios", disks=[Disk(64 * MiB), Disk(32 * MiB)], boot=Iso(selftest_iso))
+    first.start()
+    first.select_boot_entry("d", timeout=timeouts.GRUB_MENU)
+    first.wait_for_debug_shell(timeout=timeouts.READY)
+    first.succeed("test -b /dev/vda && test -b /dev/vdb")
+    first.succeed("echo keel-marker-0 | dd of=/dev/vda conv=fsync && echo keel-marker-1 | dd of=/dev/vdb conv=fsync")
+    first.shutdown(timeout=120)
+
+    again = Machine.from_disks(first, name="reader", firmware="uefi", boot=Iso(selftest_iso), state_dir=None)
+    try:
+        again.start()
+        again.select_boot_entry("d", timeout=timeouts.GRUB_MENU)
+        again.wait_for_debug_shell(timeout=timeouts.READY)
+        assert again.succeed("head -c 13 /dev/vda") == "keel-marker-0"
+        again.boot_from_disks(remove=[0], boot=Iso(selftest_iso))
+        again.select_boot_entry("d", timeout=timeouts.GRUB_MENU)
+        again.wait_for_debug_shell(timeout=timeouts.READY)
+        assert again.succeed("head -c 13 /dev/vda") == "keel-marker-1"
+        assert again.fail("test -e /dev/vdb") == ""
+    finally:
+        again.stop()
