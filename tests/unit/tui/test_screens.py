@@ -114,8 +114,7 @@ def test_a_wide_terminal_shows_the_preview_beside_the_options(wizard):
 
 def test_hdsize_above_the_disk_is_marked_on_its_field(wizard):
     screen = DisksScreen(wizard)
-    press(screen, "down", "down", "end", "9")     # hdsize "32.00" -> "32.009"... then above: type more
-    screen.fields["hdsize"].input.set_edit_text("40")
+    press(screen, "down", "down", "ctrl e", "ctrl u", "40")   # hdsize: "32.00" replaced by "40"
     screen.validate()
     text = screen_text(screen)
     assert "! Total size (hdsize)" in text
