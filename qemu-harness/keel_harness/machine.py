@@ -175,6 +175,9 @@ class Machine:
             echo=False,
             dimensions=(24, 80),
             maxread=65536,
+            # Only the newest output is searched: an install's redrawn TUI would otherwise be re-scanned
+            # from the start on every read. Every pattern we wait for is one short line.
+            searchwindowsize=65536,
             preexec_fn=_die_with_parent,
         )
         self._child.logfile_read = self._log
