@@ -21,9 +21,11 @@ import pexpect
 from installer.runner import CommandError, Runner
 
 from . import framing
+from .httpserver import HostServer
+from .pxe import prepare_tftp_dir
 from .qemu_argv import OVMF_VARS_TEMPLATE, DiskFile, MachineFiles, qemu_argv
 from .qmp import Qmp
-from .spec import Boot, Disk, HarnessError, MachineSpec, Nic, UsbImage
+from .spec import Boot, Disk, HarnessError, MachineSpec, Nic, Pxe, UsbImage
 
 DEBUG_SHELL_PROMPT = "root@keel:~# "
 QEMU_IMG_TIMEOUT = 120.0
@@ -87,6 +89,7 @@ class Machine:
         self._shell_ready = False
         self._boots = 0
         self._socket_dir: Path | None = None
+        self.http_server: HostServer | None = None  # serves Pxe(http_root=...) while the machine runs
 
     # ----- description and files -------------------------------------------------------------------------
 
@@ -131,11 +134,26 @@ class Machine:
             vars_path = self.ovmf_vars_path
             if not vars_path.exists():
                 shutil.copyfile(self._inherited_vars or OVMF_VARS_TEMPLATE, vars_path)
+        tftp_dir = None
+        boot = self.spec.boot
+        if isinstance(boot, Pxe) and boot.http_root is not None:
+            self.http_server = HostServer(root=boot.http_root).start()
+            tftp_dir = prepare_tftp_dir(
+                boot.tftp_dir,
+                self.state_dir / "tftp",
+                self.http_server.guest_url(),
+                boot.menu_entry,
+                self.spec.extra_kernel_args,
+            )
         if self._socket_dir is None:
             # Unix socket paths are limited to 107 bytes; a test's state directory can be deeper than that.
             self._socket_dir = Path(tempfile.mkdtemp(prefix="keel-qmp-"))
         return MachineFiles(
-            qmp_socket=self._socket_dir / "qmp.sock", disks=tuple(disks), boot_overlay=boot_overlay, ovmf_vars=vars_path
+            qmp_socket=self._socket_dir / "qmp.sock",
+            disks=tuple(disks),
+            boot_overlay=boot_overlay,
+            ovmf_vars=vars_path,
+            tftp_dir=tftp_dir,
         )
 
     def _qemu_img_overlay(self, base: Path, path: Path) -> None:
@@ -215,6 +233,8 @@ class Machine:
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None
+        if self.http_server is not None:
+            self.http_server.stop()
         _running.discard(self)
 
     close = stop

@@ -27,6 +27,7 @@ class MachineFiles:
     boot_overlay: Path | None = None  # qcow2 overlay over a UsbImage
     ovmf_vars: Path | None = None
     ovmf_code: Path = OVMF_CODE
+    tftp_dir: Path | None = None  # the prepared TFTP directory of a Pxe(http_root=...) boot
 
 
 def disk_serial(index: int, disk: Disk) -> str:
@@ -120,7 +121,7 @@ def qemu_argv(spec: MachineSpec, files: MachineFiles, allow_reboot: bool = True)
     for i, nic in enumerate(spec.nics):
         netdev = f"user,id=net{i}"
         if i == 0 and isinstance(boot, Pxe):
-            netdev += f",tftp={boot.tftp_dir},bootfile={boot.bootfile}"
+            netdev += f",tftp={files.tftp_dir or boot.tftp_dir},bootfile={boot.bootfile}"
         argv += ["-netdev", netdev]
         dev = f"{NIC_MODELS[nic.model]},netdev=net{i}"
         if nic.mac:

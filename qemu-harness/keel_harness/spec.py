@@ -86,10 +86,17 @@ class UsbImage:
 
 @dataclass(frozen=True)
 class Pxe:
-    """Network boot through QEMU's built-in TFTP server and the iPXE option ROM of the first NIC."""
+    """Network boot through QEMU's built-in TFTP server and the iPXE option ROM of the first NIC (SeaBIOS).
+
+    With `http_root` (e.g. build/pxe) the machine serves that directory on host loopback while it runs and
+    boots a boot.ipxe of its own that points keel.ipxe there (`menu_entry`, `extra_kernel_args` passed on);
+    without it, `tftp_dir` must already hold the `bootfile` to run.
+    """
 
     tftp_dir: Path
     bootfile: str = "boot.ipxe"
+    http_root: Path | None = None
+    menu_entry: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,9 +141,10 @@ class MachineSpec:
             raise HarnessError(f"{where}: boot={self.boot!r} is not Iso(), UsbImage(), Pxe(), Kernel() or 'disk'")
         if isinstance(self.boot, Pxe) and not self.nics:
             raise HarnessError(f"{where}: boot=Pxe() needs at least one NIC")
-        if self.extra_kernel_args and not isinstance(self.boot, Kernel):
+        takes_args = isinstance(self.boot, Kernel) or (isinstance(self.boot, Pxe) and self.boot.http_root)
+        if self.extra_kernel_args and not takes_args:
             raise HarnessError(
-                f"{where}: extra_kernel_args need boot=Kernel() (GRUB and iPXE menus fix their own command lines)"
+                f"{where}: extra_kernel_args need boot=Kernel() or Pxe(http_root=...) (a GRUB menu fixes its own)"
             )
         sata = sum(1 for d in self.disks if d.bus == "sata") + (1 if self._uses_cd() else 0)
         if sata > SATA_PORTS:

@@ -2,17 +2,22 @@
 live environment reaches the same ready installer as from the ISO."""
 
 import pytest
-from keel_harness import BuildOutputs, Disk, GiB, Pxe, prepare_tftp_dir, timeouts
+from keel_harness import BuildOutputs, Disk, GiB, Pxe, timeouts
 
 
 @pytest.mark.test_timeout(3600)
-def test_pxe_boot_fetches_the_squashfs_over_http_and_reaches_the_ready_installer(
-    machine, http_server, keel_build: BuildOutputs, tmp_path
-):
-    server = http_server(root=keel_build.pxe_dir)
-    tftp = prepare_tftp_dir(keel_build.pxe_dir, tmp_path / "tftp", server.guest_url(), menu_entry="tui-serial")
+def test_pxe_boot_fetches_the_squashfs_over_http_and_reaches_the_ready_installer(machine, keel_build: BuildOutputs):
+    pxe = keel_build.pxe_dir
     # live-boot copies the squashfs into RAM: the machine needs room for it besides the live system.
-    m = machine("pxe-bios", firmware="bios", memory=3072, disks=[Disk(8 * GiB)], boot=Pxe(tftp))
+    m = machine(
+        "pxe-bios",
+        firmware="bios",
+        memory=3072,
+        disks=[Disk(8 * GiB)],
+        boot=Pxe(pxe, http_root=pxe, menu_entry="tui-serial"),
+    )
     m.start()
     m.wait_for_console_text(r"KEEL-READY mode=tui", timeout=timeouts.READY)
-    assert "/filesystem.squashfs" in server.requested_paths()
+    assert m.http_server is not None
+    assert "/filesystem.squashfs" in m.http_server.requested_paths()
+    assert "set keel-base http://10.0.2.2:" in (m.state_dir / "tftp" / "boot.ipxe").read_text()

@@ -119,6 +119,12 @@ def test_pxe_puts_tftp_on_the_first_nics_user_network_and_boots_that_nic_first()
     assert any(d.startswith("virtio-blk-pci,drive=disk0") and d.endswith("bootindex=1") for d in devices)
 
 
+def test_a_pxe_boot_with_an_http_root_uses_the_tftp_dir_the_machine_prepared():
+    spec = MachineSpec("m1", boot=Pxe(Path("/b/pxe"), http_root=Path("/b/pxe")), extra_kernel_args=("quiet",))
+    argv = qemu_argv(spec, files(tftp_dir=Path("/run/t/tftp")))
+    assert values(argv, "-netdev") == ["user,id=net0,tftp=/run/t/tftp,bootfile=boot.ipxe"]
+
+
 def test_direct_kernel_boot_appends_the_extra_kernel_arguments():
     boot = Kernel(Path("/p/vmlinuz"), Path("/p/initrd.img"), "boot=live keel.mode=auto", medium=Path("/k.iso"))
     argv = qemu_argv(MachineSpec("m1", boot=boot, extra_kernel_args=("keel.fault=mkfs.xfs",)), files())
@@ -155,6 +161,7 @@ def test_without_reboots_qemu_exits_when_the_guest_resets():
         (lambda: MachineSpec("m", memory=128), "memory"),
         (lambda: MachineSpec("m", boot=Iso(Path("/k")), extra_kernel_args=("a=b",)), "extra_kernel_args"),
         (lambda: MachineSpec("m", nics=(), boot=Pxe(Path("/t"))), "needs at least one NIC"),
+        (lambda: MachineSpec("m", boot=Pxe(Path("/t")), extra_kernel_args=("a=b",)), "extra_kernel_args"),
         (lambda: MachineSpec("m", boot=Iso(Path("/k")), disks=(Disk(GiB, bus="sata"),) * 6), "AHCI ports"),
     ],
     ids=[
@@ -172,6 +179,7 @@ def test_without_reboots_qemu_exits_when_the_guest_resets():
         "128 MiB of memory",
         "kernel arguments for an ISO boot",
         "PXE without a NIC",
+        "kernel arguments for a PXE boot from a fixed TFTP dir",
         "seven SATA devices counting the CD",
     ],
 )
