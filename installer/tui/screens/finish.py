@@ -25,8 +25,6 @@ class FinishScreen(urwid.WidgetWrap):
         rows: list[urwid.Widget] = [urwid.Divider()]
         if self.ok:
             rows.append(heading(event.text or "Installation finished successfully."))
-            if dry_run:
-                rows.append(note("Dry run: nothing was written to any disk."))
         else:
             # the engine's error event says what failed and how; the finished event only that it did
             rows.append(urwid.Text(("error", error.text if error else event.text)))

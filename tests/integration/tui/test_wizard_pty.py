@@ -122,7 +122,7 @@ def test_zfs_raid10_on_the_fixture_server_writes_the_expected_config(fixture_pro
         w.wait_for("I understand")
         w.send(" ")                             # the erase confirmation has the focus
         w.mnemonic("i")
-        w.wait_for("Dry run: nothing was written", timeout=60)
+        w.wait_for("no disk was touched", timeout=60)
         w.mnemonic("q")
         child.expect(pexpect.EOF, timeout=20)
     finally:

@@ -116,7 +116,7 @@ def test_a_dry_run_goes_from_the_summary_through_progress_to_the_finish(wizard):
     assert seen == ["node7.lab.example"]
     text = screen_text(app)
     assert "Installation finished" in step_title(app) or "Dry run finished" in text
-    assert "Dry run: nothing was written to any disk." in text
+    assert "Dry run finished: the configuration is written, no disk was touched." in text
     press(app, "q")
     assert app.outcome == "exit"
 
