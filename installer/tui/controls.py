@@ -128,16 +128,20 @@ class Field(urwid.WidgetWrap):
             columns.append((len(hint) + 1, urwid.Text(("hint", " " + hint))))
         self._row = urwid.Columns(columns, dividechars=1)
         self._message = urwid.Text("")
-        self._error = urwid.Columns([(LABEL_WIDTH, urwid.Text("")), self._message], dividechars=1)
+        self._error: urwid.Widget | None = None   # the problem row, made when first needed (64-disk machines)
         self._pile = urwid.Pile([self._row])
         super().__init__(self._pile)
 
     def set_error(self, message: str | None) -> None:
+        has_row = len(self._pile.contents) > 1
+        if not message and not has_row:
+            return
         self._message.set_text(("error", f"! {message}") if message else "")
         self._label.set_text(f"! {self.label}" if message else self.label)
         self._label_map.set_attr_map({None: "error" if message else "label"})
-        has_row = len(self._pile.contents) > 1
         if message and not has_row:
+            if self._error is None:
+                self._error = urwid.Columns([(LABEL_WIDTH, urwid.Text("")), self._message], dividechars=1)
             self._pile.contents.append((self._error, self._pile.options()))
         elif not message and has_row:
             self._pile.contents.pop()
