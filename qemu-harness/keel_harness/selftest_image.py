@@ -53,10 +53,20 @@ mkdir -p /tmp /root
 hostname keel
 for module in /lib/modules/*.ko; do insmod "$module" 2>/dev/null; done
 mode=tui
+fetch=
 for arg in $(cat /proc/cmdline); do
-  case "$arg" in keel.mode=*) mode="${arg#keel.mode=}" ;; esac
+  case "$arg" in
+    keel.mode=*) mode="${arg#keel.mode=}" ;;
+    fetch=*) fetch="${arg#fetch=}" ;;
+  esac
 done
 exec </dev/ttyS0 >/dev/ttyS0 2>&1
+if [ -n "$fetch" ]; then
+  ip link set lo up
+  ip link set eth0 up
+  udhcpc -i eth0 -q -n -s /bin/keel-udhcpc >/dev/null 2>&1
+  wget -q -O /tmp/filesystem.squashfs "$fetch" && echo "KEEL-FETCHED bytes=$(wc -c </tmp/filesystem.squashfs)"
+fi
 export HOME=/root
 cd /root
 if [ "$mode" = debug ]; then
@@ -86,13 +96,40 @@ sleep 1
 PACKAGES = ("busybox-static", "linux-image-amd64")
 # Loaded in this order at boot, so virtio disks show up as /dev/vd* (the stand-in has no udev or modprobe).
 MODULES = (
-    "virtio/virtio_ring.ko",
-    "virtio/virtio.ko",
-    "virtio/virtio_pci_modern_dev.ko",
-    "virtio/virtio_pci_legacy_dev.ko",
-    "virtio/virtio_pci.ko",
-    "block/virtio_blk.ko",
+    "drivers/virtio/virtio_ring.ko",
+    "drivers/virtio/virtio.ko",
+    "drivers/virtio/virtio_pci_modern_dev.ko",
+    "drivers/virtio/virtio_pci_legacy_dev.ko",
+    "drivers/virtio/virtio_pci.ko",
+    "drivers/block/virtio_blk.ko",
+    "net/core/failover.ko",
+    "drivers/net/net_failover.ko",
+    "drivers/net/virtio_net.ko",
 )
+
+# The contract's keel.ipxe, reduced: kernel and initrd relative to this script, the squashfs from keel-base.
+KEEL_IPXE = """#!ipxe
+isset ${keel-base} || set keel-base http://${next-server}
+isset ${keel-mode} || set keel-mode tui-serial
+iseq ${keel-mode} debug-serial && set keel-kargs keel.mode=debug console=ttyS0,115200 ||
+iseq ${keel-mode} tui-serial && set keel-kargs keel.mode=tui console=ttyS0,115200 ||
+kernel vmlinuz initrd=initrd.img boot=live fetch=${keel-base}/filesystem.squashfs ${keel-kargs} ${keel-args}
+initrd initrd.img
+boot
+"""
+
+# What the stand-in "fetches" over HTTP, like live-boot's fetch= of the real squashfs.
+SQUASHFS_STANDIN = b"keel harness self-test: not a squashfs\n" * 1024
+
+UDHCPC_SCRIPT = r"""#!/bin/sh
+case "$1" in
+  bound|renew)
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    [ -n "$router" ] && ip route add default via "$router" dev "$interface"
+    ;;
+esac
+exit 0
+"""
 
 
 def _cpio_newc(entries: list[tuple[str, int, bytes]]) -> bytes:
@@ -125,11 +162,11 @@ def _download(packages: tuple[str, ...], dest: Path, runner: Runner) -> dict[str
 
 
 def build(out_dir: Path, runner: Runner | None = None) -> Path:
-    """Build (or reuse) out_dir/selftest.iso and return its path."""
+    """Build (or reuse) out_dir/selftest.iso (and out_dir/pxe/, the same system as a PXE tree); return the ISO."""
     runner = runner or Runner(default_timeout=300)
     out_dir = Path(out_dir).resolve()
     iso = out_dir / "selftest.iso"
-    if iso.is_file():
+    if iso.is_file() and (out_dir / "pxe" / "keel.ipxe").is_file():
         return iso
     try:
         debs = _download(PACKAGES, out_dir / "debs", runner)
@@ -147,18 +184,26 @@ def build(out_dir: Path, runner: Runner | None = None) -> Path:
                 ("bin/keel-login", stat.S_IFREG | 0o755, LOGIN.encode()),
                 ("bin/bash", stat.S_IFREG | 0o755, b'#!/bin/busybox sh\nexec /bin/busybox sh "$@"\n'),
                 ("etc/passwd", stat.S_IFREG | 0o644, b"root:x:0:0:root:/root:/bin/sh\n"),
+                ("bin/keel-udhcpc", stat.S_IFREG | 0o755, UDHCPC_SCRIPT.encode()),
             ]
-            drivers = next((root / "lib" / "modules").glob("*/kernel/drivers"))
+            modules = next((root / "lib" / "modules").glob("*/kernel"))
             entries.append(("lib", stat.S_IFDIR | 0o755, b""))
             entries.append(("lib/modules", stat.S_IFDIR | 0o755, b""))
             entries += [
-                (f"lib/modules/{i:02d}-{Path(m).name}", stat.S_IFREG | 0o644, (drivers / m).read_bytes())
+                (f"lib/modules/{i:02d}-{Path(m).name}", stat.S_IFREG | 0o644, (modules / m).read_bytes())
                 for i, m in enumerate(MODULES)
             ]
             staging = Path(tmp) / "iso"
             (staging / "boot" / "grub").mkdir(parents=True)
             shutil.copyfile(kernel, staging / "vmlinuz")
-            (staging / "initrd.gz").write_bytes(gzip.compress(_cpio_newc(entries), compresslevel=6))
+            initrd = gzip.compress(_cpio_newc(entries), compresslevel=6)
+            (staging / "initrd.gz").write_bytes(initrd)
+            pxe = out_dir / "pxe"
+            pxe.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(kernel, pxe / "vmlinuz")
+            (pxe / "initrd.img").write_bytes(initrd)
+            (pxe / "filesystem.squashfs").write_bytes(SQUASHFS_STANDIN)
+            (pxe / "keel.ipxe").write_text(KEEL_IPXE)
             (staging / "boot" / "grub" / "grub.cfg").write_text(GRUB_CFG)
             out_dir.mkdir(parents=True, exist_ok=True)
             partial = iso.with_suffix(".iso.part")

@@ -4,7 +4,7 @@ command framing over a real serial line, login, power control. Seconds per boot 
 from pathlib import Path
 
 import pytest
-from keel_harness import CommandFailed, Disk, Iso, Machine, MiB, UsbImage, selftest_image, timeouts
+from keel_harness import CommandFailed, Disk, Iso, Machine, MiB, Pxe, UsbImage, selftest_image, timeouts
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -76,3 +76,16 @@ def test_disks_keep_their_data_into_another_machine_and_a_removed_disk_is_gone(m
         assert again.fail("test -e /dev/vdb") == ""
     finally:
         again.stop()
+
+
+def test_pxe_chains_keel_ipxe_over_tftp_and_the_guest_fetches_from_the_loopback_server(machine, selftest_iso):
+    pxe = selftest_iso.parent / "pxe"
+    m = machine("pxe", firmware="bios", boot=Pxe(pxe, http_root=pxe, menu_entry="debug-serial"))
+    m.start()
+    size = len(selftest_image.SQUASHFS_STANDIN)
+    m.wait_for_console_text(rf"KEEL-FETCHED bytes={size}\b", timeout=timeouts.READY)
+    m.wait_for_debug_shell(timeout=timeouts.READY)
+    cmdline = m.succeed("cat /proc/cmdline").split()
+    assert f"fetch=http://10.0.2.2:{m.http_server.port}/filesystem.squashfs" in cmdline
+    assert cmdline[-2:] == ["keel.mode=debug", "console=ttyS0,115200"]
+    assert m.http_server.requested_paths() == ["/filesystem.squashfs"]
