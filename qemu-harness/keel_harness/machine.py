@@ -28,6 +28,12 @@ from .qmp import Qmp
 from .spec import Boot, Disk, HarnessError, MachineSpec, Nic, Pxe, UsbImage
 
 DEBUG_SHELL_PROMPT = "root@keel:~# "
+# Console text after which the awaited text can never come: waits end at once with this reason.
+FATAL_CONSOLE_TEXT: dict[str, str] = {
+    r"Kernel panic - not syncing": "the kernel panicked",
+    r"Timed out waiting for device dev-ttyS0": "systemd gave up on /dev/ttyS0, so no serial getty/installer",
+    r"Dependency failed for (serial-getty|.{0,60}Serial Getty on ttyS0)": "the serial console's getty did not start",
+}
 QEMU_IMG_TIMEOUT = 120.0
 
 _running: weakref.WeakSet[Machine] = weakref.WeakSet()
@@ -349,26 +355,31 @@ class Machine:
             return "(no console output)"
         return "\n".join(strip_ansi(text).splitlines()[-lines:])
 
-    def wait_for_console_text(self, regex: str, timeout: float = 600) -> re.Match[str]:
-        """Wait for new console output matching `regex`; returns the match. Output before it is consumed."""
-        child = self._require_child()
-        try:
-            child.expect(re.compile(regex), timeout=timeout)
-        except pexpect.TIMEOUT:
-            raise self._failure(f"no console text matching {regex!r} within {timeout:.0f} s") from None
-        except pexpect.EOF:
-            raise self._failure(f"QEMU exited while waiting for {regex!r}") from None
-        return child.match
+    def wait_for_console_text(self, regex: str, timeout: float = 600, fatal: bool = True) -> re.Match[str]:
+        """Wait for new console output matching `regex`; returns the match. Output before it is consumed.
 
-    def wait_for_any(self, regexes: Sequence[str], timeout: float = 600) -> tuple[int, re.Match[str]]:
+        With `fatal`, console text that rules the wait out (a kernel panic, no serial getty) ends it at once.
+        """
+        _, match = self.wait_for_any([regex], timeout, fatal)
+        return match
+
+    def wait_for_any(
+        self, regexes: Sequence[str], timeout: float = 600, fatal: bool = True
+    ) -> tuple[int, re.Match[str]]:
         """Wait for the first of several patterns; returns which one and its match."""
         child = self._require_child()
+        fatal_patterns = list(FATAL_CONSOLE_TEXT) if fatal else []
+        patterns = [re.compile(r) for r in [*regexes, *fatal_patterns]]
+        wanted = regexes[0] if len(regexes) == 1 else list(regexes)
         try:
-            index = child.expect([re.compile(r) for r in regexes], timeout=timeout)
+            index = child.expect(patterns, timeout=timeout)
         except pexpect.TIMEOUT:
-            raise self._failure(f"none of {list(regexes)!r} on the console within {timeout:.0f} s") from None
+            raise self._failure(f"no console text matching {wanted!r} within {timeout:.0f} s") from None
         except pexpect.EOF:
-            raise self._failure(f"QEMU exited while waiting for {list(regexes)!r}") from None
+            raise self._failure(f"QEMU exited while waiting for {wanted!r}") from None
+        if index >= len(regexes):
+            reason = FATAL_CONSOLE_TEXT[fatal_patterns[index - len(regexes)]]
+            raise self._failure(f"gave up waiting for {wanted!r}: {reason} ({child.after!r})")
         return index, child.match
 
     def send_keys(self, keys: str) -> None:

@@ -4,7 +4,19 @@ command framing over a real serial line, login, power control. Seconds per boot 
 from pathlib import Path
 
 import pytest
-from keel_harness import CommandFailed, Disk, Iso, Machine, MiB, Pxe, UsbImage, selftest_image, timeouts
+from keel_harness import (
+    CommandFailed,
+    Disk,
+    HarnessError,
+    Iso,
+    Kernel,
+    Machine,
+    MiB,
+    Pxe,
+    UsbImage,
+    selftest_image,
+    timeouts,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -89,3 +101,13 @@ def test_pxe_chains_keel_ipxe_over_tftp_and_the_guest_fetches_from_the_loopback_
     assert f"fetch=http://10.0.2.2:{m.http_server.port}/filesystem.squashfs" in cmdline
     assert cmdline[-2:] == ["keel.mode=debug", "console=ttyS0,115200"]
     assert m.http_server.requested_paths() == ["/filesystem.squashfs"]
+
+
+def test_direct_kernel_boot_passes_extra_arguments_and_a_kernel_panic_ends_the_wait_at_once(machine, selftest_iso):
+    pxe = selftest_iso.parent / "pxe"
+    boot = Kernel(pxe / "vmlinuz", pxe / "initrd.img", "console=ttyS0,115200")
+    m = machine("panic", firmware="bios", boot=boot, extra_kernel_args=["rdinit=/does-not-exist"])
+    m.start()
+    with pytest.raises(HarnessError, match="the kernel panicked"):
+        m.wait_for_console_text("KEEL-READY", timeout=timeouts.READY)
+    assert "rdinit=/does-not-exist" in m.console_log_path.read_text()
