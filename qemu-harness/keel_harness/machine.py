@@ -28,11 +28,12 @@ from .qmp import Qmp
 from .spec import Boot, Disk, HarnessError, MachineSpec, Nic, Pxe, UsbImage
 
 DEBUG_SHELL_PROMPT = "root@keel:~# "
+_SGR = r"(?:\x1b\[[0-9;:]*m)*"  # systemd colours unit names in its status lines
 # Console text after which the awaited text can never come: waits end at once with this reason.
 FATAL_CONSOLE_TEXT: dict[str, str] = {
     r"Kernel panic - not syncing": "the kernel panicked",
-    r"Timed out waiting for device dev-ttyS0": "systemd gave up on /dev/ttyS0, so no serial getty/installer",
-    r"Dependency failed for (serial-getty|.{0,60}Serial Getty on ttyS0)": "the serial console's getty did not start",
+    rf"Timed out waiting for device {_SGR}dev-ttyS0": "systemd gave up on /dev/ttyS0: no getty or installer there",
+    rf"Dependency failed for {_SGR}(serial-getty|.{{0,80}}Serial Getty on ttyS0)": "ttyS0's getty did not start",
 }
 QEMU_IMG_TIMEOUT = 120.0
 
