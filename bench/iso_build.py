@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out_dir = BUILD / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = {"iso": str(iso), "iso_size_bytes": iso.stat().st_size, "builds": build_records(), "boots": []}
+    iso_size = iso.stat().st_size
+    report = {"iso": str(iso), "iso_size_bytes": iso_size, "builds": build_records(), "boots": []}
     ok = True
     for boot in args.boot.split(","):
         if boot not in BOOTS:
@@ -164,10 +165,18 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         log = out_dir / f"iso_build-{boot}{'-debug' if args.debug_check else ''}.log"
         result = boot_to_ready(boot, iso, args.debug_check, log)
+        result["iso_size_bytes_at_run"] = iso_size
         print(json.dumps(result), flush=True)
         report["boots"].append(result)
         ok = ok and result["ok"] and not any(result.get("debug_checks", {}).values())
-    (out_dir / "iso_build.json").write_text(json.dumps(report, indent=2) + "\n")
+    # Keep earlier results of boot kinds not run this time (e.g. a PXE run stays next to the CD runs).
+    previous = out_dir / "iso_build.json"
+    if previous.is_file():
+        ran = {(r["boot"], "debug_checks" in r) for r in report["boots"]}
+        for old in json.loads(previous.read_text()).get("boots", []):
+            if (old.get("boot"), "debug_checks" in old) not in ran and old.get("iso_size_bytes_at_run") == iso_size:
+                report["boots"].append(old)
+    previous.write_text(json.dumps(report, indent=2) + "\n")
     print(f"ISO {report['iso_size_bytes'] / 2**20:.0f} MiB; results in {out_dir / 'iso_build.json'}")
     return 0 if ok else 1
 
