@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
+import os
 import shutil
 import sys
 import time
@@ -122,6 +124,26 @@ def copy_into(source: Path, root: Path, dest: str) -> str:
     return dest
 
 
+def lock_cache(root: Path) -> None:
+    """One build per cache directory at a time (they share work/); the lock ends with the process."""
+    root.mkdir(parents=True, exist_ok=True)
+    handle = (root / "build.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip() or "another process"
+        raise HostError(f"{root} is in use by another ISO build ({owner}): wait for it or use --cache-dir") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}\n")
+    handle.flush()
+    _LOCKS.append(handle)
+
+
+_LOCKS: list = []
+
+
 def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
     started = console.started
     output = Path(args.output).resolve()
@@ -130,6 +152,7 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
 
     console.step(1, f"Checking the build host (cache {layout.root}, output {output})")
     check_host([layout.root, output])
+    lock_cache(layout.root)
     mirror = (args.mirror or host_mirror()).rstrip("/")
     console.note(f"mirror {mirror}, suite {SUITE} ({' '.join(COMPONENTS)}), profile {args.profile}")
     work = layout.work
