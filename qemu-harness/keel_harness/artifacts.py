@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,11 +45,16 @@ def ensure_built(repo: Path = REPO_ROOT, runner: Runner | None = None) -> BuildO
     if outputs is not None:
         return outputs
     runner = runner or Runner(default_timeout=ISO_BUILD_TIMEOUT)
+    # The build takes minutes: its progress goes to the real stderr, past pytest's capturing.
     try:
-        runner.run(["make", "-C", str(repo), "iso"], timeout=ISO_BUILD_TIMEOUT)
+        runner.stream(["make", "-C", str(repo), "iso"], on_line=_show, timeout=ISO_BUILD_TIMEOUT)
     except CommandError as err:
         raise HarnessError(f"`make iso` failed, so there is no ISO to boot: {err}") from err
     outputs = build_outputs(repo)
     if outputs is None:
         raise HarnessError("`make iso` succeeded but build/keel.iso is not there")
     return outputs
+
+
+def _show(line: str) -> None:
+    print(f"make iso: {line}", file=sys.__stderr__, flush=True)

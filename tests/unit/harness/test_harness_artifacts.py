@@ -1,0 +1,51 @@
+"""Finding the ISO build's outputs, and building them through `make iso` only when they are missing."""
+
+import json
+
+import pytest
+from keel_harness.artifacts import build_outputs, ensure_built
+from keel_harness.spec import HarnessError
+
+from installer.runner import FakeRunner, Result
+
+
+def make_iso_in(repo):
+    def responder(argv, stdin):
+        (repo / "build").mkdir(exist_ok=True)
+        (repo / "build" / "keel-0.1.0.iso").write_text("iso")
+        (repo / "build" / "keel.iso").symlink_to("keel-0.1.0.iso")
+        (repo / "build" / "iso-build.json").write_text(json.dumps({"version": "0.1.0", "profile": "minimal"}))
+        return Result(argv, 0, "==== [11/11] Build record\n")
+
+    return responder
+
+
+def test_a_missing_iso_is_built_with_make_iso_and_nothing_else(tmp_path):
+    runner = FakeRunner(responders=[make_iso_in(tmp_path)])
+    outputs = ensure_built(tmp_path, runner)
+    assert runner.commands == [("make", "-C", str(tmp_path), "iso")]
+    assert outputs.iso == tmp_path / "build" / "keel-0.1.0.iso"
+    assert outputs.pxe_dir == tmp_path / "build" / "pxe"
+    assert outputs.version == "0.1.0"
+
+
+def test_an_existing_iso_is_used_without_building(tmp_path):
+    make_iso_in(tmp_path)(("make",), None)
+    runner = FakeRunner()
+    ensure_built(tmp_path, runner)
+    assert runner.commands == []
+
+
+def test_a_failed_build_says_so_in_one_line_with_the_cause(tmp_path):
+    runner = FakeRunner(responders=[lambda argv, stdin: Result(argv, 2, "", "debootstrap: not found")])
+    with pytest.raises(HarnessError, match="`make iso` failed"):
+        ensure_built(tmp_path, runner)
+
+
+def test_a_build_that_leaves_no_iso_is_an_error(tmp_path):
+    with pytest.raises(HarnessError, match=r"build/keel\.iso is not there"):
+        ensure_built(tmp_path, FakeRunner())
+
+
+def test_without_an_iso_there_are_no_outputs(tmp_path):
+    assert build_outputs(tmp_path) is None
