@@ -102,7 +102,13 @@ class InstallContext:
         return self.runner.run(argv, **kw)
 
     def chroot_run(self, argv, **kw) -> Result:
-        """Run a command inside the target with `chroot`."""
+        """Run a command inside the target with `chroot`.
+
+        keel.fault names the program that should fail; inside the chroot that program is not argv[0], so the
+        fault is handed to this `chroot` call and the runner injects it as usual.
+        """
+        if self.runner.fault and Path(argv[0]).name == self.runner.fault:
+            self.runner.fault = "chroot"
         return self.runner.run(["chroot", str(self.target), *argv], **kw)
 
     def path(self, inside: str) -> Path:

@@ -208,3 +208,12 @@ def test_without_a_live_hostid_the_target_gets_a_new_one(setup):
     run_install(s.ctx, s.phases)
     assert len((s.target / "etc/hostid").read_bytes()) == 4
     assert any("new random hostid" in e.text for e in s.sink.of_type("warning"))
+
+
+def test_an_injected_fault_also_hits_a_program_run_inside_the_chroot(setup):
+    s = setup(fail_on="update-initramfs")
+    with pytest.raises(InstallFailed) as failed:
+        run_install(s.ctx, s.phases)
+    assert failed.value.phase == "Generating the initramfs"
+    assert "update-initramfs -u -k all" in s.sink.of_type("error")[0].text
+    assert ("chroot", str(s.target), "chpasswd") in s.runner.commands, "earlier chroot commands ran normally"
