@@ -15,6 +15,9 @@ def test_pxe_boot_fetches_the_squashfs_over_http_and_reaches_the_ready_installer
         memory=3072,
         disks=[Disk(8 * GiB)],
         boot=Pxe(pxe, http_root=pxe, menu_entry="tui-serial"),
+        # Under TCG on a busy host udev's coldplug can take minutes, and systemd gives up on /dev/ttyS0 (and the
+        # serial installer with it) after its default 90 s device timeout; seen on this host at load 8-10.
+        extra_kernel_args=["systemd.default_device_timeout_sec=1800"],
     )
     m.start()
     m.wait_for_console_text(r"KEEL-READY mode=tui", timeout=timeouts.READY)
