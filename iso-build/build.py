@@ -220,7 +220,10 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
     wheel = blivet_wheel(runner, layout.wheels)
     with chroot(runner, tree, apt_archives):
         rootfs.apt_install(runner, tree, LIVE, console.line)
-        rootfs.write_tree(HERE / "live/rootfs", tree)
+        written = rootfs.write_tree(HERE / "live/rootfs", tree) + rootfs.write_tree(HERE / "payload/rootfs", tree)
+        missing = live.missing_unit_programs(tree, written)
+        if missing:
+            raise RuntimeError(f"unit programs missing in the live environment: {', '.join(missing)}")
         live.install_keel(REPO, tree)
         live.install_wheel(wheel, tree)
         (tree / "etc/keel").mkdir(parents=True, exist_ok=True)

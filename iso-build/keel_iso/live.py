@@ -86,3 +86,28 @@ def write_identity(root: Path) -> None:
     if resolv.exists() or resolv.is_symlink():
         resolv.unlink()
     resolv.symlink_to("/run/systemd/resolve/resolv.conf")
+
+
+def unit_programs(unit_text: str) -> list[str]:
+    """Absolute program paths of a unit's Exec* lines (prefixes like `-` and `@` dropped, empty resets skipped)."""
+    programs = []
+    for line in unit_text.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip().startswith("Exec") and value.strip():
+            program = value.split()[0].lstrip("-@:+!")
+            if program.startswith("/"):
+                programs.append(program)
+    return programs
+
+
+def missing_unit_programs(root: Path, written: list[Path]) -> list[str]:
+    """`unit: program` for each Exec* program of the written units that does not exist in the tree."""
+    missing = []
+    for rel in written:
+        if rel.suffix not in (".service", ".conf") or "systemd" not in rel.parts:
+            continue
+        for program in unit_programs((root / rel).read_text()):
+            target = root / program.lstrip("/")
+            if not (target.exists() or target.is_symlink()):
+                missing.append(f"{rel}: {program}")
+    return missing

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 from keel_iso.image import volume_id
-from keel_iso.live import install_wheel, render_launcher, render_live_info
+from keel_iso.live import (
+    install_wheel,
+    missing_unit_programs,
+    render_launcher,
+    render_live_info,
+    unit_programs,
+)
 from keel_iso.rootfs import render_sources_list
 from keel_iso.zfs import deb_name, render_control, upstream_version
 
@@ -81,3 +87,23 @@ def test_leftover_mounts_below_the_work_tree_are_found_deepest_first():
         "x /work/root\\040fs/run tmpfs rw 0 0\n"
     )
     assert mounts_below(Path("/work/rootfs"), mounts) == [Path("/work/rootfs/dev/pts"), Path("/work/rootfs/dev")]
+
+
+def test_unit_programs_are_the_exec_lines_absolute_paths():
+    unit = "[Service]\nExecStart=\nExecStart=-/usr/bin/keel-live-start %I\nExecStartPre=/bin/mkdir -p /x\nUser=root\n"
+    assert unit_programs(unit) == ["/usr/bin/keel-live-start", "/bin/mkdir"]
+
+
+def test_a_unit_naming_a_missing_program_is_reported(tmp_path: Path):
+    unit = Path("etc/systemd/system/keel-hostid.service")
+    (tmp_path / unit.parent).mkdir(parents=True)
+    (tmp_path / unit).write_text("[Service]\nExecStart=/usr/bin/zgenhostid\n")
+    (tmp_path / "usr/sbin").mkdir(parents=True)
+    (tmp_path / "usr/sbin/zgenhostid").write_text("")
+    assert missing_unit_programs(tmp_path, [unit]) == [f"{unit}: /usr/bin/zgenhostid"]
+
+
+def test_the_shipped_units_name_programs_debian_installs_there():
+    live_units = Path(__file__).resolve().parents[3] / "iso-build/live/rootfs/etc/systemd/system"
+    programs = {p for unit in live_units.rglob("*.service") for p in unit_programs(unit.read_text())}
+    assert "/usr/sbin/zgenhostid" in programs  # zfsutils-linux ships it in /usr/sbin, not /usr/bin
