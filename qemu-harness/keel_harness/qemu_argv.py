@@ -42,7 +42,11 @@ def qemu_argv(spec: MachineSpec, files: MachineFiles, allow_reboot: bool = True)
     argv = [
         QEMU,
         "-name", spec.name,
-        "-machine", "q35,accel=tcg",
+        "-machine", "q35",
+        # One TCG thread for all vCPUs: with multi-threaded TCG, Linux's live code patching (static keys,
+        # text_poke_bp) races QEMU 7.2's translation cache and the guest dies with "Oops: int3" (seen in
+        # dequeue_entity on the installed system's first boot). Single-threaded TCG handles it correctly.
+        "-accel", "tcg,thread=single",
         "-cpu", "max",
         "-smp", str(spec.cpus),
         "-m", str(spec.memory),

@@ -21,7 +21,8 @@ def values(argv: list[str], flag: str) -> list[str]:
 def test_a_bios_machine_runs_tcg_q35_with_the_console_on_stdio_and_qmp_on_a_socket():
     argv = qemu_argv(MachineSpec("m1", memory=3072, cpus=2, nics=()), files())
     assert argv[:3] == ["qemu-system-x86_64", "-name", "m1"]
-    assert values(argv, "-machine") == ["q35,accel=tcg"]
+    assert values(argv, "-machine") == ["q35"]
+    assert values(argv, "-accel") == ["tcg,thread=single"]
     assert values(argv, "-cpu") == ["max"]
     assert values(argv, "-m") == ["3072"]
     assert values(argv, "-smp") == ["2"]
