@@ -127,7 +127,9 @@ def qemu_argv(spec: MachineSpec, files: MachineFiles, allow_reboot: bool = True)
         if i == 0 and isinstance(boot, Pxe):
             netdev += f",tftp={files.tftp_dir or boot.tftp_dir},bootfile={boot.bootfile}"
         argv += ["-netdev", netdev]
-        dev = f"{NIC_MODELS[nic.model]},netdev=net{i}"
+        # A fixed PCI slot: the NIC's predictable name (enp0sN) must not change when an answer stick or a USB
+        # controller comes or goes between the install and the boot of the installed system.
+        dev = f"{NIC_MODELS[nic.model]},netdev=net{i},addr=0x{0x18 + i:x}"
         if nic.mac:
             dev += f",mac={nic.mac}"
         if i == 0 and isinstance(boot, Pxe):

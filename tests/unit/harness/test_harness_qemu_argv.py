@@ -115,8 +115,8 @@ def test_pxe_puts_tftp_on_the_first_nics_user_network_and_boots_that_nic_first()
     argv = qemu_argv(spec, files(1))
     assert values(argv, "-netdev") == ["user,id=net0,tftp=/t,bootfile=boot.ipxe", "user,id=net1"]
     devices = values(argv, "-device")
-    assert "virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,bootindex=0" in devices
-    assert "e1000e,netdev=net1" in devices
+    assert "virtio-net-pci,netdev=net0,addr=0x18,mac=52:54:00:12:34:56,bootindex=0" in devices
+    assert "e1000e,netdev=net1,addr=0x19" in devices
     assert any(d.startswith("virtio-blk-pci,drive=disk0") and d.endswith("bootindex=1") for d in devices)
 
 
@@ -187,3 +187,13 @@ def test_without_reboots_qemu_exits_when_the_guest_resets():
 def test_a_wrong_machine_description_fails_with_a_message_naming_the_key(make, message):
     with pytest.raises(HarnessError, match=message):
         make()
+
+
+
+def test_nic_keeps_its_pci_slot_whether_or_not_an_answer_stick_is_plugged():
+    def nic_devices(answer_image):
+        spec = MachineSpec("m1", disks=(Disk(GiB),), answer_image=answer_image)
+        return [d for d in values(qemu_argv(spec, files(1)), "-device") if "netdev=" in d]
+
+    assert nic_devices(Path("/run/t/answer.img")) == nic_devices(None)
+    assert nic_devices(None)[0].endswith(",addr=0x18")
