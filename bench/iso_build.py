@@ -27,7 +27,8 @@ BUILD = REPO / "build"
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 BOOTS = ("bios-cd", "uefi-cd", "bios-disk", "uefi-disk", "pxe", "pxe-uefi")
-DEBUG_CHECKS = ("lsblk", "vgs", "zpool version", "python3 -c 'import blivet, urwid, pyudev, parted, requests'")
+DEBUG_CHECKS = ("lsblk", "vgs", "zpool version", "python3 -c 'import blivet, urwid, pyudev, parted, requests'",
+                "test -s /etc/hostid", "test $(hostname) = keel")
 PROMPT = "root@keel:~# "
 
 
