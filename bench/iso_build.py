@@ -77,7 +77,7 @@ def pxe_argv(argv: list[str], tftp: Path) -> list[str]:
     return [*argv, "-boot", "n"]
 
 
-def boot_to_ready(boot: str, iso: Path, debug: bool, log: Path, timeout: float = 900) -> dict:
+def boot_to_ready(boot: str, iso: Path, debug: bool, log: Path, timeout: float = 1800) -> dict:
     """Boot `iso` (or build/pxe) the `boot` way, press the serial entry's hotkey, wait for KEEL-READY."""
     result: dict = {"boot": boot}
     with tempfile.TemporaryDirectory(prefix="keel-bench-") as tmpdir, contextlib.ExitStack() as stack:
