@@ -116,7 +116,7 @@ def boot_to_ready(boot: str, iso: Path, debug: bool, log: Path, timeout: float =
                     child.expect_exact(PROMPT)
                 result["debug_checks"] = checks
             else:
-                child.expect(r"KEEL-READY mode=(\w+)\r?\n")
+                child.expect(r"KEEL-READY mode=(\w+)[\r\n]")
                 result["ready_seconds"] = round(time.monotonic() - start, 1)
                 result["mode"] = child.match.group(1)
             result["ok"] = True
