@@ -84,6 +84,9 @@ class Machine:
             extra_kernel_args=tuple(extra_kernel_args),
             answer_image=answer_image,
         )
+        # The disks this machine was made with; `boot_from_disks(remove=...)` always counts in this list, however
+        # many disks the previous boot had.
+        self.own_disks: tuple[Disk, ...] = self.spec.disks
         self.allow_reboot = allow_reboot
         self.runner = runner or Runner(default_timeout=QEMU_IMG_TIMEOUT)
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix=f"keel-{name}-"))
@@ -108,8 +111,10 @@ class Machine:
         return f"<Machine {self.name} {self.spec.firmware} {'running' if self.is_running() else 'stopped'}>"
 
     def disk_path(self, index: int) -> Path:
-        """The host file behind disk `index` (the qcow2 the guest writes to)."""
-        disk = self.spec.disks[index]
+        """The host file behind the machine's own disk `index` (the qcow2 the guest writes to)."""
+        return self._file_of(self.own_disks[index], index)
+
+    def _file_of(self, disk: Disk, index: int) -> Path:
         return disk.image if disk.image is not None else self.state_dir / f"disk{index}.qcow2"
 
     @property
@@ -119,7 +124,7 @@ class Machine:
     def _prepare_files(self) -> MachineFiles:
         disks = []
         for i, disk in enumerate(self.spec.disks):
-            path = self.disk_path(i)
+            path = self._file_of(disk, i)
             if disk.image is not None:
                 if not path.exists():
                     raise HarnessError(f"machine {self.name}: disk {i} image {path} does not exist")
@@ -297,16 +302,19 @@ class Machine:
     ) -> Machine:
         """Power off (hard, if still running) and boot this machine's own disks, optionally without some of them.
 
-        `boot` may name another medium (e.g. a rescue ISO); by default the firmware boots from the disks.
-        The UEFI variable store is kept when the firmware stays the same (boot entries survive, as on a real
-        machine); switching firmware starts from a fresh store.
+        `remove` holds indexes into the disks the machine was made with, so `remove=[0]` then `remove=[1]` boots
+        first without the first disk, then without the second. `boot` may name another medium (e.g. a rescue
+        ISO); by default the firmware boots from the disks. The UEFI variable store is kept when the firmware
+        stays the same (boot entries survive, as on a real machine); switching firmware starts from a fresh store.
         """
         self.stop()
         removed = set(remove)
-        unknown = removed - set(range(len(self.spec.disks)))
+        unknown = removed - set(range(len(self.own_disks)))
         if unknown:
-            raise HarnessError(f"machine {self.name}: no disk index {sorted(unknown)} to remove")
-        disks = [self._as_existing(i) for i in range(len(self.spec.disks)) if i not in removed]
+            raise HarnessError(
+                f"machine {self.name}: no disk index {sorted(unknown)} to remove (it has {len(self.own_disks)} disks)"
+            )
+        disks = [self._as_existing(i) for i in range(len(self.own_disks)) if i not in removed]
         new_firmware = firmware or self.spec.firmware
         if new_firmware != self.spec.firmware:
             self.ovmf_vars_path.unlink(missing_ok=True)
@@ -323,7 +331,7 @@ class Machine:
         if other.is_running():
             raise HarnessError(f"machine {other.name}: stop it before booting its disks in another machine")
         removed = set(remove)
-        disks = [other._as_existing(i) for i in range(len(other.spec.disks)) if i not in removed]
+        disks = [other._as_existing(i) for i in range(len(other.own_disks)) if i not in removed]
         kwargs.setdefault("firmware", other.spec.firmware)
         kwargs.setdefault("memory", other.spec.memory)
         kwargs.setdefault("cpus", other.spec.cpus)
@@ -332,7 +340,7 @@ class Machine:
         return cls(name=name or f"{other.name}-again", disks=disks, **kwargs)
 
     def _as_existing(self, index: int) -> Disk:
-        disk = self.spec.disks[index]
+        disk = self.own_disks[index]
         return dataclasses.replace(
             disk, size=None, base=None, image=self.disk_path(index), serial=disk.serial or f"KEELDISK{index}"
         )
