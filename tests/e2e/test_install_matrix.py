@@ -1,5 +1,6 @@
 """The full install matrix of issue 5 (besides the smoke pair): filesystems, RAID levels, firmware, 4Kn,
-answer sources and failure paths. Each installs from the ISO, reboots into the result and checks it."""
+old content on the disks, answer sources and failure paths. Each installs from the ISO, reboots into the result
+and checks it."""
 
 from __future__ import annotations
 
@@ -138,6 +139,58 @@ def test_ext4_on_a_4kn_disk_with_ovmf_has_no_bios_boot_partition(build, tmp_path
         assert m.succeed("blockdev --getss /dev/vda").strip() == "4096"
         assert BIOS_BOOT_GUID not in m.succeed("lsblk -n -o PARTTYPE /dev/vda").lower()
         check_host(m, "matrix7")
+
+
+OLD_CONTENT_SETUP = [
+    # selected vda: an old `pve` VG on p1 and one half of an md RAID1 on p2; selected vdb: the other half
+    "sgdisk -n1:0:+2G -t1:8e00 -n2:0:+2G -t2:fd00 /dev/vda && sgdisk -n1:0:+2G -t1:fd00 /dev/vdb",
+    "udevadm settle && partx -u /dev/vda && partx -u /dev/vdb; udevadm settle",
+    "mdadm --create /dev/md/old --run --level=1 --raid-devices=2 --metadata=1.2 /dev/vda2 /dev/vdb1",
+    "mkfs.ext4 -q /dev/md/old",
+    # unselected vdc: another `pve` VG whose LV holds data that must survive, made first and hidden from the
+    # second vgcreate (LVM refuses a duplicate VG name it can see)
+    "pvcreate -q /dev/vdc && vgcreate -q pve /dev/vdc && lvcreate -q -y -L 128M -n keep pve",
+    "dd if=/dev/urandom of=/dev/pve/keep bs=1M count=128 status=none && sync",
+    "vgchange -q -an pve",
+    "pvcreate -q /dev/vda1 && vgcreate -q --config 'devices { global_filter = [ \"r|^/dev/vdc$|\" ] }' pve /dev/vda1",
+    "lvcreate -q -y --config 'devices { global_filter = [ \"r|^/dev/vdc$|\" ] }' -L 512M -n root pve",
+    # unselected vdd: raw data without any signature
+    "dd if=/dev/urandom of=/dev/vdd bs=1M count=256 status=none && sync",
+]
+
+
+def test_old_content_on_selected_disks_is_gone_and_the_unselected_disks_keep_their_data(build, tmp_path):
+    disks = [Disk(12 * GiB), Disk(12 * GiB), Disk(1 * GiB), Disk(256 * 1024 * 1024)]
+    m = iso_machine(build, tmp_path, "old-content", "bios", disks,
+                    answer("matrix8", "btrfs", ["vda", "vdb"], 'btrfs.raid = "RAID1"'))
+    with m:
+        # First boot: the debug shell puts old storage on every disk, then the machine is switched off.
+        m.start()
+        m.select_boot_entry("d")
+        m.wait_for_debug_shell("before-install", timeout=BOOT_TIMEOUT)
+        for command in OLD_CONTENT_SETUP:
+            m.succeed(command)
+        keep_sum = m.succeed("sha256sum < /dev/pve/keep").split()[0]
+        raw_sum = m.succeed("sha256sum < /dev/vdd").split()[0]
+        assert len(m.succeed("vgs --noheadings -o vg_uuid pve").split()) == 2, "two VGs named pve"
+        m.succeed("vgchange -q -an; mdadm --stop --scan; sync")
+        m.stop()
+
+        assert run_install(m) == 0
+        installed(m)
+        plan = json.loads(m.succeed("cat /var/log/keel/storage-plan.json"))
+        assert [(r["kind"], r["old"], r["devices"]) for r in plan["rename"]] == [("lvm-vg", "pve", ["/dev/vdc"])]
+        new_name = plan["rename"][0]["new"]
+        assert new_name.startswith("pve-OLD-") and len(new_name) == len("pve-OLD-") + 8
+        # the VG on the unselected disk is renamed, with its data intact; the selected disks' VG and md are gone
+        assert m.succeed("vgs --noheadings -o vg_name").split() == [new_name]
+        m.succeed(f"vgchange -q -ay {new_name}")
+        assert m.succeed(f"sha256sum < /dev/{new_name}/keep").split()[0] == keep_sum
+        assert m.succeed("sha256sum < /dev/vdd").split()[0] == raw_sum
+        assert "md" not in m.succeed("lsblk -n -o TYPE /dev/vda /dev/vdb")
+        assert m.succeed("mdadm --examine --scan").strip() == ""
+        assert "RAID1" in m.succeed("btrfs filesystem df /")
+        check_host(m, "matrix8")
 
 
 def test_an_answer_from_a_pinned_https_url_is_fetched_with_the_system_info(build, tmp_path):
