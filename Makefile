@@ -10,13 +10,14 @@ APT_PACKAGES := python3-venv libparted-dev pkg-config gcc tzdata xkb-data consol
 	grub-pc-bin grub-efi-amd64-bin grub-common qemu-system-x86 qemu-utils ovmf ipxe-qemu \
 	openssl dpkg-dev e2fsprogs xfsprogs btrfs-progs
 
-.PHONY: help deps test unit lint demo iso e2e e2e-smoke bench clean
+.PHONY: help deps test unit lint demo demo-answers iso e2e e2e-smoke bench clean
 
 help:
 	@echo "make deps       install host packages (apt) and the Python venv (.venv); safe to repeat"
 	@echo "make test       unit and integration tests (installs deps first)"
 	@echo "make lint       ruff over the tree"
-	@echo "make demo       validate the example answers and show what each would install"
+	@echo "make demo       validate the example answers, then install one into a VM and boot it (builds the ISO)"
+	@echo "make demo-answers  only the first part: what each example answer would install"
 	@echo "make iso        build build/keel-<version>.iso and build/pxe/"
 	@echo "make e2e-smoke  the QEMU smoke scenarios (CI)"
 	@echo "make e2e        the full QEMU end-to-end matrix"
@@ -43,7 +44,10 @@ unit: deps
 lint: deps
 	$(PY) -m ruff check .
 
-demo: deps
+demo: demo-answers
+	PYTHONPATH=qemu-harness $(PY) -m keel_harness.demo
+
+demo-answers: deps
 	$(PY) -m answerfile.demo
 
 iso: deps

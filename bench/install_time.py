@@ -1,0 +1,143 @@
+"""Benchmark: install time per filesystem, next to a plain `unsquashfs` of the payload onto the same disk in the
+same VM. The ratio install / unsquashfs is the figure that matters: how much the installer adds on top of the
+copy it cannot avoid. Writes build/bench/install.json and prints one line per filesystem.
+
+    .venv/bin/python bench/install_time.py [--fs ext4 xfs zfs btrfs]
+
+Each filesystem gets a fresh VM (SeaBIOS, 16 GiB virtio disks, the answer on a PROXMOX-AIS stick) booted into
+the ISO's debug mode. In its shell, first the baseline: mkfs.ext4 on the first disk, `unsquashfs` of the
+payload onto it, `sync`, wipe. Then `keel-installer auto --no-reboot` installs from the stick; its time runs
+from the start of the command to its end (answer, hardware probe and plan included). The phase times come from
+the install's own events (/var/log/keel/events.jsonl).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "qemu-harness"))
+
+from keel_harness import Disk, GiB, HarnessError, Iso, Machine, build_answer_image, ensure_built  # noqa: E402
+
+OUT = REPO / "build" / "bench" / "install.json"
+PAYLOAD = "/usr/share/keel/payload.squashfs"
+INSTALL_TIMEOUT = 3600
+LAYOUTS: dict[str, tuple[list[str], str]] = {
+    "ext4": (["vda"], ""),
+    "xfs": (["vda"], ""),
+    "zfs": (["vda", "vdb"], 'zfs.raid = "RAID1"'),
+    "btrfs": (["vda", "vdb"], 'btrfs.raid = "RAID1"'),
+}
+
+
+def answer(fs: str) -> str:
+    disks, extra = LAYOUTS[fs]
+    return (
+        '[global]\nkeyboard = "en-us"\ncountry = "at"\nfqdn = "bench.example.com"\n'
+        'mailto = "admin@example.com"\ntimezone = "Europe/Vienna"\nroot-password = "bench-password"\n\n'
+        '[network]\nsource = "from-dhcp"\n\n'
+        f'[disk-setup]\nfilesystem = "{fs}"\ndisk-list = {json.dumps(disks)}\n{extra}\n'
+    )
+
+
+def phase_seconds(events_jsonl: str) -> dict[str, float]:
+    """Seconds per phase: from each phase event to the next phase event (the last one to the finished event)."""
+    marks = []
+    for line in events_jsonl.splitlines():
+        if not line.strip():
+            continue
+        event = json.loads(line)
+        if event["type"] in ("phase", "finished"):
+            marks.append((event.get("phase") or event.get("text", ""), float(event["time"]), event["type"]))
+    out: dict[str, float] = {}
+    for (name, start, kind), (_, end, _) in itertools.pairwise(marks):
+        if kind == "phase":
+            out[name] = round(out.get(name, 0.0) + end - start, 1)
+    return out
+
+
+def timed(machine: Machine, command: str, timeout: float) -> float:
+    """Run `command` in the guest's shell and return its wall time as the guest's clock measured it."""
+    out = machine.succeed(f"s=$(date +%s.%N); {command}; e=$(date +%s.%N); echo \"KEEL-TIME $s $e\"",
+                          timeout=timeout)
+    start, end = next(line for line in out.splitlines() if line.startswith("KEEL-TIME")).split()[1:]
+    return float(end) - float(start)
+
+
+def bench_one(iso: Path, fs: str, state_dir: Path) -> dict:
+    disks, _ = LAYOUTS[fs]
+    image = build_answer_image(state_dir / "answer.img", answer(fs))
+    machine = Machine(f"bench-install-{fs}", firmware="bios", memory=3072, disks=[Disk(16 * GiB)] * len(disks),
+                      boot=Iso(iso), answer_image=image, state_dir=state_dir / "vm")
+    load = os.getloadavg()[0]
+    with machine as m:
+        m.select_boot_entry("d")
+        m.wait_for_debug_shell("before-install", timeout=1800)
+        first = f"/dev/{disks[0]}"
+        unsquash = timed(m, f"mkfs.ext4 -q -F {first} && mount {first} /mnt && "
+                            f"unsquashfs -q -n -f -d /mnt/root {PAYLOAD} >/dev/null && sync", timeout=INSTALL_TIMEOUT)
+        m.succeed(f"umount /mnt && wipefs -q -a {first}")
+        install = timed(m, "keel-installer auto --no-reboot > /var/log/keel/bench-auto.out 2>&1", INSTALL_TIMEOUT)
+        phases = phase_seconds(m.succeed("cat /var/log/keel/events.jsonl"))
+        files = int(m.succeed(f"wc -l < {PAYLOAD.replace('.squashfs', '.files')}").strip())
+    return {
+        "disks": len(disks),
+        "install_seconds": round(install, 1),
+        "unsquashfs_seconds": round(unsquash, 1),
+        "ratio": round(install / unsquash, 2) if unsquash else None,
+        "payload_files": files,
+        "phases": phases,
+        "load_average_at_start": round(load, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     epilog="Example: .venv/bin/python bench/install_time.py --fs ext4 zfs")
+    parser.add_argument("--fs", nargs="+", choices=list(LAYOUTS), default=list(LAYOUTS),
+                        help="filesystems to install (default: all four)")
+    args = parser.parse_args(argv)
+    results: dict[str, dict] = {}
+    try:
+        build = ensure_built(REPO)
+        with tempfile.TemporaryDirectory(prefix="keel-bench-install-") as tmp:
+            for fs in args.fs:
+                started = time.monotonic()
+                result = bench_one(build.iso, fs, Path(tmp) / fs)
+                results[fs] = result
+                print(f"{fs}: install {result['install_seconds']} s, unsquashfs {result['unsquashfs_seconds']} s, "
+                      f"ratio {result['ratio']} (VM total {time.monotonic() - started:.0f} s, "
+                      f"load {result['load_average_at_start']})")
+    except HarnessError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    record = {
+        "iso": build.iso.name,
+        "version": build.version,
+        "profile": build.info.get("profile"),
+        "accel": "tcg",
+        "host_cpus": os.cpu_count(),
+        "host": platform.platform(),
+        "baseline": "unsquashfs of the payload onto ext4 on the first disk, then sync, in the same VM",
+        "filesystems": results,
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(OUT.read_text()) if OUT.exists() else {}
+    if previous.get("iso") == record["iso"]:
+        record["filesystems"] = {**previous.get("filesystems", {}), **results}
+    OUT.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {OUT.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
