@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -56,13 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     record = {
-        "iso": build.iso.name,
-        "version": build.version,
-        "profile": build.info.get("profile"),
-        "iso_size_bytes": build.iso.stat().st_size,
-        "accel": "tcg",
-        "host_cpus": os.cpu_count(),
-        "host": platform.platform(),
+        **build.bench_header(),
         "boot_to_ready_seconds": {fw: min(r["seconds"] for r in runs) for fw, runs in results.items()},
         "runs": results,
     }

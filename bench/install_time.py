@@ -17,7 +17,6 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -121,12 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     record = {
-        "iso": build.iso.name,
-        "version": build.version,
-        "profile": build.info.get("profile"),
-        "accel": "tcg",
-        "host_cpus": os.cpu_count(),
-        "host": platform.platform(),
+        **build.bench_header(),
         "baseline": "unsquashfs of the payload onto ext4 on the first disk, then sync, in the same VM",
         "filesystems": results,
     }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,18 @@ class BuildOutputs:
     @property
     def version(self) -> str:
         return str(self.info.get("version", "unknown"))
+
+    def bench_header(self) -> dict:
+        """What a VM benchmark records about the ISO it booted and the host it ran on, before its own numbers."""
+        return {
+            "iso": self.iso.name,
+            "version": self.version,
+            "profile": self.info.get("profile"),
+            "iso_size_bytes": self.iso.stat().st_size,
+            "accel": "tcg",
+            "host_cpus": os.cpu_count(),
+            "host": platform.platform(),
+        }
 
 
 def build_outputs(repo: Path = REPO_ROOT) -> BuildOutputs | None:
