@@ -11,7 +11,8 @@ BASE_INCLUDE = ("ca-certificates", "apt-utils", "debconf-utils", "gnupg")
 # Everything the installer needs on the target, whatever the profile: it boots, networks, is reachable, and
 # the install engine's tools (LVM, ZFS, Btrfs, XFS, ESPs, both boot loaders, keel-post-install) are present.
 MINIMAL = (
-    "linux-image-amd64", "initramfs-tools", "systemd", "systemd-sysv", "udev", "dbus", "kmod",
+    # zstd: Debian's initramfs compressor (COMPRESS=zstd); without it update-initramfs falls back to gzip
+    "linux-image-amd64", "initramfs-tools", "zstd", "systemd", "systemd-sysv", "udev", "dbus", "kmod",
     "ifupdown2", "iproute2", "iputils-ping", "bridge-utils", "openssh-server", "ca-certificates",
     "lvm2", "thin-provisioning-tools", "xfsprogs", "btrfs-progs", "dosfstools", "e2fsprogs",
     "zfsutils-linux", "zfs-initramfs",
@@ -28,7 +29,7 @@ STANDARD = (
     *MINIMAL,
     "qemu-system-x86", "qemu-utils", "ovmf", "lxc", "corosync", "nftables",
     "smartmontools", "ethtool", "open-iscsi", "nfs-common", "cifs-utils", "rsync", "curl", "wget",
-    "zstd", "lzop", "gdisk", "parted", "pciutils", "usbutils", "vim", "sudo", "bash-completion",
+    "lzop", "gdisk", "parted", "pciutils", "usbutils", "vim", "sudo", "bash-completion",
     "ksmtuned", "ceph-common", "lm-sensors", "dnsutils", "tcpdump", "sysstat",
 )
 

@@ -141,21 +141,16 @@ def test_ext4_on_a_4kn_disk_with_ovmf_has_no_bios_boot_partition(build, tmp_path
         check_host(m, "matrix7")
 
 
-OLD_CONTENT_SETUP = [
+HIDE_VDC = "--config 'devices { global_filter = [ \"r|^/dev/vdc$|\" ] }'"
+SELECTED_OLD_CONTENT = [
     # selected vda: an old `pve` VG on p1 and one half of an md RAID1 on p2; selected vdb: the other half
     "sgdisk -n1:0:+2G -t1:8e00 -n2:0:+2G -t2:fd00 /dev/vda && sgdisk -n1:0:+2G -t1:fd00 /dev/vdb",
     "udevadm settle && partx -u /dev/vda && partx -u /dev/vdb; udevadm settle",
     "mdadm --create /dev/md/old --run --level=1 --raid-devices=2 --metadata=1.2 /dev/vda2 /dev/vdb1",
     "mkfs.ext4 -q /dev/md/old",
-    # unselected vdc: another `pve` VG whose LV holds data that must survive, made first and hidden from the
-    # second vgcreate (LVM refuses a duplicate VG name it can see)
-    "pvcreate -q /dev/vdc && vgcreate -q pve /dev/vdc && lvcreate -q -y -L 128M -n keep pve",
-    "dd if=/dev/urandom of=/dev/pve/keep bs=1M count=128 status=none && sync",
-    "vgchange -q -an pve",
-    "pvcreate -q /dev/vda1 && vgcreate -q --config 'devices { global_filter = [ \"r|^/dev/vdc$|\" ] }' pve /dev/vda1",
-    "lvcreate -q -y --config 'devices { global_filter = [ \"r|^/dev/vdc$|\" ] }' -L 512M -n root pve",
-    # unselected vdd: raw data without any signature
-    "dd if=/dev/urandom of=/dev/vdd bs=1M count=256 status=none && sync",
+    # made after the VG on vdc, so that VG is hidden from these commands: LVM refuses a duplicate name it sees
+    f"pvcreate -q /dev/vda1 && vgcreate -q {HIDE_VDC} pve /dev/vda1",
+    f"lvcreate -q -y {HIDE_VDC} -L 512M -n root pve",
 ]
 
 
@@ -168,12 +163,18 @@ def test_old_content_on_selected_disks_is_gone_and_the_unselected_disks_keep_the
         m.start()
         m.select_boot_entry("d")
         m.wait_for_debug_shell("before-install", timeout=BOOT_TIMEOUT)
-        for command in OLD_CONTENT_SETUP:
-            m.succeed(command)
+        # unselected vdc: a `pve` VG whose LV holds data that must survive; unselected vdd: raw data
+        m.succeed("pvcreate -q /dev/vdc && vgcreate -q pve /dev/vdc && lvcreate -q -y -L 128M -n keep pve")
+        m.succeed("dd if=/dev/urandom of=/dev/pve/keep bs=1M count=128 status=none && sync")
         keep_sum = m.succeed("sha256sum < /dev/pve/keep").split()[0]
+        m.succeed("vgchange -q -an pve")
+        m.succeed("dd if=/dev/urandom of=/dev/vdd bs=1M count=256 status=none && sync")
         raw_sum = m.succeed("sha256sum < /dev/vdd").split()[0]
-        assert len(m.succeed("vgs --noheadings -o vg_uuid pve").split()) == 2, "two VGs named pve"
-        m.succeed("vgchange -q -an; mdadm --stop --scan; sync")
+        for command in SELECTED_OLD_CONTENT:
+            m.succeed(command)
+        vgs = m.succeed("vgs --noheadings -o vg_name,vg_uuid 2>/dev/null").split()
+        assert vgs.count("pve") == 2, f"two VGs named pve: {vgs}"
+        m.succeed("vgchange -q -an --select vg_name=pve; mdadm --stop --scan; sync")
         m.stop()
 
         assert run_install(m) == 0

@@ -5,7 +5,7 @@ from keel_iso.profiles import DEBCONF_SELECTIONS, LIVE, MINIMAL, STANDARD, paylo
 
 # From the brief: what the install engine needs on every target, whatever the profile.
 INSTALLER_NEEDS = (
-    "linux-image-amd64", "initramfs-tools", "systemd", "udev", "ifupdown2", "openssh-server", "lvm2",
+    "linux-image-amd64", "initramfs-tools", "zstd", "systemd", "udev", "ifupdown2", "openssh-server", "lvm2",
     "thin-provisioning-tools", "xfsprogs", "btrfs-progs", "dosfstools", "zfsutils-linux", "zfs-initramfs",
     "grub-pc-bin", "grub-efi-amd64-bin", "grub-efi-amd64-signed", "shim-signed", "systemd-boot-efi",
     "systemd-boot", "efibootmgr", "keyboard-configuration", "console-setup", "locales", "tzdata", "postfix",
