@@ -141,35 +141,36 @@ def test_ext4_on_a_4kn_disk_with_ovmf_has_no_bios_boot_partition(build, tmp_path
         check_host(m, "matrix7")
 
 
-HIDE_VDC = "--config 'devices { global_filter = [ \"r|^/dev/vdc$|\" ] }'"
+HIDE_VDB = "--config 'devices { global_filter = [ \"r|^/dev/vdb$|\" ] }'"
 SELECTED_OLD_CONTENT = [
-    # selected vda: an old `pve` VG on p1 and one half of an md RAID1 on p2; selected vdb: the other half
-    "sgdisk -n1:0:+2G -t1:8e00 -n2:0:+2G -t2:fd00 /dev/vda && sgdisk -n1:0:+2G -t1:fd00 /dev/vdb",
-    "udevadm settle && partx -u /dev/vda && partx -u /dev/vdb; udevadm settle",
-    "mdadm --create /dev/md/old --run --level=1 --raid-devices=2 --metadata=1.2 /dev/vda2 /dev/vdb1",
+    # the selected vda: an old `pve` VG on p1 and an md RAID1 over p2 and p3
+    "sgdisk -n1:0:+2G -t1:8e00 -n2:0:+1G -t2:fd00 -n3:0:+1G -t3:fd00 /dev/vda",
+    "udevadm settle && partx -u /dev/vda; udevadm settle",
+    "mdadm --create /dev/md/old --run --level=1 --raid-devices=2 --metadata=1.2 /dev/vda2 /dev/vda3",
     "mkfs.ext4 -q /dev/md/old",
-    # made after the VG on vdc, so that VG is hidden from these commands: LVM refuses a duplicate name it sees
-    f"pvcreate -q /dev/vda1 && vgcreate -q {HIDE_VDC} pve /dev/vda1",
-    f"lvcreate -q -y {HIDE_VDC} -L 512M -n root pve",
+    # made after the VG on vdb, so that VG is hidden from these commands: LVM refuses a duplicate name it sees
+    f"pvcreate -q /dev/vda1 && vgcreate -q {HIDE_VDB} pve /dev/vda1",
+    f"lvcreate -q -y {HIDE_VDB} -L 512M -n root pve",
 ]
 
 
-def test_old_content_on_selected_disks_is_gone_and_the_unselected_disks_keep_their_data(build, tmp_path):
-    disks = [Disk(12 * GiB), Disk(12 * GiB), Disk(1 * GiB), Disk(256 * 1024 * 1024)]
-    m = iso_machine(build, tmp_path, "old-content", "bios", disks,
-                    answer("matrix8", "btrfs", ["vda", "vdb"], 'btrfs.raid = "RAID1"'))
+def test_old_content_on_the_selected_disk_is_gone_and_the_unselected_disks_keep_their_data(build, tmp_path):
+    """An ext4 install creates VG `pve`, so the old `pve` VG on an unselected disk is renamed (Proxmox renames
+    only a VG or pool of the name the install creates)."""
+    disks = [Disk(12 * GiB), Disk(1 * GiB), Disk(256 * 1024 * 1024)]
+    m = iso_machine(build, tmp_path, "old-content", "bios", disks, answer("matrix8", "ext4", ["vda"]))
     with m:
         # First boot: the debug shell puts old storage on every disk, then the machine is switched off.
         m.start()
         m.select_boot_entry("d")
         m.wait_for_debug_shell("before-install", timeout=BOOT_TIMEOUT)
-        # unselected vdc: a `pve` VG whose LV holds data that must survive; unselected vdd: raw data
-        m.succeed("pvcreate -q /dev/vdc && vgcreate -q pve /dev/vdc && lvcreate -q -y -L 128M -n keep pve")
+        # unselected vdb: a `pve` VG whose LV holds data that must survive; unselected vdc: raw data
+        m.succeed("pvcreate -q /dev/vdb && vgcreate -q pve /dev/vdb && lvcreate -q -y -L 128M -n keep pve")
         m.succeed("dd if=/dev/urandom of=/dev/pve/keep bs=1M count=128 status=none && sync")
         keep_sum = m.succeed("sha256sum < /dev/pve/keep").split()[0]
         m.succeed("vgchange -q -an pve")
-        m.succeed("dd if=/dev/urandom of=/dev/vdd bs=1M count=256 status=none && sync")
-        raw_sum = m.succeed("sha256sum < /dev/vdd").split()[0]
+        m.succeed("dd if=/dev/urandom of=/dev/vdc bs=1M count=256 status=none && sync")
+        raw_sum = m.succeed("sha256sum < /dev/vdc").split()[0]
         for command in SELECTED_OLD_CONTENT:
             m.succeed(command)
         vgs = m.succeed("vgs --noheadings -o vg_name,vg_uuid 2>/dev/null").split()
@@ -180,17 +181,18 @@ def test_old_content_on_selected_disks_is_gone_and_the_unselected_disks_keep_the
         assert run_install(m) == 0
         installed(m)
         plan = json.loads(m.succeed("cat /var/log/keel/storage-plan.json"))
-        assert [(r["kind"], r["old"], r["devices"]) for r in plan["rename"]] == [("lvm-vg", "pve", ["/dev/vdc"])]
+        assert [(r["kind"], r["old"], r["devices"]) for r in plan["rename"]] == [("lvm-vg", "pve", ["/dev/vdb"])]
         new_name = plan["rename"][0]["new"]
         assert new_name.startswith("pve-OLD-") and len(new_name) == len("pve-OLD-") + 8
-        # the VG on the unselected disk is renamed, with its data intact; the selected disks' VG and md are gone
-        assert m.succeed("vgs --noheadings -o vg_name").split() == [new_name]
+        # the VG on the unselected disk is renamed, with its data intact; the old VG and md array are gone
+        pvs = m.succeed("pvs --noheadings -o pv_name,vg_name").split()
+        assert sorted(zip(pvs[::2], pvs[1::2], strict=True)) == [("/dev/vda3", "pve"), ("/dev/vdb", new_name)]
+        assert m.succeed("lvs --noheadings -o lv_name pve").split() == ["data", "root", "swap"]
         m.succeed(f"vgchange -q -ay {new_name}")
         assert m.succeed(f"sha256sum < /dev/{new_name}/keep").split()[0] == keep_sum
-        assert m.succeed("sha256sum < /dev/vdd").split()[0] == raw_sum
-        assert "md" not in m.succeed("lsblk -n -o TYPE /dev/vda /dev/vdb")
+        assert m.succeed("sha256sum < /dev/vdc").split()[0] == raw_sum
+        assert "raid" not in m.succeed("lsblk -n -o TYPE /dev/vda")
         assert m.succeed("mdadm --examine --scan").strip() == ""
-        assert "RAID1" in m.succeed("btrfs filesystem df /")
         check_host(m, "matrix8")
 
 
