@@ -1,131 +1,86 @@
-"""Benchmark (and boot check) of the Keel ISO: size, cold/warm build time, and boot-to-ready time per firmware.
+"""Benchmark (and boot check) of the Keel ISO: size, cold and warm build time, and boot-to-ready time per
+firmware and medium, all booted through the QEMU harness.
 
-`make bench` runs it without arguments: it reads build/iso-build.json (and the build history iso-build.py
-keeps), boots build/keel.iso as a CD under SeaBIOS and OVMF up to `KEEL-READY`, and writes
-build/bench/iso_build.json. Options boot other media (raw disk, PXE) or run the debug-shell checks, e.g.
-  .venv/bin/python bench/iso_build.py --boot bios-cd,uefi-disk,pxe --debug-check
+`make bench` runs it without arguments: it reads build/iso-build.json and the build history iso-build.py keeps
+(the newest cold and warm build), boots build/keel.iso as a CD under SeaBIOS and OVMF up to `KEEL-READY` on the
+serial console, and writes build/bench/iso_build.json. Options boot other media (a raw USB stick, PXE) or go
+through debug mode and run the shell checks there, e.g.
+  .venv/bin/python bench/iso_build.py --boot bios-cd,uefi-usb,pxe --debug-check
+TCG on a shared host is noisy: the load average at the start of each boot is recorded beside its time.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
+import os
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pexpect
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "qemu-harness"))
 
-REPO = Path(__file__).resolve().parent.parent
+from keel_harness import (  # noqa: E402
+    BuildOutputs,
+    CommandFailed,
+    Disk,
+    GiB,
+    HarnessError,
+    Iso,
+    Machine,
+    Pxe,
+    UsbImage,
+    build_outputs,
+    timeouts,
+)
+
 BUILD = REPO / "build"
-OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
-OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
-BOOTS = ("bios-cd", "uefi-cd", "bios-disk", "uefi-disk", "pxe", "pxe-uefi")
+OUT = BUILD / "bench" / "iso_build.json"
+BOOTS = ("bios-cd", "uefi-cd", "bios-usb", "uefi-usb", "pxe")
 DEBUG_CHECKS = ("lsblk", "vgs", "zpool version", "python3 -c 'import blivet, urwid, pyudev, parted, requests'",
                 "test -s /etc/hostid", "test $(hostname) = keel")
-PROMPT = "root@keel:~# "
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def machine_for(boot: str, build: BuildOutputs, debug: bool, state_dir: Path) -> tuple[Machine, str | None]:
+    """The machine for one boot kind, and the GRUB hotkey to press (None: PXE has its own menu choice)."""
+    firmware, medium = boot.split("-") if "-" in boot else ("bios", boot)
+    if medium == "pxe":
+        entry = "debug-serial" if debug else "tui-serial"
+        # live-boot copies the fetched squashfs into RAM, beside the live system
+        return Machine(f"bench-{boot}", firmware=firmware, memory=3072, disks=[Disk(8 * GiB)],
+                       boot=Pxe(build.pxe_dir, http_root=build.pxe_dir, menu_entry=entry),
+                       extra_kernel_args=["systemd.default_device_timeout_sec=1800"], state_dir=state_dir), None
+    media = Iso(build.iso) if medium == "cd" else UsbImage(build.iso)
+    return Machine(f"bench-{boot}", firmware=firmware, disks=[Disk(8 * GiB)], boot=media,
+                   state_dir=state_dir), "d" if debug else "s"
 
 
-@contextlib.contextmanager
-def http_server(directory: Path) -> Iterator[int]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
-                            cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def boot_to_ready(boot: str, build: BuildOutputs, debug: bool, state_dir: Path) -> dict:
+    """Boot the `boot` way, choose the serial (or debug) entry, and time the way to KEEL-READY / the shell."""
+    result: dict = {"boot": boot, "load_average_at_start": round(os.getloadavg()[0], 2)}
+    machine, hotkey = machine_for(boot, build, debug, state_dir)
+    start = time.monotonic()
     try:
-        time.sleep(1)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def qemu_argv(boot: str, iso: Path, tmp: Path, memory: int) -> list[str]:
-    argv = ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "max", "-smp", "2", "-m", str(memory),
-            "-nographic", "-no-reboot", "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
-    if boot.startswith("uefi") or boot == "pxe-uefi":
-        vars_copy = tmp / "OVMF_VARS.fd"
-        shutil.copyfile(OVMF_VARS, vars_copy)
-        argv += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
-                 "-drive", f"if=pflash,format=raw,file={vars_copy}"]
-    if boot.endswith("-cd"):
-        argv += ["-drive", f"file={iso},media=cdrom,readonly=on,if=none,id=cd0",
-                 "-device", "ide-cd,drive=cd0,bootindex=0"]
-    elif boot.endswith("-disk"):
-        disk = tmp / "usb.qcow2"
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(iso), str(disk)],
-                       check=True)
-        argv += ["-drive", f"file={disk},format=qcow2,if=none,id=usb0",
-                 "-device", "qemu-xhci", "-device", "usb-storage,drive=usb0,bootindex=0"]
-    return argv
-
-
-def pxe_argv(argv: list[str], tftp: Path) -> list[str]:
-    argv = list(argv)
-    argv[argv.index("user,id=n0")] = f"user,id=n0,tftp={tftp},bootfile=boot.ipxe"
-    return [*argv, "-boot", "n"]
-
-
-def boot_to_ready(boot: str, iso: Path, debug: bool, log: Path, timeout: float = 1800) -> dict:
-    """Boot `iso` (or build/pxe) the `boot` way, press the serial entry's hotkey, wait for KEEL-READY."""
-    result: dict = {"boot": boot}
-    with tempfile.TemporaryDirectory(prefix="keel-bench-") as tmpdir, contextlib.ExitStack() as stack:
-        tmp = Path(tmpdir)
-        memory = 2048
-        argv = qemu_argv(boot, iso, tmp, memory)
-        if boot.startswith("pxe"):
-            port = stack.enter_context(http_server(BUILD / "pxe"))
-            tftp = tmp / "tftp"
-            tftp.mkdir()
-            for name in ("vmlinuz", "initrd.img", "keel.ipxe"):
-                shutil.copyfile(BUILD / "pxe" / name, tftp / name)
-            mode = "debug-serial" if debug else "tui-serial"
-            (tftp / "boot.ipxe").write_text(
-                f"#!ipxe\nset keel-base http://10.0.2.2:{port}\nset keel-mode {mode}\nchain keel.ipxe\n")
-            argv = qemu_argv(boot, iso, tmp, 3584)
-            argv = pxe_argv(argv, tftp)
-        start = time.monotonic()
-        child = pexpect.spawn(argv[0], argv[1:], encoding="utf-8", codec_errors="replace", timeout=timeout)
-        child.logfile_read = stack.enter_context(log.open("w"))
-        try:
-            if not boot.startswith("pxe"):
-                child.expect("GNU GRUB", timeout=300)
-                result["grub_seconds"] = round(time.monotonic() - start, 1)
-                time.sleep(1)
-                child.send("d" if debug else "s")
+        with machine as m:
+            if hotkey:
+                m.select_boot_entry(hotkey, timeout=timeouts.GRUB_MENU)
+                result["grub_menu_seconds"] = round(time.monotonic() - start, 1)
             if debug:
-                child.expect("KEEL-DEBUG-SHELL before-install")
-                child.expect_exact(PROMPT)
+                m.wait_for_debug_shell("before-install", timeout=timeouts.READY)
                 result["ready_seconds"] = round(time.monotonic() - start, 1)
-                checks = {}
-                for command in DEBUG_CHECKS:
-                    child.sendline(f"{command}; echo KEEL-RC=$?")
-                    child.expect(r"KEEL-RC=(\d+)", timeout=300)
-                    checks[command] = int(child.match.group(1))
-                    child.expect_exact(PROMPT)
-                result["debug_checks"] = checks
+                result["debug_checks"] = {command: m.execute(command, timeout=timeouts.COMMAND)[0]
+                                          for command in DEBUG_CHECKS}
             else:
-                child.expect(r"KEEL-READY mode=(\w+)[\r\n]")
+                match = m.wait_for_console_text(r"KEEL-READY mode=(\w+)", timeout=timeouts.READY)
                 result["ready_seconds"] = round(time.monotonic() - start, 1)
-                result["mode"] = child.match.group(1)
-            result["ok"] = True
-        except (pexpect.TIMEOUT, pexpect.EOF) as err:
-            result["ok"] = False
-            result["error"] = type(err).__name__
-        finally:
-            child.terminate(force=True)
-            child.close(force=True)
+                result["mode"] = match.group(1)
+        result["ok"] = not any(result.get("debug_checks", {}).values())
+    except (HarnessError, CommandFailed) as err:
+        result["ok"] = False
+        result["error"] = str(err).splitlines()[0]
+    result["console_log"] = str(machine.console_log_path)
     return result
 
 
@@ -149,37 +104,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--boot", default="bios-cd,uefi-cd", help=f"comma-separated, from: {', '.join(BOOTS)}")
     parser.add_argument("--debug-check", action="store_true",
                         help="boot debug mode and run lsblk, vgs, zpool version and the Python imports")
-    parser.add_argument("--iso", default=str(BUILD / "keel.iso"))
     args = parser.parse_args(argv)
-    iso = Path(args.iso).resolve()
-    if not iso.is_file():
-        print(f"bench/iso_build.py: {iso} does not exist: run `make iso` first", file=sys.stderr)
+    boots = args.boot.split(",")
+    unknown = [b for b in boots if b not in BOOTS]
+    if unknown:
+        print(f"bench/iso_build.py: unknown boot {unknown[0]!r}: expected one of {', '.join(BOOTS)}", file=sys.stderr)
         return 2
-    out_dir = BUILD / "bench"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    iso_size = iso.stat().st_size
-    report = {"iso": str(iso), "iso_size_bytes": iso_size, "builds": build_records(), "boots": []}
-    ok = True
-    for boot in args.boot.split(","):
-        if boot not in BOOTS:
-            print(f"bench/iso_build.py: unknown boot {boot!r}: expected one of {', '.join(BOOTS)}", file=sys.stderr)
-            return 2
-        log = out_dir / f"iso_build-{boot}{'-debug' if args.debug_check else ''}.log"
-        result = boot_to_ready(boot, iso, args.debug_check, log)
-        result["iso_size_bytes_at_run"] = iso_size
+    build = build_outputs(REPO)
+    if build is None:
+        print(f"bench/iso_build.py: {BUILD / 'keel.iso'} does not exist: run `make iso` first", file=sys.stderr)
+        return 2
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    report = {**build.bench_header(), "builds": build_records(), "boots": []}
+    for boot in boots:
+        state_dir = OUT.parent / f"iso_build-{boot}{'-debug' if args.debug_check else ''}"
+        shutil.rmtree(state_dir, ignore_errors=True)  # a fresh disk and firmware store for every run
+        result = boot_to_ready(boot, build, args.debug_check, state_dir)
         print(json.dumps(result), flush=True)
         report["boots"].append(result)
-        ok = ok and result["ok"] and not any(result.get("debug_checks", {}).values())
-    # Keep earlier results of boot kinds not run this time (e.g. a PXE run stays next to the CD runs).
-    previous = out_dir / "iso_build.json"
-    if previous.is_file():
-        ran = {(r["boot"], "debug_checks" in r) for r in report["boots"]}
-        for old in json.loads(previous.read_text()).get("boots", []):
-            if (old.get("boot"), "debug_checks" in old) not in ran and old.get("iso_size_bytes_at_run") == iso_size:
-                report["boots"].append(old)
-    previous.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"ISO {report['iso_size_bytes'] / 2**20:.0f} MiB; results in {out_dir / 'iso_build.json'}")
-    return 0 if ok else 1
+    # Keep earlier results of boot kinds not run this time (a PXE run stays next to the CD runs) for this ISO.
+    if OUT.is_file():
+        previous = json.loads(OUT.read_text())
+        if previous.get("iso_size_bytes") == report["iso_size_bytes"]:
+            ran = {(r["boot"], "debug_checks" in r) for r in report["boots"]}
+            report["boots"] += [old for old in previous.get("boots", [])
+                                if (old.get("boot"), "debug_checks" in old) not in ran]
+    OUT.write_text(json.dumps(report, indent=2) + "\n")
+    ready = ", ".join(f"{r['boot']} {r.get('ready_seconds', 'failed')} s" for r in report["boots"])
+    print(f"ISO {report['iso_size_bytes'] / 2**20:.0f} MiB; to ready: {ready}; results in {OUT.relative_to(REPO)}")
+    return 0 if all(r["ok"] for r in report["boots"]) else 1
 
 
 if __name__ == "__main__":
