@@ -288,6 +288,15 @@ class Machine:
             self.qmp("system_reset")
         self._shell_ready = False
 
+    def power_cycle(self, timeout: float = 300) -> Machine:
+        """Clean power-off, then power on again: a cold boot of the same machine (disks, UEFI variables kept).
+
+        Stories that reboot many times use this: OVMF under TCG here once hung after a guest's warm reset
+        with no console output at all, where a cold start of the same disks boots every time.
+        """
+        self.shutdown(timeout)
+        return self.start()
+
     def reset(self) -> None:
         """Hard reset, like pressing the reset button."""
         self.qmp("system_reset")
