@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from . import state
@@ -54,18 +55,23 @@ class BootTool:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
-    def selection(self, installing: str | None = None) -> KernelSelection:
+    def selection(self, installing: str | None = None, dropping: Collection[Path] = ()) -> KernelSelection:
+        """The kernels and the default; pin files in `dropping` count as removed already."""
+
+        def pin(path: Path) -> str | None:
+            return None if path in dropping else state.read_pin(path)
+
         return select_kernels(
             state.installed_kernels(self.paths),
             running=self.system.running_kernel(),
             installing=installing,
             manual=state.read_manual_kernels(self.paths),
-            pinned=state.read_pin(self.paths.pin),
-            next_boot=state.read_pin(self.paths.next_boot_pin),
+            pinned=pin(self.paths.pin),
+            next_boot=pin(self.paths.next_boot_pin),
         )
 
-    def boot_spec(self, installing: str | None = None) -> BootSpec:
-        chosen = self.selection(installing)
+    def boot_spec(self, installing: str | None = None, dropping: Collection[Path] = ()) -> BootSpec:
+        chosen = self.selection(installing, dropping)
         for version, why in chosen.missing:
             self.warn(f"kernel '{version}' ({why}) is not installed (no /boot/vmlinuz-{version}), skipping it")
         kernels = []
@@ -187,11 +193,11 @@ class BootTool:
                 self.say(f"Running hook script '{hook}'..")
             return self._refresh_all(installing)
 
-    def _refresh_all(self, installing: str | None) -> int:
+    def _refresh_all(self, installing: str | None, dropping: Collection[Path] = ()) -> int:
         uuids = self._require_uuids()
         for hook in self.system.disable_debian_systemd_boot_hooks():
             self.say(f"Disabled {hook}: keel-boot-tool keeps the ESPs in sync on this system.")
-        spec = self.boot_spec(installing)
+        spec = self.boot_spec(installing, dropping)
         self.say(f"Copying and configuring kernels on {', '.join(uuids) or 'no ESP'}")
         self.say(f"\tkernels: {', '.join(spec.versions)}; default: {spec.default}")
         failed = 0
@@ -285,15 +291,27 @@ class BootTool:
         return 0
 
     def kernel_unpin(self, next_boot: bool) -> int:
+        """Remove the pin(s). With synced ESPs the files go only after every ESP got the new default: the
+        cleanup unit runs this at boot, and a shutdown that stops it half-way leaves the pin for the next boot
+        to finish, instead of ESPs that disagree about the default kernel."""
         self._require_root("kernel unpin")
         targets = [self.paths.next_boot_pin] if next_boot else [self.paths.pin, self.paths.next_boot_pin]
-        changed = [path for path in targets if state.write_pin(path, None)]
-        for path in changed:
-            self.say(f"Removed {path}.")
-        if not changed:
+        present = [path for path in targets if path.exists()]
+        if not present:
             self.say("No pinned kernel to remove.")
             return 0
-        return self._refresh_after_pin_change()
+        if self._uuids() is None:
+            self._remove_pins(present)
+            return self._pin_plain_grub(state.read_pin(self.paths.pin))
+        with self._working("kernel unpin"):
+            status = self._refresh_all(installing=None, dropping=present)
+        self._remove_pins(present)
+        return status
+
+    def _remove_pins(self, paths: list[Path]) -> None:
+        for path in paths:
+            state.write_pin(path, None)
+            self.say(f"Removed {path}.")
 
     def _refresh_after_pin_change(self) -> int:
         # proxmox-boot-tool asks whether to refresh; we always do, so that scripts never meet a prompt.

@@ -131,6 +131,28 @@ def test_next_boot_pin_is_the_default_until_the_cleanup_unit_unpins_it(synced):
     assert synced.loader_default(ESP_B) == f"default keel-{K43}.conf"
 
 
+def test_a_next_boot_unpin_cut_short_by_a_shutdown_keeps_the_pin_so_the_next_boot_finishes_it(synced, monkeypatch):
+    """The cleanup unit runs at boot; a reboot right after it started once stopped it between the two ESPs.
+    The pin file goes only when every ESP is synced, so the next boot's run brings them back in line."""
+    synced.run("kernel", "pin", K43)
+    synced.run("kernel", "pin", K41, "--next-boot")
+    mount = synced.system.mounted_esp
+
+    def stopped_on_the_second_esp(uuid, device, read_only=False):
+        if uuid == ESP_B:
+            raise SystemExit("SIGTERM: the system is shutting down")
+        return mount(uuid, device, read_only)
+
+    monkeypatch.setattr(synced.system, "mounted_esp", stopped_on_the_second_esp)
+    with pytest.raises(SystemExit):
+        synced.run("kernel", "unpin", "--next-boot")
+    assert (synced.root / "etc/kernel/next-boot-pin").read_text() == f"{K41}\n"
+    monkeypatch.setattr(synced.system, "mounted_esp", mount)
+    assert synced.run("kernel", "unpin", "--next-boot")[0] == 0
+    assert not (synced.root / "etc/kernel/next-boot-pin").exists()
+    assert [synced.loader_default(u) for u in (ESP_A, ESP_B)] == [f"default keel-{K43}.conf"] * 2
+
+
 def test_pin_on_a_plain_grub_system_sets_grub_default_and_runs_update_grub(host):
     code, _, _ = host.run("kernel", "pin", K41)
     assert code == 0
