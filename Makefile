@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
+# QEMU guests booted at once by the e2e targets (each TCG guest keeps about one core busy).
+E2E_JOBS ?= 2
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 # Host packages: tests (tzdata, keymaps, mtools), the ISO build and the QEMU harness.
@@ -54,10 +56,10 @@ iso: deps
 	$(PY) iso-build/build.py $(ISO_ARGS)
 
 e2e-smoke: deps
-	$(PY) -m pytest -q -m smoke tests/e2e
+	$(PY) -m pytest -q -n $(E2E_JOBS) -m smoke tests/e2e
 
 e2e: deps
-	$(PY) -m pytest -q tests/e2e
+	$(PY) -m pytest -q -n $(E2E_JOBS) tests/e2e
 
 bench: deps
 	@mkdir -p build/bench

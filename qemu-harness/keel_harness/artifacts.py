@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
@@ -54,11 +55,22 @@ def build_outputs(repo: Path = REPO_ROOT) -> BuildOutputs | None:
 
 
 def ensure_built(repo: Path = REPO_ROOT, runner: Runner | None = None) -> BuildOutputs:
-    """Return the build outputs, running `make iso` first when build/keel.iso is missing."""
+    """Return the build outputs, running `make iso` first when build/keel.iso is missing.
+
+    Test processes running in parallel (pytest -n) all ask; a lock makes one of them build while the others wait
+    and then find the ISO.
+    """
     outputs = build_outputs(repo)
     if outputs is not None:
         return outputs
-    runner = runner or Runner(default_timeout=ISO_BUILD_TIMEOUT)
+    lock_path = repo / "build" / ".ensure-built.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return build_outputs(repo) or _build(repo, runner or Runner(default_timeout=ISO_BUILD_TIMEOUT))
+
+
+def _build(repo: Path, runner: Runner) -> BuildOutputs:
     # The build takes minutes: its progress goes to the real stderr, past pytest's capturing.
     try:
         runner.stream(["make", "-C", str(repo), "iso"], on_line=_show, timeout=ISO_BUILD_TIMEOUT)

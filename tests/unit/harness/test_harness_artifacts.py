@@ -1,6 +1,8 @@
 """Finding the ISO build's outputs, and building them through `make iso` only when they are missing."""
 
 import json
+import threading
+import time
 
 import pytest
 from keel_harness.artifacts import build_outputs, ensure_built
@@ -34,6 +36,24 @@ def test_an_existing_iso_is_used_without_building(tmp_path):
     runner = FakeRunner()
     ensure_built(tmp_path, runner)
     assert runner.commands == []
+
+
+def test_parallel_test_processes_build_the_iso_once_and_the_others_wait_for_it(tmp_path):
+    build = make_iso_in(tmp_path)
+
+    def slow_build(argv, stdin):
+        time.sleep(0.3)  # the others arrive while this one builds
+        return build(argv, stdin)
+
+    runner = FakeRunner(responders=[slow_build])
+    found = []
+    workers = [threading.Thread(target=lambda: found.append(ensure_built(tmp_path, runner))) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert runner.commands == [("make", "-C", str(tmp_path), "iso")]
+    assert [outputs.iso.name for outputs in found] == ["keel-0.1.0.iso"] * 3
 
 
 def test_a_failed_build_says_so_in_one_line_with_the_cause(tmp_path):
