@@ -69,6 +69,25 @@ def root_password(answer: Path) -> str:
     return password
 
 
+# The installer's console lines: "[ 17%] Extracting the base system" starts a phase; lines with a colon after the
+# phase name are its details and stay on the VM's console.
+PHASE_LINE = r"\[\s*\d+%\] [^:\r\n]+\r?\n"
+INSTALL_ENDS = [r"Installation finished", r"Installation failed", r"Nothing was written"]
+
+
+def follow_install(machine: Machine) -> None:
+    """Relay each install phase as it starts, until the installer says it finished; anything else is an error."""
+    deadline = time.monotonic() + INSTALL_TIMEOUT
+    while True:
+        index, match = machine.wait_for_any([*INSTALL_ENDS, PHASE_LINE], timeout=max(1.0, deadline - time.monotonic()))
+        if index == len(INSTALL_ENDS):
+            print(f"demo:   {match.group(0).strip()}", flush=True)
+        elif index == 0:
+            return
+        else:
+            raise HarnessError(f"the install did not finish; console tail:\n{machine.console_tail(40)}")
+
+
 def run(answer: Path, state_dir: Path) -> list[str]:
     password = root_password(answer)
     stage = Stage()
@@ -82,10 +101,7 @@ def run(answer: Path, state_dir: Path) -> list[str]:
         m.select_boot_entry("a")
         m.wait_for_console_text(r"KEEL-READY mode=auto", timeout=BOOT_TIMEOUT)
         stage(f"installing {answer.name}")
-        index, _ = m.wait_for_any([r"Installation finished", r"Installation failed", r"Nothing was written"],
-                                  timeout=INSTALL_TIMEOUT)
-        if index != 0:
-            raise HarnessError(f"the install did not finish; console tail:\n{m.console_tail(40)}")
+        follow_install(m)
         m.wait_for_console_text(r"Rebooting now", timeout=60)
         stage("booting the installed system from its disk")
         m.boot_from_disks()
