@@ -59,6 +59,7 @@ def build_answer_image(
                 path.write_bytes(content.encode() if isinstance(content, str) else content)
                 sources[name] = path
         commands = answer_image_commands(dest, sources, label)
+        dest.parent.mkdir(parents=True, exist_ok=True)
         with open(dest, "wb") as f:
             f.truncate(size)
         for argv in commands:

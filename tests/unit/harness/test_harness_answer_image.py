@@ -36,8 +36,8 @@ def test_the_image_plan_refuses(tmp_path, label, files):
 
 
 @needs_mtools
-def test_the_built_image_holds_the_answer_at_its_root(tmp_path):
-    image = build_answer_image(tmp_path / "answer.img", ANSWER, extra_files={"first-boot.sh": b"#!/bin/sh\n"})
+def test_the_built_image_holds_the_answer_at_its_root_in_a_directory_made_for_it(tmp_path):
+    image = build_answer_image(tmp_path / "vm" / "answer.img", ANSWER, extra_files={"first-boot.sh": b"#!/bin/sh\n"})
     env = {"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/bin:/bin"}
     out = subprocess.run(["mtype", "-i", str(image), "::/answer.toml"], capture_output=True, text=True, env=env)
     assert out.stdout == ANSWER
