@@ -7,6 +7,7 @@ Each machine keeps its console log in build/e2e/<test>/<machine>/console.log; a 
 
 from __future__ import annotations
 
+import itertools
 import re
 import signal
 import sys
@@ -34,6 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: boots QEMU guests (slow, TCG)")
     config.addinivalue_line("markers", "smoke: the small e2e set CI runs")
     config.addinivalue_line("markers", "test_timeout(seconds): hard ceiling for one e2e test")
+    config.addinivalue_line("markers", "installs: installs and reboots (the long e2e tests, spread over workers)")
+    config.pluginmanager.register(SpreadInstalls(), "keel-spread-installs")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -41,6 +44,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
+
+
+class SpreadInstalls:
+    """Alternates installing tests with short ones.
+
+    pytest-xdist (`make e2e -n 2`) hands each worker two consecutive tests first and the rest as workers free
+    up; in file order both installs of the smoke set landed on one worker behind two boots, and that worker ran
+    for the sum of three tests while the other idled.
+    """
+
+    @pytest.hookimpl(trylast=True)  # after `-m` has deselected: the order is that of the tests that run
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        long = [item for item in items if item.get_closest_marker("installs")]
+        short = [item for item in items if not item.get_closest_marker("installs")]
+        items[:] = [item for pair in itertools.zip_longest(long, short) for item in pair if item is not None]
 
 
 class E2eTimeout(Exception):

@@ -18,7 +18,7 @@ if str(REPO / "qemu-harness") not in sys.path:
 
 from keel_harness import Disk, GiB, Iso, Machine, build_answer_image, build_outputs  # noqa: E402
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.installs]
 
 PASSWORD = "install-test-pw"
 INSTALL_TIMEOUT = 3600

@@ -3,7 +3,10 @@ at 80x24, choosing a host name and a root password; the machine then boots into 
 
 from __future__ import annotations
 
+import pytest
 from keel_harness import Disk, GiB, Iso, timeouts
+
+pytestmark = pytest.mark.installs
 
 ESC, DOWN = "\x1b", "\x1b[B"
 CLEAR_FIELD = "\x05\x15"  # Ctrl-E (end of line), Ctrl-U (delete to its start)
