@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,6 +30,12 @@ FLAG_FOR_GUID = {GUID_BIOS_BOOT: "bios_grub", GUID_ESP: "esp", GUID_LINUX_LVM: "
 # times over and keeps the installer's writes small under slow (emulated) disks. Ends of old partitions were
 # cleared by teardown (labelclear, wipefs) while they still existed.
 ZERO_BYTES = 16 * 1024 * 1024
+
+# How long udev may take to create the new partitions' nodes and by-id links. `udevadm settle --timeout=10`
+# gave up on a busy machine (four emulated guests on two cores) while the nodes were still coming; what the
+# later phases need is the nodes, so they are what is waited for.
+NODE_WAIT_SECONDS = 180
+device_node_exists = os.path.exists   # tests replace it: the build host has no such devices
 
 
 @dataclass(frozen=True)
@@ -160,7 +168,30 @@ def partition_disks(ctx: InstallContext) -> None:
             ctx.run(argv, timeout=60)
         ctx.events.progress((index + 0.5) / (len(plan.disks) + 1), f"partitioned {disk.path}")
     ctx.run(["udevadm", "trigger", "--subsystem-match=block"], timeout=60)
-    ctx.run(["udevadm", "settle", "--timeout=10"], timeout=60)
+    wait_for_partition_nodes(ctx)
     for index, part in enumerate(zero):
         ctx.run(zero_argv(part.path, part.size_bytes), timeout=300)
         ctx.events.progress((len(plan.disks) + (index + 1) / len(zero)) / (len(plan.disks) + 1))
+
+
+def partition_nodes(plan) -> list[str]:
+    """The device paths later phases name: every planned partition, and its by-id link where the disk has one."""
+    paths = [part.path for disk in plan.disks for part in disk.partitions]
+    paths += [f"{disk.by_id}-part{part.number}" for disk in plan.disks if disk.by_id for part in disk.partitions]
+    return paths
+
+
+def wait_for_partition_nodes(ctx: InstallContext) -> None:
+    """Let udev settle, then wait until every partition node and by-id link exists; an error names a missing one."""
+    settled = ctx.run(["udevadm", "settle", f"--timeout={NODE_WAIT_SECONDS}"], timeout=NODE_WAIT_SECONDS + 30,
+                      check=False)
+    if ctx.dry_run:
+        return
+    deadline = time.monotonic() + NODE_WAIT_SECONDS
+    while missing := [path for path in partition_nodes(ctx.plan) if not device_node_exists(path)]:
+        if time.monotonic() >= deadline:
+            raise ApplyError(f"{missing[0]}: the new partition's device node did not appear within "
+                             f"{NODE_WAIT_SECONDS} s of writing the partition table (udev)")
+        time.sleep(1)
+    if settled.returncode != 0:
+        ctx.events.warning(f"udevadm settle exited with {settled.returncode}; every partition node is there")

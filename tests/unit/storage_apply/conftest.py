@@ -47,9 +47,12 @@ def harness(tmp_path: Path) -> Harness:
 
 @pytest.fixture(autouse=True)
 def quiet_host(monkeypatch):
-    """Never let the build host's own mounts and swap leak into what a phase sees."""
+    """Never let the build host's own mounts, swap and device nodes leak into what a phase sees."""
     import installer.storage.apply.mount as mount
+    import installer.storage.apply.partition as partition
     import installer.storage.apply.teardown as teardown
+
+    monkeypatch.setattr(partition, "device_node_exists", lambda path: True)
 
     monkeypatch.setattr(mount, "read_mountinfo", lambda: "")
     monkeypatch.setattr(teardown, "read_swaps", lambda: "Filename Type Size Used Priority\n")

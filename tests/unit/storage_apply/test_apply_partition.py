@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from apply_plans import BIOS_BOOT, ESP, LINUX, LVM, ZFS, btrfs_plan, lvm_plan, zfs_plan
 
-from installer.storage.apply import partition_disks
+from installer.runner import Result
+from installer.storage.apply import ApplyError, partition_disks
 from installer.storage.apply.partition import PartitionRequest, partition_requests, sgdisk_typecode_argv
 
 SIXTEEN_MIB = str(16 * 1024 * 1024)
@@ -60,7 +61,7 @@ def zero(device: str, count: str = SIXTEEN_MIB) -> list[str]:
             "conv=fsync", "status=none"]
 
 
-SETTLE = [["udevadm", "trigger", "--subsystem-match=block"], ["udevadm", "settle", "--timeout=10"]]
+SETTLE = [["udevadm", "trigger", "--subsystem-match=block"], ["udevadm", "settle", "--timeout=180"]]
 
 
 def test_zfs_raid1_writes_both_tables_sets_bf01_settles_and_zeroes_p2_p3(harness, written):
@@ -96,3 +97,31 @@ def test_a_partition_path_of_another_selected_disk_is_refused(harness, written):
     with pytest.raises(ApplyError, match="/dev/sda: planned partition 3 has the path /dev/sdb3 of another disk"):
         partition_disks(harness.context(replace(plan, disks=(crossed, sdb))))
     assert written == []
+
+
+def test_every_partition_node_and_its_by_id_link_is_waited_for(harness, written, monkeypatch):
+    import installer.storage.apply.partition as partition
+
+    looked_for: set[str] = set()
+    monkeypatch.setattr(partition, "device_node_exists", lambda path: looked_for.add(path) or True)
+    plan = zfs_plan()
+    partition_disks(harness.context(plan))
+    sda = plan.disks[0]
+    assert {"/dev/sda1", "/dev/sda2", "/dev/sda3", f"{sda.by_id}-part3", "/dev/sdb3"} <= looked_for
+
+
+def test_udev_settle_giving_up_is_only_a_warning_when_the_nodes_are_there(harness, written):
+    harness.runner.responders.append(lambda argv, stdin: Result(argv, 1) if argv[1] == "settle" else None)
+    partition_disks(harness.context(lvm_plan()))
+    assert harness.warnings() == ["udevadm settle exited with 1; every partition node is there"]
+    assert harness.commands()[-1] == zero("/dev/sda3")
+
+
+def test_a_partition_node_that_never_appears_stops_the_install_naming_it(harness, written, monkeypatch):
+    import installer.storage.apply.partition as partition
+
+    monkeypatch.setattr(partition, "NODE_WAIT_SECONDS", 0)
+    monkeypatch.setattr(partition, "device_node_exists", lambda path: path != "/dev/sda3")
+    with pytest.raises(ApplyError, match=r"^/dev/sda3: the new partition's device node did not appear within 0 s"):
+        partition_disks(harness.context(lvm_plan()))
+    assert not any(argv[0] == "dd" for argv in harness.commands())
