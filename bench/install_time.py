@@ -25,7 +25,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "qemu-harness"))
 
-from keel_harness import Disk, GiB, HarnessError, Iso, Machine, build_answer_image, ensure_built  # noqa: E402
+from keel_harness import (  # noqa: E402
+    BuildOutputs,
+    Disk,
+    GiB,
+    HarnessError,
+    Iso,
+    Machine,
+    build_answer_image,
+    ensure_built,
+)
 
 OUT = REPO / "build" / "bench" / "install.json"
 PAYLOAD = "/usr/share/keel/payload.squashfs"
@@ -105,32 +114,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fs", nargs="+", choices=list(LAYOUTS), default=list(LAYOUTS),
                         help="filesystems to install (default: all four)")
     args = parser.parse_args(argv)
-    results: dict[str, dict] = {}
     try:
         build = ensure_built(REPO)
         with tempfile.TemporaryDirectory(prefix="keel-bench-install-") as tmp:
             for fs in args.fs:
                 started = time.monotonic()
                 result = bench_one(build.iso, fs, Path(tmp) / fs)
-                results[fs] = result
                 print(f"{fs}: install {result['install_seconds']} s, unsquashfs {result['unsquashfs_seconds']} s, "
                       f"ratio {result['ratio']} (VM total {time.monotonic() - started:.0f} s, "
-                      f"load {result['load_average_at_start']})")
+                      f"load {result['load_average_at_start']})", flush=True)
+                record(build, fs, result)  # after each filesystem: a run stopped later keeps what it measured
     except HarnessError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    record = {
-        **build.bench_header(),
-        "baseline": "unsquashfs of the payload onto ext4 on the first disk, then sync, in the same VM",
-        "filesystems": results,
-    }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    previous = json.loads(OUT.read_text()) if OUT.exists() else {}
-    if previous.get("iso") == record["iso"]:
-        record["filesystems"] = {**previous.get("filesystems", {}), **results}
-    OUT.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {OUT.relative_to(REPO)}")
     return 0
+
+
+def record(build: BuildOutputs, fs: str, result: dict) -> None:
+    """Add one filesystem's result to build/bench/install.json, keeping earlier results for the same ISO."""
+    previous = json.loads(OUT.read_text()) if OUT.exists() else {}
+    header = build.bench_header()
+    kept = previous.get("filesystems", {}) if previous.get("iso_size_bytes") == header["iso_size_bytes"] else {}
+    report = {
+        **header,
+        "baseline": "unsquashfs of the payload onto ext4 on the first disk, then sync, in the same VM",
+        "filesystems": {**kept, fs: result},
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
