@@ -187,8 +187,9 @@ def wait_for_partition_nodes(ctx: InstallContext) -> None:
                       check=False)
     if ctx.dry_run:
         return
+    wanted = partition_nodes(ctx.plan)
     deadline = time.monotonic() + NODE_WAIT_SECONDS
-    while missing := [path for path in partition_nodes(ctx.plan) if not device_node_exists(path)]:
+    while missing := [path for path in wanted if not device_node_exists(path)]:
         if time.monotonic() >= deadline:
             raise ApplyError(f"{missing[0]}: the new partition's device node did not appear within "
                              f"{NODE_WAIT_SECONDS} s of writing the partition table (udev)")
