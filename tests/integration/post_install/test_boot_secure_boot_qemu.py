@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from boot_fakes import FakeSystem, MtoolsTree, make_vfat_image
-from boot_guest import CMDLINE, ESP_UUID, NEWER, OLDER, booted, download, initrd_saying
+from keel_testing.boot_guest import CMDLINE, ESP_UUID, NEWER, OLDER, booted, download, initrd_saying
 from keel_boot import cli
 from keel_boot.commands import BootTool
 from keel_boot.state import SystemPaths

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from answer_compat import compat_profile, example_server
+from keel_testing.compat import compat_profile, example_server
 
 from installer.hardware.profile import HardwareProfile
 

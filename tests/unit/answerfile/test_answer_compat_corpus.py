@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from answer_compat import compat_dir, compat_profile
+from keel_testing.compat import compat_dir, compat_profile
 
 import answerfile
 from installer.config import InstallConfig

@@ -7,7 +7,7 @@ import tomllib
 from typing import Any
 
 import tomli_w
-from answer_compat import EXAMPLES, compat_dir, example_server
+from keel_testing.compat import EXAMPLES, compat_dir, example_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

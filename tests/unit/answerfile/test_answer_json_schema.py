@@ -6,7 +6,7 @@ import tomllib
 
 import jsonschema
 import pytest
-from answer_compat import EXAMPLES, compat_dir
+from keel_testing.compat import EXAMPLES, compat_dir
 
 from answerfile.json_schema import answer_schema
 

@@ -60,7 +60,7 @@ def test_missing_tzdata_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_an_answer_checked_without_tzdata_gets_one_clear_problem(tmp_path, monkeypatch):
-    from answer_compat import EXAMPLES
+    from keel_testing.compat import EXAMPLES
 
     import answerfile
 

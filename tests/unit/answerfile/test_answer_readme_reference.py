@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from answer_compat import REPO
+from keel_testing.compat import REPO
 
 from answerfile.reference import markdown
 

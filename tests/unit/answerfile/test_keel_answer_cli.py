@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from answer_compat import EXAMPLES, require_compat
+from keel_testing.compat import EXAMPLES, require_compat
 
 from answerfile import cli, demo
 from installer.hardware.profile import HardwareProfile

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from target_samples import CONFIG, HARDWARE, LVM_PLAN, PASSWORD
+from keel_testing.samples import CONFIG, HARDWARE, LVM_PLAN, PASSWORD
 
 from installer.engine.context import InstallContext, LiveInfo
 from installer.engine.engine import InstallFailed, register_secrets, run_install

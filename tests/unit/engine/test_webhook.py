@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from target_samples import CONFIG, HARDWARE, LVM_PLAN
+from keel_testing.samples import CONFIG, HARDWARE, LVM_PLAN
 
 from installer.config import Webhook
 from installer.engine.context import InstallContext, LiveInfo

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from storage_builders import compat_dir
+from keel_testing.builders import compat_dir
 
 from installer.hardware.profile import HardwareProfile
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import compat_dir
-from storage_builders import config
+from keel_testing.builders import config
 
 from installer.config import BtrfsOptions, BtrfsRaid, DiskSetup, Filesystem, LvmOptions, ZfsOptions, ZfsRaid
 from installer.hardware.profile import HardwareProfile

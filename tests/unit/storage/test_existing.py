@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from storage_builders import config, disk, hardware, lvm_setup, zfs_setup
+from keel_testing.builders import config, disk, hardware, lvm_setup, zfs_setup
 
 from installer.config import ZfsRaid
 from installer.hardware.profile import ExistingContent

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage_builders import GiB, MiB
+from keel_testing.builders import GiB, MiB
 
 from installer.storage.lvm import allocated_bytes, extents_bytes, lvm_plan, vg_bytes
 from installer.storage.plan import LogicalVolume

@@ -4,7 +4,7 @@ header and 16 KiB of entries at the end: 33 sectors of 512 bytes, or 5 sectors o
 from __future__ import annotations
 
 import pytest
-from storage_builders import disk
+from keel_testing.builders import disk
 
 from installer.storage.partitions import (
     BIOS_BOOT_GUID,

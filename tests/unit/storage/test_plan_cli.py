@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from storage_builders import btrfs_setup, config, disk, hardware, lvm_setup, zfs_setup
+from keel_testing.builders import btrfs_setup, config, disk, hardware, lvm_setup, zfs_setup
 
 from installer.cli import main
 from installer.config import BtrfsRaid, ZfsRaid

@@ -6,7 +6,7 @@ import json
 
 import jsonschema
 import pytest
-from storage_builders import btrfs_setup, config, disk, hardware, lvm_setup, zfs_setup
+from keel_testing.builders import btrfs_setup, config, disk, hardware, lvm_setup, zfs_setup
 
 from installer.config import BtrfsRaid, DiskSetup, Filesystem, ZfsRaid
 from installer.storage.plan import Dataset, PlanError, StoragePlan, Vdev, plan

@@ -6,7 +6,7 @@ import itertools
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from storage_builders import GiB, MiB, btrfs_setup, config, disk, hardware, lvm_setup, zfs_setup
+from keel_testing.builders import GiB, MiB, btrfs_setup, config, disk, hardware, lvm_setup, zfs_setup
 
 from installer.config import BtrfsRaid, ZfsRaid
 from installer.storage.partitions import disk_layout

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from storage_builders import btrfs_setup, config, lvm_setup, zfs_setup
+from keel_testing.builders import btrfs_setup, config, lvm_setup, zfs_setup
 
 from installer.config import BtrfsRaid, ZfsRaid
 from installer.storage.plan import plan

@@ -8,7 +8,7 @@ hdgb = int(os / G).
 from __future__ import annotations
 
 import pytest
-from storage_builders import GiB, MiB
+from keel_testing.builders import GiB, MiB
 
 from installer.storage.sizing import (
     SKIP_LOW_SPACE,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apply_plans import ROOT_UUID, btrfs_plan
+from keel_testing.plans import ROOT_UUID, btrfs_plan
 
 from installer.storage.apply import create_volumes, mount_target
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apply_plans import btrfs_plan, lvm_plan
+from keel_testing.plans import btrfs_plan, lvm_plan
 
 from installer.runner import Result
 from installer.storage.apply import finalize_storage

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from apply_plans import btrfs_plan, by_id, disk, lvm_plan, zfs_plan
+from keel_testing.plans import btrfs_plan, by_id, disk, lvm_plan, zfs_plan
 
 from installer.storage.apply import (
     UnselectedDeviceError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from apply_plans import lvm_plan
+from keel_testing.plans import lvm_plan
 
 from installer.config import Filesystem
 from installer.storage.apply import ApplyError, create_volumes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from apply_plans import ROOT_UUID, btrfs_plan, lvm_plan, zfs_plan
+from keel_testing.plans import ROOT_UUID, btrfs_plan, lvm_plan, zfs_plan
 
 from installer.config import Filesystem
 from installer.storage.apply import ApplyError, make_filesystems

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apply_plans import lvm_plan, zfs_plan
+from keel_testing.plans import lvm_plan, zfs_plan
 
 from installer.config import Filesystem
 from installer.runner import Result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apply_plans import BIOS_BOOT, ESP, LINUX, LVM, ZFS, btrfs_plan, lvm_plan, zfs_plan
+from keel_testing.plans import BIOS_BOOT, ESP, LINUX, LVM, ZFS, btrfs_plan, lvm_plan, zfs_plan
 
 from installer.runner import Result
 from installer.storage.apply import ApplyError, partition_disks

@@ -8,7 +8,7 @@ import types
 from dataclasses import replace
 
 import pytest
-from apply_plans import lvm_plan
+from keel_testing.plans import lvm_plan
 
 from installer.hardware.profile import Disk, ExistingContent, HardwareProfile
 from installer.runner import Result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apply_plans import by_id, zfs_plan
+from keel_testing.plans import by_id, zfs_plan
 
 from installer.storage.apply import create_volumes, finalize_storage
 from installer.storage.apply.zfs import vdev_args

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
-from target_samples import BTRFS_PLAN, HARDWARE, LVM_PLAN, ZFS_PLAN
+from keel_testing.samples import BTRFS_PLAN, HARDWARE, LVM_PLAN, ZFS_PLAN
 
 from installer.bootloader.setup import BootloaderError, boot_steps, install_bootloader
 from installer.runner import CommandError

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from target_samples import BTRFS_PLAN, CONFIG, HARDWARE, LVM_PLAN, NETWORK, ZFS_CONFIG, ZFS_PLAN
+from keel_testing.samples import BTRFS_PLAN, CONFIG, HARDWARE, LVM_PLAN, NETWORK, ZFS_CONFIG, ZFS_PLAN
 
 from installer.hardware.profile import Nic
 from installer.target.keymaps import xkb_layout

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from target_samples import CONFIG, HARDWARE, LVM_PLAN
+from keel_testing.samples import CONFIG, HARDWARE, LVM_PLAN
 
 from installer.engine.context import LiveInfo
 from installer.target.configure import target_files

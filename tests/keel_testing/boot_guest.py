@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / "build" / "post-install-qemu" / "debs"
 ESP_UUID = "4B45-454C"
 OLDER = "6.1.0-56-amd64"

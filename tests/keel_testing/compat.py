@@ -10,7 +10,7 @@ import pytest
 from installer.hardware.profile import HardwareProfile
 from installer.hardware.pve_env import load_pve_env
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "answerfile" / "examples"
 
 

@@ -59,7 +59,7 @@ def btrfs_setup(raid: BtrfsRaid, *paths: str, **opts: object) -> DiskSetup:
 def shared_dir() -> Path:
     """shared/ beside the clone, or $KEEL_SHARED_DIR."""
     env = os.environ.get("KEEL_SHARED_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / ".." / "shared"
+    return Path(env) if env else Path(__file__).resolve().parents[2] / ".." / "shared"
 
 
 def compat_dir() -> Path:

@@ -1,0 +1,1 @@
+"""Builders and samples shared by the tests and the benchmarks: hardware profiles, configs, plans, fixtures."""
