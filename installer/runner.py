@@ -7,8 +7,10 @@ for the failure-path e2e scenario.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import threading
 import time
@@ -143,7 +145,12 @@ class Runner:
         timeout: float | None = None,
         env: dict[str, str] | None = None,
     ) -> Result:
-        """Run a long command, handing each stdout line to `on_line` as it comes (progress)."""
+        """Run a long command, handing each stdout line to `on_line` as it comes (progress).
+
+        The timeout holds whether or not the command prints: a watchdog kills the command's whole process
+        group when it runs out (a stalled unsquashfs or zpool, and any child holding its output open), and
+        so does any exception while streaming, Ctrl-C included.
+        """
         argv = _checked_argv(argv)
         timeout = timeout or self.default_timeout
         self._log(f"$ {shlex.join(argv)}  (streamed)")
@@ -158,28 +165,46 @@ class Runner:
                 text=True,
                 errors="replace",
                 env=None if env is None else {**os.environ, **env},
+                start_new_session=True,     # its own process group, so a kill reaches its children too
             )
         except FileNotFoundError as err:
             raise CommandError(argv, f"command not found ({err.strerror})") from err
         stderr_chunks: list[str] = []
-        reader = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read()), daemon=True)
+        assert proc.stdout is not None and proc.stderr is not None
+        stderr = proc.stderr
+        reader = threading.Thread(target=lambda: stderr_chunks.append(stderr.read()), daemon=True)
         reader.start()
+        timed_out = threading.Event()
+
+        def expire() -> None:
+            timed_out.set()
+            _kill_group(proc)
+
         deadline = time.monotonic() + timeout
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            on_line(line.rstrip("\n"))
-            if time.monotonic() > deadline:
-                proc.kill()
+        watchdog = threading.Timer(timeout, expire)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            for line in proc.stdout:
+                on_line(line.rstrip("\n"))
+            proc.wait()
+        finally:
+            watchdog.cancel()
+            if proc.returncode is None:
+                _kill_group(proc)
                 proc.wait()
-                raise CommandError(argv, f"timed out after {timeout:.0f} s")
-        proc.wait()
-        reader.join()
-        stderr = "".join(stderr_chunks)
-        result = Result(tuple(argv), proc.returncode, "", stderr)
-        self._log(stderr)
+        # A child that outlived the command may still hold stderr open: wait for it no longer than the timeout.
+        reader.join(max(0.0, deadline - time.monotonic()))
+        stderr_text = "".join(stderr_chunks)
+        self._log(stderr_text)
+        if timed_out.is_set():
+            self._log(f"  timed out after {timeout:.0f} s: killed")
+            raise CommandError(argv, f"timed out after {timeout:.0f} s (killed with its process group)",
+                               self.redact(stderr_text))
+        result = Result(tuple(argv), proc.returncode, "", stderr_text)
         self._log(f"  exit {proc.returncode}")
         if proc.returncode != 0:
-            raise CommandError(argv, f"exit status {proc.returncode}", self.redact(stderr), proc.returncode)
+            raise CommandError(argv, f"exit status {proc.returncode}", self.redact(stderr_text), proc.returncode)
         return result
 
     def _log_result(self, result: Result, seconds: float) -> None:
@@ -245,3 +270,11 @@ def _text(data: bytes | str | None) -> str:
     if data is None:
         return ""
     return data.decode(errors="replace") if isinstance(data, bytes) else data
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL the process group `proc` leads (it was started in a session of its own); gone already is fine."""
+    if proc.returncode is not None:     # reaped: its pid, and so its group id, may belong to someone else now
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)

@@ -1,7 +1,9 @@
 """The command runner: argument lists only, logged and redacted output, clear failures, fault injection."""
 
 import io
+import os
 import sys
+import time
 
 import pytest
 
@@ -71,3 +73,40 @@ def test_fake_runner_can_fail_a_program():
     fake = FakeRunner(fail_on="mkfs.ext4")
     with pytest.raises(CommandError):
         fake.run(["mkfs.ext4", "/dev/pve/root"])
+
+
+def test_a_silent_streamed_command_is_stopped_at_its_timeout():
+    start = time.monotonic()
+    with pytest.raises(CommandError, match=r"^sleep 4: timed out after 1 s"):
+        Runner().stream(["sleep", "4"], lambda line: None, timeout=1)
+    assert time.monotonic() - start < 2
+
+
+def test_a_streamed_timeout_kills_the_whole_process_group():
+    # The shell forks sleep, which holds stdout open: killing the shell alone would wait for sleep to end.
+    start = time.monotonic()
+    with pytest.raises(CommandError, match="timed out after 1 s"):
+        Runner().stream(["sh", "-c", "sleep 10; true"], lambda line: None, timeout=1)
+    assert time.monotonic() - start < 2
+
+
+def test_lines_printed_before_a_streamed_timeout_still_reach_the_callback():
+    lines: list[str] = []
+    with pytest.raises(CommandError, match="timed out"):
+        Runner().stream([sys.executable, "-u", "-c", "import time; print('unpacking'); time.sleep(10)"],
+                        lines.append, timeout=1)
+    assert lines == ["unpacking"]
+
+
+def test_a_failing_callback_does_not_leave_the_streamed_command_running():
+    pids: list[int] = []
+
+    def on_line(line: str) -> None:
+        pids.append(int(line))
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Runner().stream([sys.executable, "-u", "-c", "import os, time; print(os.getpid()); time.sleep(10)"],
+                        on_line, timeout=30)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pids[0], 0)
