@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import sys
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import TextIO
 from . import state
 from .command import CommandError
 from .layout import BootSpec, KernelImage, synced_versions
+from .lock import LockError, exclusive_lock
 from .partition import BlockInfo, DeviceError, format_refusal, init_refusal
 from .render import VENDOR_DIR, render_grub_pin_cfg
 from .selection import KernelSelection, select_kernels
@@ -46,13 +46,23 @@ class BootTool:
             raise ToolError(f"'keel-boot-tool {command}' must run as root")
 
     @contextlib.contextmanager
+    def _locked(self, command: str) -> Iterator[None]:
+        """Root and the tool's lock, held by every command that changes an ESP, a disk or an /etc/kernel file
+        from its first read to its last write."""
+        self._require_root(command)
+        with exclusive_lock(self.paths.lock_dir, self._waiting_for):
+            yield
+
+    def _waiting_for(self, lock_file: Path) -> None:
+        print(f"Waiting for another keel-boot-tool to finish (it holds {lock_file})...", file=self.err)
+
+    @contextlib.contextmanager
     def _working(self, command: str) -> Iterator[None]:
         """Root, a private mount namespace and the tool's lock for everything that mounts ESPs."""
         self._require_root(command)
+        # Before the lock and any change: before Python 3.12 this starts the command again under unshare(1).
         self.system.enter_private_mount_namespace()
-        self.paths.esp_mounts.mkdir(parents=True, exist_ok=True)
-        with open(self.paths.esp_mounts / ".keel-boot-tool.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with self._locked(command):
             yield
 
     def selection(self, installing: str | None = None, dropping: Collection[Path] = ()) -> KernelSelection:
@@ -98,13 +108,13 @@ class BootTool:
 
     # -- format / init / reinit / clean ------------------------------------------------------------------
     def format(self, device: str, force: bool) -> int:
-        self._require_root("format")
-        info = self.system.block_info(device)
-        refusal = format_refusal(info, force)
-        if refusal:
-            raise ToolError(refusal)
-        self.say(f"Formatting '{device}' as vfat...")
-        self.system.make_esp(info, wipe=bool(info.fstype))
+        with self._locked("format"):
+            info = self.system.block_info(device)
+            refusal = format_refusal(info, force)
+            if refusal:
+                raise ToolError(refusal)
+            self.say(f"Formatting '{device}' as vfat...")
+            self.system.make_esp(info, wipe=bool(info.fstype))
         self.say("Done.")
         return 0
 
@@ -157,19 +167,19 @@ class BootTool:
             return max(self._refresh_all(installing=None), 1 if failed else 0)
 
     def clean(self, dry_run: bool) -> int:
-        uuids = self._require_uuids()
-        keep = []
-        for uuid in uuids:
-            found = self.system.esp_device(uuid) is not None
-            self.say(f"Checking whether ESP '{uuid}' exists.. {'Found!' if found else 'Not found!'}")
-            if found:
-                keep.append(uuid)
-        if dry_run:
-            for uuid in sorted(set(uuids) - set(keep)):
-                self.say(f"Would remove '{uuid}' from {self.paths.uuids} (--dry-run).")
-            return 0
-        self._require_root("clean")
-        state.write_uuids(self.paths, keep)
+        with contextlib.nullcontext() if dry_run else self._locked("clean"):
+            uuids = self._require_uuids()
+            keep = []
+            for uuid in uuids:
+                found = self.system.esp_device(uuid) is not None
+                self.say(f"Checking whether ESP '{uuid}' exists.. {'Found!' if found else 'Not found!'}")
+                if found:
+                    keep.append(uuid)
+            if dry_run:
+                for uuid in sorted(set(uuids) - set(keep)):
+                    self.say(f"Would remove '{uuid}' from {self.paths.uuids} (--dry-run).")
+                return 0
+            state.write_uuids(self.paths, keep)
         self.say(f"Sorted and removed duplicate and vanished entries from {self.paths.uuids}.")
         return 0
 
@@ -227,20 +237,22 @@ class BootTool:
     def kernel_add(self, version: str) -> int:
         if not (self.paths.boot / f"vmlinuz-{version}").is_file():
             raise ToolError(f"no kernel image {self.paths.boot / f'vmlinuz-{version}'} for '{version}'")
-        manual = state.read_manual_kernels(self.paths)
-        if version in manual:
-            self.say(f"Kernel '{version}' is already in the manual kernel list.")
-        else:
-            state.write_manual_kernels(self.paths, (*manual, version))
-            self.say(f"Added kernel '{version}' to the manual kernel list.")
+        with self._locked("kernel add"):
+            manual = state.read_manual_kernels(self.paths)
+            if version in manual:
+                self.say(f"Kernel '{version}' is already in the manual kernel list.")
+            else:
+                state.write_manual_kernels(self.paths, (*manual, version))
+                self.say(f"Added kernel '{version}' to the manual kernel list.")
         self.say("Use the 'refresh' command to update the ESPs.")
         return 0
 
     def kernel_remove(self, version: str) -> int:
-        manual = state.read_manual_kernels(self.paths)
-        if version not in manual:
-            raise ToolError(f"kernel '{version}' is not in the manual kernel list {self.paths.manual_kernels}")
-        state.write_manual_kernels(self.paths, tuple(v for v in manual if v != version))
+        with self._locked("kernel remove"):
+            manual = state.read_manual_kernels(self.paths)
+            if version not in manual:
+                raise ToolError(f"kernel '{version}' is not in the manual kernel list {self.paths.manual_kernels}")
+            state.write_manual_kernels(self.paths, tuple(v for v in manual if v != version))
         self.say(f"Removed kernel '{version}' from the manual kernel list.")
         self.say("Use the 'refresh' command to update the ESPs.")
         return 0
@@ -266,17 +278,18 @@ class BootTool:
     def kernel_pin(self, version: str, next_boot: bool) -> int:
         if not (self.paths.boot / f"vmlinuz-{version}").is_file():
             raise ToolError(f"no kernel image {self.paths.boot / f'vmlinuz-{version}'}: cannot pin '{version}'")
-        self._require_root("kernel pin")
-        esp_synced = self._uuids() is not None
-        if next_boot and not esp_synced:
-            raise ToolError("a next-boot pin needs ESPs synced by keel-boot-tool; on plain GRUB use grub-reboot")
-        path = self.paths.next_boot_pin if next_boot else self.paths.pin
-        state.write_pin(path, version)
-        what = "for the next boot" if next_boot else "as the default"
-        self.say(f"Pinned kernel '{version}' {what} ({path}).")
-        if not esp_synced:
-            return self._pin_plain_grub(version)
-        return self._refresh_after_pin_change()
+        with self._working("kernel pin"):
+            esp_synced = self._uuids() is not None
+            if next_boot and not esp_synced:
+                raise ToolError("a next-boot pin needs ESPs synced by keel-boot-tool; on plain GRUB use grub-reboot")
+            path = self.paths.next_boot_pin if next_boot else self.paths.pin
+            state.write_pin(path, version)
+            what = "for the next boot" if next_boot else "as the default"
+            self.say(f"Pinned kernel '{version}' {what} ({path}).")
+            if not esp_synced:
+                return self._pin_plain_grub(version)
+            # proxmox-boot-tool asks whether to refresh; we always do, so that scripts never meet a prompt.
+            return self._refresh_all(installing=None)
 
     def _pin_plain_grub(self, version: str | None) -> int:
         """Without ESP sync GRUB boots from /boot: the pin becomes GRUB_DEFAULT, then update-grub."""
@@ -294,31 +307,23 @@ class BootTool:
         """Remove the pin(s). With synced ESPs the files go only after every ESP got the new default: the
         cleanup unit runs this at boot, and a shutdown that stops it half-way leaves the pin for the next boot
         to finish, instead of ESPs that disagree about the default kernel."""
-        self._require_root("kernel unpin")
-        targets = [self.paths.next_boot_pin] if next_boot else [self.paths.pin, self.paths.next_boot_pin]
-        present = [path for path in targets if path.exists()]
-        if not present:
-            self.say("No pinned kernel to remove.")
-            return 0
-        if self._uuids() is None:
-            self._remove_pins(present)
-            return self._pin_plain_grub(state.read_pin(self.paths.pin))
         with self._working("kernel unpin"):
+            targets = [self.paths.next_boot_pin] if next_boot else [self.paths.pin, self.paths.next_boot_pin]
+            present = [path for path in targets if path.exists()]
+            if not present:
+                self.say("No pinned kernel to remove.")
+                return 0
+            if self._uuids() is None:
+                self._remove_pins(present)
+                return self._pin_plain_grub(state.read_pin(self.paths.pin))
             status = self._refresh_all(installing=None, dropping=present)
-        self._remove_pins(present)
-        return status
+            self._remove_pins(present)
+            return status
 
     def _remove_pins(self, paths: list[Path]) -> None:
         for path in paths:
             state.write_pin(path, None)
             self.say(f"Removed {path}.")
-
-    def _refresh_after_pin_change(self) -> int:
-        # proxmox-boot-tool asks whether to refresh; we always do, so that scripts never meet a prompt.
-        if self._uuids() is None:
-            return self._pin_plain_grub(state.read_pin(self.paths.pin))
-        with self._working("kernel pin"):
-            return self._refresh_all(installing=None)
 
     # -- status ------------------------------------------------------------------------------------------
     def status(self, quiet: bool) -> int:
@@ -348,4 +353,4 @@ class BootTool:
 
 
 # Errors that end a command with one line for the user (and exit 1); anything else is a bug.
-USER_ERRORS = (ToolError, StateError, DeviceError)
+USER_ERRORS = (ToolError, StateError, DeviceError, LockError)

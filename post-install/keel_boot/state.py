@@ -66,6 +66,10 @@ class SystemPaths:
         return self._at("/var/tmp/espmounts")
 
     @property
+    def lock_dir(self) -> Path:
+        return self._at("/run/keel-boot-tool")
+
+    @property
     def by_uuid(self) -> Path:
         return self._at("/dev/disk/by-uuid")
 

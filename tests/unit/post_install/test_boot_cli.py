@@ -1,11 +1,14 @@
 """keel-boot-tool's commands end to end over a scratch system root, with ESPs as directories."""
 
+import fcntl
 import io
 import os
+import threading
 from dataclasses import replace
 
 import pytest
 from boot_fakes import FakeSystem, directory_tree, install_kernel
+
 from keel_boot import cli
 from keel_boot.commands import BootTool
 from keel_boot.state import SystemPaths
@@ -239,6 +242,96 @@ def test_replacing_a_dead_disk_format_init_and_clean(synced, tmp_path):
     ]
     assert synced.uuids_file() == f"{ESP_A}\n{ESP_C}\n"
     assert synced.esps[ESP_C].files() == synced.esps[ESP_A].files()
+
+
+def test_a_link_planted_where_the_lock_used_to_be_truncates_nothing(synced):
+    """/var/tmp is everyone's: a user linked /var/tmp/espmounts/.keel-boot-tool.lock to a root-owned file and
+    the next refresh, opening its lock with "w", emptied that file."""
+    victim = synced.root / "etc/shadow"
+    victim.write_text("root:$y$j9T$secret:20000:0:99999:7:::\n")
+    planted = synced.root / "var/tmp/espmounts/.keel-boot-tool.lock"
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.symlink_to(victim)
+    assert synced.run("refresh")[0] == 0
+    assert victim.read_text() == "root:$y$j9T$secret:20000:0:99999:7:::\n"
+
+
+def test_a_link_at_the_lock_file_is_refused_and_its_target_left_alone(synced):
+    victim = synced.root / "etc/shadow"
+    victim.write_text("secret\n")
+    lock_dir = synced.root / "run/keel-boot-tool"
+    (lock_dir / "lock").unlink()  # left by the inits, as on a real system
+    (lock_dir / "lock").symlink_to(victim)
+    code, _, err = synced.run("refresh")
+    assert code == 1
+    assert err == f"E: {lock_dir}/lock is a symbolic link, not the lock file: remove it\n"
+    assert victim.read_text() == "secret\n"
+
+
+class WatchedStream(io.StringIO):
+    """stderr of a command run in a thread: `noticed` is set once the command says it waits for the lock."""
+
+    def __init__(self, noticed: threading.Event):
+        super().__init__()
+        self.noticed = noticed
+
+    def write(self, text: str) -> int:
+        if "Waiting for another keel-boot-tool" in text:
+            self.noticed.set()
+        return super().write(text)
+
+
+def _pin(host):
+    return host.root / "etc/kernel/proxmox-boot-pin"
+
+
+def _manual(host):
+    return host.root / "etc/kernel/proxmox-boot-manual-kernels"
+
+
+# (command, preparation, "the command has done its work") for every command that changes something
+MUTATING = {
+    "clean": (["clean"], lambda h: h.system.gone.add(ESP_B), lambda h: h.uuids_file() == f"{ESP_A}\n"),
+    "kernel add": (["kernel", "add", K41], lambda h: None, lambda h: _manual(h).exists()),
+    "kernel remove": (["kernel", "remove", K41], lambda h: _manual(h).write_text(f"{K41}\n"),
+                      lambda h: not _manual(h).exists()),
+    "kernel pin": (["kernel", "pin", K41], lambda h: None, lambda h: _pin(h).exists()),
+    "kernel unpin": (["kernel", "unpin"], lambda h: _pin(h).write_text(f"{K41}\n"), lambda h: not _pin(h).exists()),
+    "refresh": (["refresh", "--kernel-version", K48], lambda h: install_kernel(h.root, K48),
+                lambda h: f"loader/entries/keel-{K48}.conf" in h.esps[ESP_A].files()),
+    "reinit": (["reinit"], lambda h: h.system.installed.clear(), lambda h: len(h.system.installed) == 2),
+    "init": (["init", "/dev/sdc2"], lambda h: h.add_disk("/dev/sdc2", ESP_C, "sdc", h.root.parent),
+             lambda h: ESP_C in h.uuids_file()),
+    "format": (["format", "/dev/sda2", "--force"], lambda h: None, lambda h: h.system.formatted != []),
+}
+
+
+@pytest.mark.parametrize("name", MUTATING, ids=lambda name: f"{name} waits while another run holds the lock")
+def test_every_command_that_changes_something_takes_the_lock(synced, name):
+    argv, prepare, done = MUTATING[name]
+    prepare(synced)
+    lock_dir = synced.root / "run/keel-boot-tool"
+    noticed = threading.Event()
+    err = WatchedStream(noticed)
+    tool = BootTool(synced.paths, synced.system, out=io.StringIO(), err=err)
+    codes = []
+
+    def command():
+        try:
+            codes.append(cli.main(argv, tool=tool))
+        finally:
+            noticed.set()
+
+    with open(lock_dir / "lock", "a") as other_run:
+        fcntl.flock(other_run, fcntl.LOCK_EX)
+        worker = threading.Thread(target=command)
+        worker.start()
+        assert noticed.wait(timeout=30)
+        assert worker.is_alive(), f"'{' '.join(argv)}' ran without the lock: {err.getvalue()}"
+        assert not done(synced)
+    worker.join(timeout=30)
+    assert codes == [0], err.getvalue()
+    assert done(synced)
 
 
 # (changes to the partition, force, expected refusal) for `format`
