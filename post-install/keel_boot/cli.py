@@ -8,8 +8,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .command import CommandError, Runner
-from .commands import USER_ERRORS, BootTool
+from .command import Runner
+from .commands import (
+    EXIT_BAD_STATE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_NO_ESP,
+    EXIT_NO_ESP_LIST,
+    USER_ERRORS,
+    BootTool,
+    exit_code,
+)
 from .state import SystemPaths
 from .system import System
 
@@ -38,6 +47,17 @@ EXAMPLES = {
 }
 
 
+# What each exit code means, for --help and the README (a test keeps both in step with this table).
+EXIT_CODES = (
+    (0, "done"),
+    (EXIT_FAILED, "refused or failed ('E: <message>' on stderr), or an ESP could not be synced ('WARN: ...')"),
+    (EXIT_NO_ESP_LIST, "wrong arguments; for status: /etc/kernel/proxmox-boot-uuids does not exist"),
+    (EXIT_BAD_STATE, "a boot configuration file is unusable: unreadable, not UTF-8, a bad line, no root="),
+    (EXIT_NO_ESP, "/etc/kernel/proxmox-boot-uuids lists no ESP: none is configured (see 'keel-boot-tool init')"),
+    (EXIT_INTERRUPTED, "interrupted"),
+)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """Wrong arguments give one line on stderr naming the problem and where to look, and exit code 2."""
 
@@ -60,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description=DESCRIPTION,
         epilog="examples:\n  keel-boot-tool status\n  keel-boot-tool init /dev/sdb2\n"
-        "  keel-boot-tool <command> --help",
+        "  keel-boot-tool <command> --help\n\nexit codes:\n"
+        + "".join(f"  {code:<4} {meaning}\n" for code, meaning in EXIT_CODES),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="print every external command it runs")
@@ -129,12 +150,12 @@ def main(argv: Sequence[str] | None = None, tool: BootTool | None = None) -> int
         tool = BootTool(paths, System(paths, Runner(verbose=args.verbose), reexec_argv=reexec))
     try:
         return args.action(tool, args)
-    except (*USER_ERRORS, CommandError) as exc:
+    except USER_ERRORS as exc:
         print(f"E: {exc}", file=tool.err)
-        return 1
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("E: interrupted", file=tool.err)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

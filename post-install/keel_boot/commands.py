@@ -20,11 +20,23 @@ from .state import StateError, SystemPaths
 from .sync import sync_esp
 from .system import GRUB_BIOS, System, choose_bootloader
 
-EXIT_NO_ESP_LIST = 2
+# Exit codes besides 0; cli.EXIT_CODES says what each means in --help and the README.
+EXIT_FAILED = 1
+EXIT_NO_ESP_LIST = 2  # `status` without /etc/kernel/proxmox-boot-uuids (argparse also uses 2 for wrong arguments)
+EXIT_BAD_STATE = 3
+EXIT_NO_ESP = 4
+EXIT_INTERRUPTED = 130
 
 
 class ToolError(RuntimeError):
     """A command cannot do what was asked; the message is the one line the user sees."""
+
+
+class NoEspConfigured(ToolError):
+    """The ESP list exists but lists no ESP: a sync would do nothing, which is never what the caller wants."""
+
+    def __init__(self, uuids_file: Path):
+        super().__init__(f"{uuids_file} lists no ESP: no ESP is configured (see 'keel-boot-tool init')")
 
 
 @dataclass
@@ -122,8 +134,8 @@ class BootTool:
         self._require_root("init")
         info = self._esp_info(device)
         with self._working("init"):
+            uuids = set(self._uuids() or ())  # first: a broken list stops init before it changes anything
             uuid = self._install_loader(info, want_grub)
-            uuids = set(self._uuids() or ())
             if uuid not in uuids:
                 self.say(f"Adding '{uuid}' to list of synced ESPs...")
             state.write_uuids(self.paths, uuids | {uuid})
@@ -168,7 +180,7 @@ class BootTool:
 
     def clean(self, dry_run: bool) -> int:
         with contextlib.nullcontext() if dry_run else self._locked("clean"):
-            uuids = self._require_uuids()
+            uuids = self._require_uuids(empty_ok=True)
             keep = []
             for uuid in uuids:
                 found = self.system.esp_device(uuid) is not None
@@ -183,11 +195,13 @@ class BootTool:
         self.say(f"Sorted and removed duplicate and vanished entries from {self.paths.uuids}.")
         return 0
 
-    def _require_uuids(self) -> tuple[str, ...]:
+    def _require_uuids(self, empty_ok: bool = False) -> tuple[str, ...]:
         uuids = self._uuids()
         if uuids is None:
             raise ToolError(f"{self.paths.uuids} does not exist: this system has no synced ESPs "
                             "(use 'keel-boot-tool init <partition>')")
+        if not uuids and not empty_ok:
+            raise NoEspConfigured(self.paths.uuids)
         return uuids
 
     def _warn_vanished(self, uuid: str) -> None:
@@ -208,7 +222,7 @@ class BootTool:
         for hook in self.system.disable_debian_systemd_boot_hooks():
             self.say(f"Disabled {hook}: keel-boot-tool keeps the ESPs in sync on this system.")
         spec = self.boot_spec(installing, dropping)
-        self.say(f"Copying and configuring kernels on {', '.join(uuids) or 'no ESP'}")
+        self.say(f"Copying and configuring kernels on {', '.join(uuids)}")
         self.say(f"\tkernels: {', '.join(spec.versions)}; default: {spec.default}")
         failed = 0
         for uuid in uuids:
@@ -282,6 +296,8 @@ class BootTool:
             esp_synced = self._uuids() is not None
             if next_boot and not esp_synced:
                 raise ToolError("a next-boot pin needs ESPs synced by keel-boot-tool; on plain GRUB use grub-reboot")
+            if esp_synced:
+                self._require_uuids()  # an empty list: refuse before the pin says something no ESP shows
             path = self.paths.next_boot_pin if next_boot else self.paths.pin
             state.write_pin(path, version)
             what = "for the next boot" if next_boot else "as the default"
@@ -332,6 +348,10 @@ class BootTool:
             if not quiet:
                 print(f"E: {self.paths.uuids} does not exist.", file=self.err)
             return EXIT_NO_ESP_LIST
+        if not uuids:
+            if not quiet:
+                print(f"E: {NoEspConfigured(self.paths.uuids)}", file=self.err)
+            return EXIT_NO_ESP
         if quiet:
             return 0
         self.say(f"System currently booted with {'uefi' if self.system.efi_booted() else 'legacy bios'}")
@@ -352,5 +372,14 @@ class BootTool:
         return 0
 
 
-# Errors that end a command with one line for the user (and exit 1); anything else is a bug.
-USER_ERRORS = (ToolError, StateError, DeviceError, LockError)
+# Errors that end a command with one line for the user and an exit code; anything else is a bug.
+USER_ERRORS = (ToolError, StateError, DeviceError, LockError, CommandError)
+
+
+def exit_code(error: Exception) -> int:
+    """The exit code for one of USER_ERRORS."""
+    if isinstance(error, NoEspConfigured):
+        return EXIT_NO_ESP
+    if isinstance(error, StateError):
+        return EXIT_BAD_STATE
+    return EXIT_FAILED

@@ -89,12 +89,34 @@ class SystemPaths:
         )
 
 
-def _lines(path: Path) -> list[str]:
+def _read(path: Path) -> str | None:
+    """The text of `path`, None when it does not exist; unreadable or not UTF-8 is a StateError naming it."""
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except FileNotFoundError:
-        return []
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        return None
+    except OSError as exc:
+        raise StateError(f"{path}: cannot be read ({exc.strerror})") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StateError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
+
+
+def _numbered_lines(path: Path) -> list[tuple[int, str]]:
+    """(line number, text) of the lines that say something: no blank lines, no # comments."""
+    text = _read(path) or ""
+    lines = ((number, line.strip()) for number, line in enumerate(text.split("\n"), 1))
+    return [(number, line) for number, line in lines if line and not line.startswith("#")]
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for _number, line in _numbered_lines(path)]
+
+
+def _quoted(text: str, limit: int = 40) -> str:
+    """`text` for a one-line message: control and non-ASCII characters escaped, a long text cut short."""
+    return ascii(text[:limit]) + ("..." if len(text) > limit else "")
 
 
 def write_text(path: Path, text: str) -> None:
@@ -135,15 +157,15 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def read_uuids(paths: SystemPaths) -> tuple[str, ...] | None:
-    """The ESP list (sorted, unique), or None when the system keeps no ESP list at all."""
+    """The ESP list (sorted, unique; empty when the file lists none), or None when the system keeps no ESP list."""
     if not paths.uuids.exists():
         return None
     uuids = set()
-    for line in _lines(paths.uuids):
+    for number, line in _numbered_lines(paths.uuids):
         # The Proxmox tool stores UUIDs upper case; older lists may also carry a "uuid mode" suffix.
         uuid = line.split()[0].upper()
         if not UUID_PATTERN.match(uuid):
-            raise StateError(f"{paths.uuids}: '{line}' is not a vfat UUID (XXXX-XXXX)")
+            raise StateError(f"{paths.uuids}: {_quoted(line)} is not a vfat UUID (XXXX-XXXX), line {number}")
         uuids.add(uuid)
     return tuple(sorted(uuids))
 
@@ -154,15 +176,16 @@ def write_uuids(paths: SystemPaths, uuids: tuple[str, ...] | list[str] | set[str
 
 def kernel_cmdline(paths: SystemPaths) -> str:
     """The command line for the synced kernels: /etc/kernel/cmdline, else the running one minus boot-loader args."""
-    if paths.cmdline.exists():
-        lines = paths.cmdline.read_text().splitlines()
+    text = _read(paths.cmdline)
+    if text is not None:
+        lines = text.splitlines()
         cmdline = " ".join(lines[0].split()) if lines else ""
         source = str(paths.cmdline)
     else:
-        try:
-            words = paths.proc_cmdline.read_text().split()
-        except FileNotFoundError as exc:
-            raise StateError(f"{paths.cmdline} does not exist and {paths.proc_cmdline} cannot be read") from exc
+        running = _read(paths.proc_cmdline)
+        if running is None:
+            raise StateError(f"{paths.cmdline} does not exist and {paths.proc_cmdline} cannot be read")
+        words = running.split()
         cmdline = " ".join(w for w in words if not w.startswith(("initrd=", "BOOT_IMAGE=")))
         source = str(paths.proc_cmdline)
     if not any(word.startswith("root=") for word in cmdline.split()):

@@ -5,6 +5,7 @@ import io
 import os
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from boot_fakes import FakeSystem, directory_tree, install_kernel
@@ -188,7 +189,7 @@ def test_an_edited_cmdline_reaches_the_options_line_on_every_esp(synced):
 def test_a_cmdline_without_root_is_an_error_naming_the_file(synced):
     (synced.root / "etc/kernel/cmdline").write_text("boot=zfs quiet\n")
     code, _, err = synced.run("refresh")
-    assert code == 1
+    assert code == 3
     assert f"E: No root= parameter in {synced.root}/etc/kernel/cmdline found!\n" in err
 
 
@@ -215,6 +216,65 @@ def test_refresh_without_an_esp_list_does_nothing(host):
     assert code == 0
     assert "skipping ESP sync" in out
     assert host.system.mount_log == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["refresh"], ["refresh", "--hook", "zz-keel-boot", "--kernel-version", K43], ["reinit"], ["init", "/dev/sda2"],
+     ["clean"], ["status"], ["status", "--quiet"], ["kernel", "pin", K41], ["kernel", "unpin"]],
+    ids=" ".join,
+)
+def test_an_esp_list_that_is_not_utf8_is_one_line_and_exit_3(host, argv):
+    """A list with garbage bytes in it used to end every command in a UnicodeDecodeError traceback."""
+    (host.root / "etc/kernel/proxmox-boot-pin").write_text(f"{K43}\n")
+    (host.root / "etc/kernel/proxmox-boot-uuids").write_bytes(b"1A2B-3C4D\n\xff\xfe\n")
+    code, _, err = host.run(*argv)
+    uuids = host.root / "etc/kernel/proxmox-boot-uuids"
+    assert (code, err) == (3, f"E: {uuids}: not UTF-8 text (byte 0xff at offset 10)\n")
+    assert host.system.mount_log == []
+
+
+def test_an_esp_list_line_that_is_no_vfat_uuid_is_one_line_and_exit_3(synced):
+    (synced.root / "etc/kernel/proxmox-boot-uuids").write_text(f"{ESP_A}\n/dev/sdb2\n")
+    code, _, err = synced.run("refresh")
+    assert (code, err) == (3, f"E: {synced.root}/etc/kernel/proxmox-boot-uuids: '/dev/sdb2' is not a vfat UUID "
+                              "(XXXX-XXXX), line 2\n")
+
+
+NO_ESP = "E: {root}/etc/kernel/proxmox-boot-uuids lists no ESP: no ESP is configured (see 'keel-boot-tool init')\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["refresh"], ["refresh", "--hook", "zz-keel-boot", "--kernel-version", K43], ["reinit"], ["status"],
+     ["kernel", "pin", K41], ["kernel", "pin", K41, "--next-boot"]],
+    ids=" ".join,
+)
+def test_an_empty_esp_list_is_one_line_and_exit_4(host, argv):
+    """An empty list used to make refresh succeed silently, with no ESP getting the new kernel."""
+    (host.root / "etc/kernel/proxmox-boot-uuids").write_text("")
+    code, out, err = host.run(*argv)
+    assert (code, err) == (4, NO_ESP.format(root=host.root))
+    assert "Copying" not in out
+    assert not (host.root / "etc/kernel/proxmox-boot-pin").exists()
+    assert not (host.root / "etc/kernel/next-boot-pin").exists()
+
+
+def test_unpin_with_an_empty_esp_list_exits_4_and_keeps_the_pin(host):
+    (host.root / "etc/kernel/proxmox-boot-pin").write_text(f"{K41}\n")
+    (host.root / "etc/kernel/proxmox-boot-uuids").write_text("")
+    assert host.run("kernel", "unpin") == (4, "", NO_ESP.format(root=host.root))
+    assert (host.root / "etc/kernel/proxmox-boot-pin").read_text() == f"{K41}\n"
+
+
+def test_status_quiet_with_an_empty_esp_list_exits_4_without_a_word(host):
+    (host.root / "etc/kernel/proxmox-boot-uuids").write_text("# emptied by clean\n")
+    assert host.run("status", "--quiet") == (4, "", "")
+
+
+def test_clean_of_an_empty_esp_list_has_nothing_to_do(host):
+    (host.root / "etc/kernel/proxmox-boot-uuids").write_text("")
+    assert host.run("clean")[0] == 0
 
 
 def test_replacing_a_dead_disk_format_init_and_clean(synced, tmp_path):
@@ -442,6 +502,17 @@ def test_wrong_arguments_give_one_line_and_exit_2(argv, capsys):
     assert captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1
     assert captured.err.startswith("keel-boot-tool")
+
+
+def test_help_and_the_readme_document_every_exit_code(capsys):
+    readme = (Path(__file__).resolve().parents[3] / "post-install/README.md").read_text()
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    helped = capsys.readouterr().out
+    assert [code for code, _ in cli.EXIT_CODES] == [0, 1, 2, 3, 4, 130]
+    for code, meaning in cli.EXIT_CODES:
+        assert f"\n  {code:<4} {meaning}\n" in helped
+        assert f"\n| {code} | {meaning} |\n" in readme
 
 
 def test_help_command_prints_the_usage(capsys):

@@ -1,6 +1,7 @@
 """The /etc/kernel files: written so that concurrent writers and crashes leave the old or the new text."""
 
 import os
+import re
 import stat
 import threading
 
@@ -81,3 +82,65 @@ def test_state_files_stay_readable_by_everyone_and_keep_a_mode_set_by_hand(tmp_p
     paths.uuids.chmod(0o600)
     state.write_uuids(paths, ["5E6F-7A8B"])
     assert stat.S_IMODE(paths.uuids.stat().st_mode) == 0o600
+
+
+def _write_bytes(data: bytes):
+    def plant(path):
+        path.write_bytes(data)
+    return plant
+
+
+def _a_directory(path):
+    path.mkdir()
+
+
+# (what the ESP list holds, the one line that says what is wrong with it)
+BROKEN_ESP_LISTS = [
+    (_write_bytes(b"1A2B-3C4D\n\xff\xfe\x00garbage\n"), "{f}: not UTF-8 text (byte 0xff at offset 10)"),
+    (_write_bytes(b"1A2B-3C4D\n\x00\x01\x02\n"), r"{f}: '\x00\x01\x02' is not a vfat UUID (XXXX-XXXX), line 2"),
+    (_write_bytes(b"/dev/sda2\n"), "{f}: '/dev/sda2' is not a vfat UUID (XXXX-XXXX), line 1"),
+    (_write_bytes(b"# ESPs\n\n0f3c2d1e-aaaa-4bbb-8ccc-123456789abc\n"),
+     "{f}: '0f3c2d1e-aaaa-4bbb-8ccc-123456789abc' is not a vfat UUID (XXXX-XXXX), line 3"),
+    (_write_bytes(b"\xc3\xa9t" * 30 + b"\n"),
+     r"{f}: '\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t\xe9t'..."
+     " is not a vfat UUID (XXXX-XXXX), line 1"),
+    (_a_directory, "{f}: cannot be read (Is a directory)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("plant", "message"),
+    BROKEN_ESP_LISTS,
+    ids=["bytes that are not UTF-8", "control characters, shown escaped", "a device path instead of a UUID",
+         "a filesystem UUID that is no vfat volume id", "a long line, cut short", "a directory in its place"],
+)
+def test_a_broken_esp_list_is_one_line_naming_the_file_and_what_is_wrong(tmp_path, plant, message):
+    paths = SystemPaths(tmp_path)
+    paths.uuids.parent.mkdir(parents=True)
+    plant(paths.uuids)
+    with pytest.raises(state.StateError) as broken:
+        state.read_uuids(paths)
+    assert str(broken.value) == message.format(f=paths.uuids)
+
+
+def test_an_empty_esp_list_reads_as_no_esp_and_a_missing_one_as_none(tmp_path):
+    paths = SystemPaths(tmp_path)
+    assert state.read_uuids(paths) is None
+    paths.uuids.parent.mkdir(parents=True)
+    paths.uuids.write_text("# no ESP yet\n\n")
+    assert state.read_uuids(paths) == ()
+
+
+@pytest.mark.parametrize(
+    ("path", "read"),
+    [("etc/kernel/proxmox-boot-pin", lambda p: state.read_pin(p.pin)),
+     ("etc/kernel/proxmox-boot-manual-kernels", state.read_manual_kernels),
+     ("etc/kernel/cmdline", state.kernel_cmdline)],
+    ids=["the pin", "the manual kernel list", "the kernel command line"],
+)
+def test_other_state_files_that_are_not_utf8_are_named_too(tmp_path, path, read):
+    (tmp_path / path).parent.mkdir(parents=True)
+    (tmp_path / path).write_bytes(b"root=\xff\n")
+    expected = f"{tmp_path / path}: not UTF-8 text (byte 0xff at offset 5)"
+    with pytest.raises(state.StateError, match=f"^{re.escape(expected)}$"):
+        read(SystemPaths(tmp_path))
