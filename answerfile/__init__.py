@@ -10,7 +10,7 @@ The interface the rest of Keel uses:
   `resolve_data(dict, hardware)` the same for an answer that arrived as JSON.
 - `validate_text(text, hardware=None) -> (problems, warnings)`: without hardware only the offline checks.
 - `answerfile.checks` holds the per-value checks the wizard shares (fqdn, email, password, cidr, ip,
-  timezone, keyboard, country, pin names); `installer.storage.rules` the disk-selection rules.
+  timezone, keyboard, country, pin names); `installer.core.rules` the disk-selection rules.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 from answerfile.errors import AnswerError, AnswerProblem
 from answerfile.parse import Collector, ParseResult, in_file_order, parse_data, parse_text
 from answerfile.resolve import resolve
-from installer.config import InstallConfig
-from installer.hardware.profile import HardwareProfile
+from installer.core.config import InstallConfig
+from installer.core.hardware import HardwareProfile
 
 __all__ = [
     "AnswerError",

@@ -15,7 +15,7 @@ import difflib
 import ipaddress
 import re
 
-from answerfile import locales
+from installer.core import locales
 
 MIN_PASSWORD_LENGTH = 8
 MAX_FQDN_LENGTH = 253

@@ -11,9 +11,9 @@ from pathlib import Path
 import answerfile
 from answerfile import filters
 from answerfile.json_schema import answer_schema
-from installer.hardware.profile import HardwareProfile
+from installer.core.hardware import HardwareProfile
+from installer.core.jsoncodec import DecodeError
 from installer.hardware.pve_env import PveEnvError, load_pve_env
-from installer.jsoncodec import DecodeError
 
 PROG = "keel-answer"
 

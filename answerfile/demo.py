@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import answerfile
-from installer.config import InstallConfig
-from installer.hardware.profile import GiB, HardwareProfile
-from installer.storage.rules import format_gib
+from installer.core.config import InstallConfig
+from installer.core.hardware import GiB, HardwareProfile
+from installer.core.rules import format_gib
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 EXAMPLE_HARDWARE = EXAMPLES / "hardware" / "example-server.json"

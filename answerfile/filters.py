@@ -15,8 +15,8 @@ import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from installer.hardware.profile import Disk, GiB, HardwareProfile, Nic
-from installer.storage import rules
+from installer.core import rules
+from installer.core.hardware import Disk, GiB, HardwareProfile, Nic
 
 MatchMode = str  # "any" | "all"
 

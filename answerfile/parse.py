@@ -20,10 +20,10 @@ from typing import Any
 
 from answerfile import checks, schema
 from answerfile.errors import AnswerProblem
-from answerfile.locales import LocaleDataError
 from answerfile.schema import Key
-from installer.config import FirstBoot, Webhook
-from installer.storage import rules
+from installer.core import rules
+from installer.core.config import FirstBoot, Webhook
+from installer.core.locales import LocaleDataError
 
 
 @dataclass(frozen=True)

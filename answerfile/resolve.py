@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from answerfile import checks, filters
-from answerfile.cmdline import target_cmdline
 from answerfile.parse import Answer, Collector, DiskAnswer, FqdnFromDhcp, GlobalAnswer, NetworkAnswer
-from installer.config import (
+from installer.core import rules
+from installer.core.cmdline import target_cmdline
+from installer.core.config import (
     BtrfsOptions,
     BtrfsRaid,
     DiskSetup,
@@ -31,8 +32,7 @@ from installer.config import (
     ZfsOptions,
     ZfsRaid,
 )
-from installer.hardware.profile import Disk, GiB, HardwareProfile, Nic
-from installer.storage import rules
+from installer.core.hardware import Disk, GiB, HardwareProfile, Nic
 
 FALLBACK_CIDR = "192.168.100.2/24"
 FALLBACK_GATEWAY = "192.168.100.1"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from answerfile.locales import KEYBOARDS
+from installer.core.locales import KEYBOARDS
 
 Kind = Literal[
     "string",        # a TOML string

@@ -12,7 +12,7 @@ import statistics
 import time
 from pathlib import Path
 
-from installer.config import (
+from installer.core.config import (
     BtrfsOptions,
     BtrfsRaid,
     DiskSetup,
@@ -24,7 +24,7 @@ from installer.config import (
     ZfsOptions,
     ZfsRaid,
 )
-from installer.hardware.profile import Disk, HardwareProfile
+from installer.core.hardware import Disk, HardwareProfile
 from installer.hardware.pve_env import load_pve_env
 from installer.storage.plan import plan
 

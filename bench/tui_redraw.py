@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO))
 
 import urwid  # noqa: E402
 
-from installer.hardware.profile import (  # noqa: E402
+from installer.core.hardware import (  # noqa: E402
     Address,
     Disk,
     ExistingContent,

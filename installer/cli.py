@@ -8,9 +8,9 @@ import sys
 
 # subcommand -> module providing `add_parser(subparsers)` and `run(args) -> int`
 SUBCOMMANDS = {
-    "plan": "installer.storage.cli",
-    "run": "installer.engine.cli",
-    "auto": "installer.engine.cli_auto",
+    "plan": "installer.frontends.plan",
+    "run": "installer.frontends.run",
+    "auto": "installer.frontends.auto",
     "tui": "installer.tui.cli",
     "probe": "installer.hardware.cli",
 }

@@ -13,18 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-for path in (str(REPO), str(HERE)):
-    if path not in sys.path:
-        sys.path.insert(0, path)
-
-from keel_iso import image, live, rootfs, zfs  # noqa: E402
-from keel_iso.aptsources import MirrorError, host_mirror  # noqa: E402
-from keel_iso.cache import CacheLayout, base_key, resolve_cache_dir, zfs_key  # noqa: E402
-from keel_iso.chroot import chroot, remove_tree  # noqa: E402
-from keel_iso.host import HostError, check_host  # noqa: E402
-from keel_iso.profiles import (  # noqa: E402
+from installer import __version__
+from installer.runner import CommandError, Runner
+from keel_iso import image, live, rootfs, zfs
+from keel_iso.aptsources import MirrorError, host_mirror, host_security_mirror
+from keel_iso.cache import CacheLayout, base_key, resolve_cache_dir, zfs_key
+from keel_iso.chroot import chroot, remove_tree
+from keel_iso.host import HostError, check_host
+from keel_iso.profiles import (
     BASE_INCLUDE,
     BLIVET_REQUIREMENT,
     COMPONENTS,
@@ -35,9 +31,8 @@ from keel_iso.profiles import (  # noqa: E402
     payload_packages,
 )
 
-from installer import __version__  # noqa: E402
-from installer.runner import CommandError, Runner  # noqa: E402
-
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 STEPS = 11
 # apt/debootstrap/dkms lines worth showing on the console, at most one every SHOW_EVERY seconds
 # (everything goes to the log).
@@ -57,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="minimal",
                         help="payload package set: minimal (fast e2e) or standard (hypervisor host)")
     parser.add_argument("--mirror", help="Debian archive URL (default: the build host's apt sources)")
+    parser.add_argument("--security-mirror", help="Debian security archive URL for the installed system's apt "
+                                                  "sources (default: the build host's, unless --mirror is given)")
     parser.add_argument("--no-cache", action="store_true",
                         help="ignore cached debootstrap base, ZFS modules and downloaded packages (refreshes them)")
     parser.add_argument("--cache-dir", help="build cache (default $KEEL_CACHE_DIR or /var/cache/keel-build)")
@@ -227,7 +224,9 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
         live.install_keel(REPO, tree)
         live.install_wheel(wheel, tree)
         (tree / "etc/keel").mkdir(parents=True, exist_ok=True)
-        (tree / "etc/keel/live.json").write_text(live.render_live_info(version, args.profile, mirror))
+        security = args.security_mirror or ("" if args.mirror else host_security_mirror())
+        (tree / "etc/keel/live.json").write_text(live.render_live_info(version, args.profile, mirror,
+                                                                       security.rstrip("/")))
         runner.run(rootfs.in_chroot(tree, "systemctl", "enable", *live.LIVE_UNITS), timeout=120)
         runner.run(rootfs.in_chroot(tree, "systemctl", "mask", *live.LIVE_MASKED_UNITS), timeout=120)
         (tree / "etc/hostid").unlink(missing_ok=True)

@@ -3,7 +3,7 @@
 1. `keel.answer=<url>` on the kernel command line (with `keel.fingerprint=`): the only source when given,
    so a refused certificate stops the install instead of falling back to something else.
 2. /keel/auto-installer-mode.toml on the medium (Proxmox's prepare-iso): iso, http or partition as it says.
-3. /keel/answer.toml on the medium (or live.json's `answer`).
+3. /keel/answer.toml on the medium.
 4. A partition labelled PROXMOX-AIS (exact, upper or lower case).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from installer.answer_sources import AnswerSourceError, http, medium, partition
-from installer.answer_sources.cmdline import KernelParams
+from installer.core.cmdline import KernelParams
 from installer.runner import Runner
 
 
@@ -31,7 +31,6 @@ class Places:
     """Where to look; tests point these at temporary directories."""
 
     medium: Path = medium.MEDIUM
-    listed_answer: Path | None = None
     by_label: Path = partition.BY_LABEL
     mountpoint: Path = partition.MOUNTPOINT
     tried: list[str] = field(default_factory=list)
@@ -50,7 +49,7 @@ def fetch(params: KernelParams, runner: Runner, system_info: Callable[[], dict[s
         text = http.fetch_answer(mode.url, system_info(), fingerprint=mode.cert_fingerprint, token=mode.token)
         return Answer(text, mode.url, tuple(t for t in (mode.token,) if t))
     if mode is None or mode.mode == "iso":
-        found = medium.answer_on_medium(places.medium, places.listed_answer)
+        found = medium.answer_on_medium(places.medium)
         if found:
             return Answer(found.read_text(), str(found))
         places.tried.append(f"{places.medium}/keel/answer.toml: not there")

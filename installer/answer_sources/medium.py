@@ -38,9 +38,7 @@ def read_fetch_mode(medium: Path = MEDIUM) -> FetchMode | None:
                      http.get("cert_fingerprint"), http.get("token"))
 
 
-def answer_on_medium(medium: Path = MEDIUM, listed: Path | None = None) -> Path | None:
-    """The answer file on the medium: live.json's `answer` when set, else <medium>/keel/answer.toml."""
-    for path in (listed, medium / "keel" / "answer.toml"):
-        if path is not None and path.is_file():
-            return path
-    return None
+def answer_on_medium(medium: Path = MEDIUM) -> Path | None:
+    """The answer file on the medium, <medium>/keel/answer.toml, when it is there."""
+    path = medium / "keel" / "answer.toml"
+    return path if path.is_file() else None

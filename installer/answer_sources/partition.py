@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from installer.answer_sources import AnswerSourceError
+from installer.host.mounts import mounted
 from installer.runner import CommandError, Runner
-from installer.target.mounts import mounted
 
 DEFAULT_LABEL = "PROXMOX-AIS"
 BY_LABEL = Path("/dev/disk/by-label")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from installer.hardware.profile import HardwareProfile
+from installer.core.hardware import HardwareProfile
 
 SCHEMA_VERSION = "1.0"
 # HardwareProfile.dmi keys are "<group>.<field>"; the request nests them as {group: {field: value}}.

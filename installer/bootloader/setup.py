@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from installer.config import Filesystem
-from installer.hardware.profile import HardwareProfile
+from installer.core.config import Filesystem
+from installer.core.hardware import HardwareProfile
 from installer.runner import CommandError
 from installer.storage.plan import StoragePlan
 

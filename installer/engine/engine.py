@@ -5,9 +5,9 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
-from installer.config import InstallConfig
-from installer.engine.context import InstallContext
+from installer.core.config import InstallConfig
 from installer.engine.phases import Phase
+from installer.phase import InstallContext
 from installer.runner import CommandError, Runner
 
 OUTPUT_TAIL_LINES = 20

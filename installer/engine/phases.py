@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from installer.bootloader.setup import install_bootloader
-from installer.engine.context import InstallContext
 from installer.engine.webhook import webhook_payload
-from installer.target import configure, mounts, payload
+from installer.host.mounts import mounted
+from installer.installed_system import chroot, configure, payload
+from installer.phase import InstallContext
 
 PhaseFunc = Callable[[InstallContext], None]
 
@@ -30,7 +31,7 @@ def unpack(ctx: InstallContext) -> None:
 
 def enter_chroot(ctx: InstallContext) -> None:
     """Mount proc/sys/dev/run into the target until the end of the install (or the first failure)."""
-    ctx.cleanup.enter_context(mounts.chroot_mounts(ctx.runner, ctx.target, efi=ctx.hardware.boot_mode == "efi"))
+    ctx.cleanup.enter_context(chroot.chroot_mounts(ctx.runner, ctx.target, efi=ctx.hardware.boot_mode == "efi"))
     configure.install_policy_rc_d(ctx)
 
 
@@ -51,7 +52,7 @@ def build_initramfs(ctx: InstallContext) -> None:
 def make_bootable(ctx: InstallContext) -> None:
     """Boot loaders per reference §4.1; an ESP is mounted on the target's /boot/efi while GRUB is put on it."""
     install_bootloader(ctx.plan, ctx.hardware, lambda argv: ctx.chroot_run(argv, timeout=1800),
-                       lambda esp: mounts.mounted(ctx.runner, esp, ctx.path("/boot/efi"), fstype="vfat"),
+                       lambda esp: mounted(ctx.runner, esp, ctx.path("/boot/efi"), fstype="vfat"),
                        ctx.events.warning, ctx.events.progress)
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from installer.engine.context import InstallContext
+from installer.phase import InstallContext
 
 SCHEMA_VERSION = "1.2"
 

@@ -15,12 +15,12 @@ import json
 import os
 import platform
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from installer.hardware.profile import (
+from installer.core.hardware import (
     Address,
     Disk,
     ExistingContent,
@@ -30,6 +30,8 @@ from installer.hardware.profile import (
     Route,
 )
 from installer.hardware.pve_env import existing_from_udev
+from installer.host.lsblk import parse_lsblk, rows_by_path
+from installer.host.mounts import mount_source, parse_mountinfo
 from installer.runner import CommandError, Runner
 
 SKIPPED_DISK_PREFIXES = ("ram", "loop", "md", "dm-", "fd", "sr", "zram", "nbd")
@@ -209,30 +211,6 @@ def parse_btrfs_show(text: str) -> list[BtrfsFilesystem]:
     return found
 
 
-def parse_lsblk(text: str) -> dict[str, dict[str, Any]]:
-    """`lsblk --json -O` flattened: device path -> its row (children included)."""
-    out: dict[str, dict[str, Any]] = {}
-
-    def walk(rows: Iterable[Mapping[str, Any]]) -> None:
-        for row in rows:
-            path = row.get("path") or f"/dev/{row.get('name')}"
-            out[path] = {k: v for k, v in row.items() if k != "children"}
-            walk(row.get("children") or [])
-
-    walk(json.loads(text or "{}").get("blockdevices", []))
-    return out
-
-
-def mount_source(mountinfo: str, mount_point: str) -> str | None:
-    """The source device of the filesystem mounted at `mount_point` in /proc/self/mountinfo."""
-    for line in mountinfo.splitlines():
-        fields = line.split()
-        if len(fields) > 4 and fields[4] == mount_point and " - " in line:
-            after = line.split(" - ", 1)[1].split()
-            return after[1] if len(after) > 1 else None
-    return None
-
-
 def secure_boot_enabled(efivar: bytes) -> bool:
     """An efivarfs variable is 4 attribute bytes and the value; SecureBoot's value 1 means on."""
     return len(efivar) >= 5 and efivar[4] == 1
@@ -287,7 +265,7 @@ class Probe:
         return sorted(found, key=lambda d: d.sys_name)
 
     def disks(self) -> tuple[Disk, ...]:
-        lsblk = self._json_tool(["lsblk", "--json", "-O", "--bytes"], parse_lsblk, {})
+        lsblk = self._json_tool(["lsblk", "--json", "-O", "--bytes"], lambda text: rows_by_path(parse_lsblk(text)), {})
         pvs = self._json_tool(["pvs", "--reportformat", "json", "-o", "pv_name,vg_name,vg_uuid"], parse_pvs, {})
         pools = parse_zpool_import(self._run(["zpool", "import"]))
         arrays = parse_mdadm_scan(self._run(["mdadm", "--examine", "--scan", "--verbose"]))
@@ -337,7 +315,7 @@ class Probe:
         return tuple(disks)
 
     def _medium_disk(self) -> str | None:
-        source = mount_source(self._read("/proc/self/mountinfo"), LIVE_MEDIUM_MOUNT)
+        source = mount_source(parse_mountinfo(self._read("/proc/self/mountinfo")), LIVE_MEDIUM_MOUNT)
         if not source or not source.startswith("/dev/"):
             return None
         name = source.removeprefix("/dev/")

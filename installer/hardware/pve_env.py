@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from installer.hardware.profile import (
+from installer.core.hardware import (
     Address,
     Disk,
     ExistingContent,

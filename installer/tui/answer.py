@@ -6,8 +6,8 @@ from typing import Any
 
 import tomli_w
 
-from installer.config import InstallConfig
-from installer.hardware.profile import HardwareProfile
+from installer.core.config import InstallConfig
+from installer.core.hardware import HardwareProfile
 from installer.runner import Runner
 
 

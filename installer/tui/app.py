@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import urwid
 
-from installer.config import InstallConfig
-from installer.engine.events import Event
+from installer.core.config import InstallConfig
+from installer.core.events import Event
 from installer.tui.controls import ChoiceField, MnemonicButton
 from installer.tui.dialogs import CANCELLED, ChoiceDialog, QuestionDialog
 from installer.tui.model import Problem, Wizard
@@ -76,7 +76,7 @@ class WizardApp(urwid.WidgetWrap):
     "reboot", "power-off", "shell" or "exit" (dry run); `on_exit` is called with it."""
 
     def __init__(self, wizard: Wizard, options: Options | None = None, *,
-                 on_install: Callable[[InstallConfig], list[Event] | None] | None = None,
+                 on_install: Callable[[InstallConfig], None] | None = None,
                  installer: Installer | None = None,
                  keyboard: Callable[[str], None] | None = None,
                  on_exit: Callable[[str], None] | None = None):
@@ -104,7 +104,6 @@ class WizardApp(urwid.WidgetWrap):
         self.finish: FinishScreen | None = None
         self.events: queue.Queue[Event] = queue.Queue()
         self.loop: urwid.MainLoop | None = None
-        self._pending: list[Event] = []
         self._wake: int | None = None
         self._error: Event | None = None
         self._small_disks_accepted: tuple[str, ...] | None = None
@@ -298,11 +297,9 @@ class WizardApp(urwid.WidgetWrap):
         self._set_header(self.progress.title)
         self.set_message("")
         self._show_buttons()
-        simulated = self.on_install(config) if self.on_install else None
-        if simulated is not None:
-            self._pending = list(simulated)
-            self._feed_simulated()
-        elif self.installer is not None:
+        if self.on_install is not None:
+            self.on_install(config)
+        if self.installer is not None:
             threading.Thread(target=self._install_thread, args=(config,), daemon=True).start()
             if self.loop is not None:
                 self.loop.set_alarm_in(LOG_POLL_SECONDS, self._follow_log)
@@ -344,15 +341,6 @@ class WizardApp(urwid.WidgetWrap):
         while not self.events.empty():
             self.handle_event(self.events.get())
         return True
-
-    def _feed_simulated(self, *_args: object) -> None:
-        if not self._pending:
-            return
-        self.handle_event(self._pending.pop(0))
-        if self.loop is not None and self._pending:
-            self.loop.set_alarm_in(0.05, self._feed_simulated)
-        elif self.loop is None:
-            self._feed_simulated()
 
     def handle_event(self, event: Event) -> None:
         """Show one engine event; a "finished" event brings the finish screen."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from installer.hardware.profile import Disk
+from installer.core.hardware import Disk
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,7 @@ def pin_mapping_problems(mapping: dict[str, str]) -> list[str]:
 def answerfile_checks() -> Checks:
     """The real checks: answer-file field rules, locale data and the shared storage rules."""
     from answerfile import checks as af
-    from answerfile import locales
-    from installer.storage import rules
+    from installer.core import locales, rules
 
     def locale() -> Locale:
         layouts = {k.id: k.xkb_layout for k in locales.KEYBOARDS.values()}

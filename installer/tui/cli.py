@@ -8,9 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from installer.config import InstallConfig
-from installer.engine.events import Event
-from installer.hardware.profile import HardwareProfile
+from installer.core.config import InstallConfig
+from installer.core.hardware import HardwareProfile
 
 EPILOG = """\
 examples:
@@ -33,13 +32,15 @@ class InputError(Exception):
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "tui", help="run the installation wizard (terminal UI)",
-        description="Run Keel's installation wizard. With --dry-run it only writes the configuration and "
-                    "prints the storage plan: nothing is installed.",
+        description="Run Keel's installation wizard. With --dry-run the engine runs its own dry run (every "
+                    "command recorded, no disk written), then the configuration (without the password) is "
+                    "written and the storage plan printed.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hardware", metavar="PROFILE.json",
                         help="a recorded HardwareProfile instead of probing this machine")
     parser.add_argument("--dry-run", action="store_true",
-                        help="do not install: write the InstallConfig (--output) and print the plan")
+                        help="do not install: run the engine's dry run, write the InstallConfig (--output, "
+                             "without the password) and print the plan")
     parser.add_argument("--output", metavar="CONFIG.json",
                         help="where to write the InstallConfig (default with --dry-run: keel-config.json)")
     parser.add_argument("--save-answer", metavar="ANSWER.toml",
@@ -52,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def load_hardware(path: str | None) -> HardwareProfile:
-    from installer.jsoncodec import DecodeError
+    from installer.core.jsoncodec import DecodeError
 
     if path is None:
         from installer.hardware import probe
@@ -68,7 +69,7 @@ def load_hardware(path: str | None) -> HardwareProfile:
 
 def apply_keyboard_live(kmap: str) -> None:
     """Switch the live console's layout at once (setupcon reads /etc/default/keyboard)."""
-    from answerfile.locales import KEYBOARDS
+    from installer.core.locales import KEYBOARDS
     from installer.runner import CommandError, Runner
 
     keyboard = KEYBOARDS.get(kmap)
@@ -107,34 +108,28 @@ def run(args: argparse.Namespace) -> int:
     saved: list[InstallConfig] = []
     notes: list[str] = []
 
-    def on_install(config: InstallConfig) -> list[Event] | None:
-        """Save what was chosen; a dry run returns the simulated events, a real one None (the engine runs)."""
+    def on_install(config: InstallConfig) -> None:
+        """Save what was chosen before the engine starts (a dry run's config keeps no password)."""
         from installer.runner import CommandError
 
         saved.append(config)
         try:
             if output:
-                config.save(output)
+                (config.redacted() if args.dry_run else config).save(output)
             if args.save_answer:
                 save_answer(config, hardware, args.save_answer)
         except (OSError, CommandError) as err:   # saving is a convenience: it must not stop the install
             notes.append(f"could not save the choices: {str(err).splitlines()[0]}")
-        if args.dry_run:
-            from installer.storage.plan import plan
-            from installer.tui.simulate import simulated_events
-
-            return simulated_events(config, plan(config, hardware).destroy)
-        return None
 
     options = Options(dry_run=args.dry_run, answer_path=args.save_answer, license_text=license_text,
                       log_path=args.log)
-    installer = None
-    keyboard = None
-    if not args.dry_run:
-        from installer.tui.install import engine_installer
+    from installer.engine.install import InstallSettings
+    from installer.tui.install import engine_installer
 
-        installer = engine_installer(hardware, Path(args.log))
-        keyboard = apply_keyboard_live
+    # a dry run keeps its log in its scratch directory, never in the live system's /var/log/keel
+    installer = engine_installer(hardware, dry_run=args.dry_run,
+                                 settings=InstallSettings(log_path=None if args.dry_run else Path(args.log)))
+    keyboard = None if args.dry_run else apply_keyboard_live
     app = WizardApp(wizard, options, on_install=on_install, installer=installer, keyboard=keyboard)
     outcome = app.run()
     for note in notes:
@@ -169,9 +164,9 @@ def finish(outcome: str, saved: list[InstallConfig], hardware: HardwareProfile, 
         return EXIT_ABORTED
     if args.dry_run and saved:
         from installer.storage.plan import plan
-        from installer.storage.render import render_plan
+        from installer.storage.plan.table import format_plan
 
-        print(render_plan(plan(saved[0], hardware)))
+        print(format_plan(plan(saved[0], hardware)))
         print(f"configuration written to {output}")
         if args.save_answer:
             print(f"answer file written to {args.save_answer}")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from answerfile.cmdline import target_cmdline
-from installer.config import (
+from installer.core.cmdline import target_cmdline
+from installer.core.config import (
     BtrfsOptions,
     BtrfsRaid,
     DiskSetup,
@@ -23,8 +23,8 @@ from installer.config import (
     ZfsOptions,
     ZfsRaid,
 )
-from installer.hardware.profile import Disk, GiB, HardwareProfile, Nic
-from installer.storage.sizing import default_arc_max_mib
+from installer.core.hardware import Disk, GiB, HardwareProfile, Nic
+from installer.storage.plan.sizing import default_arc_max_mib
 from installer.tui.checks import Checks, Locale, selection_problems
 
 DEFAULT_EMAIL = "mail@example.invalid"

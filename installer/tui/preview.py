@@ -10,7 +10,7 @@ from installer.tui.model import Wizard
 def describe(wizard: Wizard) -> list[Any]:
     """Markup for the preview pane: the planner's own rendering, what will be destroyed, or the problems."""
     from installer.storage.plan import PlanError, plan
-    from installer.storage.render import render_plan
+    from installer.storage.plan.table import format_plan
 
     problems = wizard.problems("disks")
     if problems:
@@ -21,4 +21,4 @@ def describe(wizard: Wizard) -> list[Any]:
         return [("error", "The planner refuses this choice:\n")] + [("error", f"! {p}\n") for p in err.problems]
     except Exception as err:  # a planner bug must not take the whole wizard down; Next re-checks anyway
         return [("error", f"The plan could not be computed ({type(err).__name__}: {err}).")]
-    return [render_plan(storage)]
+    return [format_plan(storage)]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from installer.engine.events import Event
-from installer.hardware.profile import HardwareProfile
+from installer.core.events import Event
+from installer.core.hardware import HardwareProfile
 from installer.tui.app import Options, WizardApp
 from installer.tui.checks import answerfile_checks
 from installer.tui.model import Wizard

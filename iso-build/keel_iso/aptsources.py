@@ -95,6 +95,16 @@ def debian_archive_uri(sources: Iterable[AptSource]) -> str | None:
     return None
 
 
+def security_archive_uri(sources: Iterable[AptSource]) -> str | None:
+    """The URI of the first binary entry for Debian's security suites (e.g. `bookworm-security`)."""
+    for source in sources:
+        if "deb" in source.types and any(suite.endswith("-security") for suite in source.suites):
+            for uri in source.uris:
+                if uri.startswith(("http://", "https://", "file:/")):
+                    return uri.rstrip("/")
+    return None
+
+
 def read_host_sources(etc_apt: Path = Path("/etc/apt")) -> list[AptSource]:
     """All entries of sources.list, sources.list.d/*.list and sources.list.d/*.sources, in apt's order."""
     sources: list[AptSource] = []
@@ -120,3 +130,8 @@ def host_mirror(etc_apt: Path = Path("/etc/apt")) -> str:
             f"{etc_apt}/sources.list.d/: pass --mirror URL"
         )
     return uri
+
+
+def host_security_mirror(etc_apt: Path = Path("/etc/apt")) -> str:
+    """The build host's Debian security archive, or "" when its apt sources have none."""
+    return security_archive_uri(read_host_sources(etc_apt)) or ""

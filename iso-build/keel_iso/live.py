@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import zipfile
 from pathlib import Path
+
+from installer.core.live import LiveInfo
 
 PAYLOAD_DIR = Path("/usr/share/keel")
 DIST_PACKAGES = Path("usr/lib/python3/dist-packages")
@@ -27,16 +28,10 @@ LAUNCHERS = {"keel-installer": "installer.cli", "keel-answer": "answerfile.cli"}
 LIVE_HOSTNAME = "keel"
 
 
-def render_live_info(version: str, profile: str, mirror: str) -> str:
+def render_live_info(version: str, profile: str, mirror: str, security_mirror: str = "") -> str:
     """/etc/keel/live.json: where the install engine finds the payload (inside the live squashfs, so PXE has it)."""
-    info = {
-        "payload": str(PAYLOAD_DIR / "payload.squashfs"),
-        "payload_files": str(PAYLOAD_DIR / "payload.files"),
-        "profile": profile,
-        "mirror": mirror,
-        "version": version,
-    }
-    return json.dumps(info, indent=2) + "\n"
+    return LiveInfo(payload=PAYLOAD_DIR / "payload.squashfs", payload_files=PAYLOAD_DIR / "payload.files",
+                    version=version, profile=profile, mirror=mirror, security_mirror=security_mirror).render()
 
 
 def render_launcher(module: str) -> str:

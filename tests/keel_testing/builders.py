@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from installer.config import (
+from installer.core.config import (
     BtrfsOptions,
     BtrfsRaid,
     DiskSetup,
@@ -17,7 +17,7 @@ from installer.config import (
     ZfsOptions,
     ZfsRaid,
 )
-from installer.hardware.profile import Disk, ExistingContent, HardwareProfile
+from installer.core.hardware import Disk, ExistingContent, HardwareProfile
 
 GiB = 1024**3
 MiB = 1024**2

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from installer.hardware.profile import HardwareProfile
+from installer.core.hardware import HardwareProfile
 from installer.hardware.pve_env import load_pve_env
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ A 32 GiB disk (67108864 sectors of 512 bytes, or 8388608 of 4096) with 2 GiB RAM
 
 from __future__ import annotations
 
-from installer.config import Filesystem
+from installer.core.config import Filesystem
 from installer.storage.plan import (
     BtrfsPlan,
     Dataset,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from installer.config import (
+from installer.core.config import (
     DiskSetup,
     Filesystem,
     InstallConfig,
@@ -14,7 +14,7 @@ from installer.config import (
     ZfsOptions,
     ZfsRaid,
 )
-from installer.hardware.profile import Disk, HardwareProfile, Nic
+from installer.core.hardware import Disk, HardwareProfile, Nic
 from installer.storage.plan import (
     BtrfsPlan,
     Dataset,

@@ -1,17 +1,21 @@
 """Storage apply: the install phases that turn a StoragePlan into partitions, volumes and mounted filesystems.
 
-The engine calls them in this order, each as `phase(ctx)`; every destructive command is checked by
-`guard.require_selected` first, so nothing but the selected disks is ever written (renames of old VGs/pools
-on other disks, as the plan lists them, are the one deliberate exception).
+`steps.storage_steps(plan, target)` lists every step as data (built from the command builders in `lvm`, `zfs`,
+`btrfs`, `mkfs`, `mount`, `partition` and `teardown`); `execute` runs them, one storage phase at a time, after
+`guard` has checked every device a step writes against the selected disks. Renames of old VGs/pools on other
+disks, as the plan lists them, are the one deliberate exception. Modules here import each other directly.
 """
 
-from .finalize import finalize_storage
-from .guard import ApplyError, UnselectedDeviceError, require_selected
-from .mkfs import make_filesystems
-from .mount import mount_target, unmount_target
-from .partition import partition_disks
-from .teardown import teardown_existing
-from .volumes import create_volumes
+from installer.storage.apply.execute import (
+    create_volumes,
+    finalize_storage,
+    make_filesystems,
+    mount_target,
+    partition_disks,
+    teardown_existing,
+)
+from installer.storage.apply.guard import ApplyError, UnselectedDeviceError, require_selected
+from installer.storage.apply.mount import unmount_target
 
 __all__ = [
     "ApplyError",

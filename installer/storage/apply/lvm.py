@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from installer.storage.plan import LogicalVolume, LvmPlan, StoragePlan
+from installer.storage.plan import LogicalVolume, LvmPlan
 
-from .guard import ApplyError, require_selected
+from .guard import ApplyError
 
 if TYPE_CHECKING:
-    from installer.engine.context import InstallContext
+    pass
 
 
 def _kib(size_bytes: int, what: str) -> int:
@@ -34,15 +34,3 @@ def lvm_commands(lvm: LvmPlan) -> list[list[str]]:
                          f"{lvm.vg}/{lv.name}"])
     commands.append(["vgchange", "-a", "y", lvm.vg])
     return commands
-
-
-def create_lvm(ctx: InstallContext, plan: StoragePlan) -> None:
-    lvm = plan.lvm
-    assert lvm is not None
-    if not lvm.pvs:
-        raise ApplyError(f"VG {lvm.vg}: the plan names no physical volume")
-    require_selected(plan, lvm.pvs, f"create VG {lvm.vg} on")
-    commands = lvm_commands(lvm)
-    for index, argv in enumerate(commands):
-        ctx.run(argv, timeout=300)
-        ctx.events.progress((index + 1) / len(commands), " ".join(argv[:2]))

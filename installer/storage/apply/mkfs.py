@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from installer.config import Filesystem
+from installer.core.config import Filesystem
 from installer.storage.plan import StoragePlan
 
-from .guard import ApplyError, require_selected
+from .guard import ApplyError
 
 if TYPE_CHECKING:
-    from installer.engine.context import InstallContext
+    pass
 
 _VFAT_ID = re.compile(r"[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}")
 
@@ -76,13 +76,3 @@ def swap_argvs(plan: StoragePlan) -> list[list[str]]:
 def mkfs_argvs(plan: StoragePlan) -> list[list[str]]:
     root = root_mkfs_argv(plan)
     return [*esp_argvs(plan), *swap_argvs(plan), *([root] if root else [])]
-
-
-def make_filesystems(ctx: InstallContext) -> None:
-    """Run every mkfs of the plan, each only after the guard has seen its device is on a selected disk."""
-    argvs = mkfs_argvs(ctx.plan)
-    for argv in argvs:
-        require_selected(ctx.plan, [argv[-1]], f"run {argv[0]} on")
-    for index, argv in enumerate(argvs):
-        ctx.run(argv, timeout=600)
-        ctx.events.progress((index + 1) / len(argvs), f"{argv[0]} {argv[-1]}")

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from installer.storage.plan import PlannedDisk
 
-from .guard import ApplyError, owning_disk, require_selected
+from .guard import ApplyError
 
 if TYPE_CHECKING:
-    from installer.engine.context import InstallContext
+    from installer.phase import InstallContext
 
 GUID_BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649"
 GUID_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
@@ -144,34 +144,6 @@ def _free_sector(table, requests: tuple[PartitionRequest, ...], taken: set[int])
                 return sector
             sector = inside.end_sector + 1 if inside else sector + 1
     return 0
-
-
-def partition_disks(ctx: InstallContext) -> None:
-    """Write every selected disk's GPT as planned, set the remaining type GUIDs, settle udev, zero p2/p3."""
-    plan = ctx.plan
-    zero = [p for disk in plan.disks for p in disk.partitions if p.type != "bios-boot"]
-    require_selected(plan, [disk.path for disk in plan.disks], "partition")
-    require_selected(plan, [part.path for part in zero], "zero")
-    for disk in plan.disks:
-        for part in disk.partitions:
-            if owning_disk(plan, part.path) is not disk:
-                raise ApplyError(f"{disk.path}: planned partition {part.number} has the path {part.path} "
-                                 "of another disk")
-    for index, disk in enumerate(plan.disks):
-        ctx.events.message(f"Partitioning {disk.path}")
-        if ctx.dry_run:
-            ctx.events.message(f"dry run: GPT for {disk.path} not written")
-        else:
-            write_gpt(disk)
-        argv = sgdisk_typecode_argv(disk)
-        if argv:
-            ctx.run(argv, timeout=60)
-        ctx.events.progress((index + 0.5) / (len(plan.disks) + 1), f"partitioned {disk.path}")
-    ctx.run(["udevadm", "trigger", "--subsystem-match=block"], timeout=60)
-    wait_for_partition_nodes(ctx)
-    for index, part in enumerate(zero):
-        ctx.run(zero_argv(part.path, part.size_bytes), timeout=300)
-        ctx.events.progress((len(plan.disks) + (index + 1) / len(zero)) / (len(plan.disks) + 1))
 
 
 def partition_nodes(plan) -> list[str]:

@@ -9,11 +9,11 @@ same for stacks that lie entirely on selected disks. Then every selected disk is
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from installer.host.lsblk import BlockNode, LsblkError, parse_lsblk
+from installer.host.mounts import mounts_of, parse_mountinfo
 from installer.runner import CommandError
 from installer.storage.plan import PlannedDisk, Rename, StoragePlan
 
@@ -23,34 +23,15 @@ from .partition import zero_argv
 from .zfs import rename_pool_argvs
 
 if TYPE_CHECKING:
-    from installer.engine.context import InstallContext
-
-
-@dataclass(frozen=True)
-class BlockNode:
-    """One device of `lsblk --json` output with the devices stacked on it."""
-
-    name: str
-    type: str
-    size: int = 0
-    children: tuple[BlockNode, ...] = field(default_factory=tuple)
-
-    @classmethod
-    def from_data(cls, data: dict) -> BlockNode:
-        return cls(name=data["name"], type=data.get("type", ""), size=int(data.get("size") or 0),
-                   children=tuple(cls.from_data(c) for c in data.get("children") or ()))
-
-
-def parse_lsblk(text: str) -> tuple[BlockNode, ...]:
-    try:
-        return tuple(BlockNode.from_data(d) for d in json.loads(text or "{}").get("blockdevices", []))
-    except (ValueError, KeyError, TypeError) as err:
-        raise ApplyError(f"cannot read the output of lsblk ({err})") from err
+    from installer.phase import InstallContext
 
 
 def lsblk(ctx: InstallContext, device: str, *, inverse: bool = False) -> tuple[BlockNode, ...]:
     argv = ["lsblk", "--json", "--paths", "--bytes", "--output", "NAME,TYPE,SIZE"]
-    return parse_lsblk(ctx.run([*argv, *(["--inverse"] if inverse else []), device], timeout=60).stdout)
+    try:
+        return parse_lsblk(ctx.run([*argv, *(["--inverse"] if inverse else []), device], timeout=60).stdout)
+    except LsblkError as err:
+        raise ApplyError(f"{device}: {err}") from err
 
 
 def partitions_of(root: BlockNode) -> list[BlockNode]:
@@ -116,7 +97,7 @@ def release_in_use(ctx: InstallContext) -> None:
     devices: set[str] = set()
     for disk in ctx.plan.disks:
         devices |= device_names(lsblk(ctx, disk.path))
-    for point in mount.mounts_of(mount.read_mountinfo(), devices):
+    for point in mounts_of(parse_mountinfo(mount.read_mountinfo()), devices):
         ctx.events.warning(f"unmounting {point}: it is on a disk being installed to")
         ctx.run(["umount", point], timeout=120)
     for swap in swaps_of(read_swaps(), devices):
@@ -137,18 +118,6 @@ def check_renames(plan: StoragePlan) -> None:
         if on_selected:
             raise ApplyError(f"rename of {rename.old} to {rename.new}: {on_selected[0]} is on a selected disk, "
                              "which teardown clears instead")
-
-
-def apply_renames(ctx: InstallContext) -> None:
-    """Rename the plan's old VGs/pools on unselected disks by their id, so the new names are free.
-
-    This runs before the teardown: two VGs named `pve` would make LVM commands and blivet's view ambiguous.
-    """
-    check_renames(ctx.plan)
-    for rename in ctx.plan.rename:
-        ctx.events.message(f"Renaming {rename.old} (id {rename.id}) to {rename.new}")
-        for argv in rename_argvs(rename):
-            ctx.run(argv, timeout=300)
 
 
 def clear_zfs_labels(ctx: InstallContext) -> None:
@@ -277,13 +246,10 @@ def wipe_disk(ctx: InstallContext, disk: PlannedDisk) -> None:
     ctx.run(["sgdisk", "-Z", disk.path], timeout=60)
 
 
-def teardown_existing(ctx: InstallContext) -> None:
-    """Rename as planned, then tear down and wipe everything on the selected disks (and nothing else)."""
+def clear_disks(ctx: InstallContext) -> None:
+    """Tear down and wipe everything on the selected disks (and nothing else); the renames ran before."""
     plan: StoragePlan = ctx.plan
     require_selected(plan, [disk.path for disk in plan.disks], "tear down")
-    check_renames(plan)
-    refuse_shared_structures(ctx)
-    apply_renames(ctx)
     release_in_use(ctx)
     clear_zfs_labels(ctx)
     ctx.events.progress(0.2, "cleared ZFS labels")

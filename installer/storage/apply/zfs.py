@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from installer.storage.plan import Rename, StoragePlan, ZfsPlan
+from installer.storage.plan import Rename, ZfsPlan
 
-from .guard import ApplyError, require_selected
+from .guard import ApplyError
 
 if TYPE_CHECKING:
-    from installer.engine.context import InstallContext
+    pass
 
 
 def vdev_args(zfs: ZfsPlan) -> list[str]:
@@ -68,24 +68,6 @@ def zfs_create_argvs(zfs: ZfsPlan, target: Path) -> list[list[str]]:
             options += ["-o", f"mountpoint={install_mountpoint(target, dataset.mountpoint)}"]
         argvs.append(["zfs", "create", *options, dataset.name])
     return argvs
-
-
-def create_zfs(ctx: InstallContext, plan: StoragePlan) -> None:
-    zfs = plan.zfs
-    assert zfs is not None
-    devices = [device for vdev in zfs.vdevs for device in vdev.devices]
-    require_selected(plan, devices, f"create ZFS pool {zfs.pool} on")
-    commands = [
-        ["modprobe", "zfs"],
-        zpool_create_argv(zfs),
-        *pool_property_argvs(zfs),
-        *zfs_create_argvs(zfs, ctx.target),
-        # written data need not be durable until the end of the install (reference §3.2)
-        ["zfs", "set", "sync=disabled", zfs.pool],
-    ]
-    for index, argv in enumerate(commands):
-        ctx.run(argv, timeout=300)
-        ctx.events.progress((index + 1) / len(commands), " ".join(argv[:2]))
 
 
 def rename_pool_argvs(rename: Rename) -> list[list[str]]:

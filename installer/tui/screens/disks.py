@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import urwid
 
-from installer.config import Filesystem
-from installer.hardware.profile import Disk, ExistingContent
+from installer.core.config import Filesystem
+from installer.core.hardware import Disk, ExistingContent
 from installer.tui import preview
 from installer.tui.controls import LABEL_WIDTH, ChoiceField, Field, MnemonicButton, ScrollPane, edit, heading, note
 from installer.tui.model import (

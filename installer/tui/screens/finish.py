@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urwid
 
-from installer.engine.events import Event
+from installer.core.events import Event
 from installer.tui.controls import heading, note
 
 REBOOT_SECONDS = 5

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import urwid
 
-from installer.hardware.profile import HardwareProfile
+from installer.core.hardware import HardwareProfile
 from installer.tui.controls import heading, note
 from installer.tui.model import Wizard
 from installer.tui.screens.base import Host, Screen

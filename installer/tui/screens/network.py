@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import urwid
 
-from installer.hardware.profile import Nic
+from installer.core.hardware import Nic
 from installer.tui.controls import ChoiceField, Field, edit, heading
 from installer.tui.model import Problem, sorted_nics
 from installer.tui.screens.base import Screen

@@ -6,7 +6,7 @@ from collections import deque
 
 import urwid
 
-from installer.engine.events import Event
+from installer.core.events import Event
 from installer.tui.controls import heading
 
 LOG_LINES = 12

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from boot_fakes import LOADER_FILES, MtoolsTree, install_kernel
+
 from keel_boot import cli
 from keel_boot.command import Runner
 from keel_boot.commands import BootTool

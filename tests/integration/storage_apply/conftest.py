@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from installer.engine.context import InstallContext, LiveInfo
-from installer.engine.events import EventBus, ListSink
-from installer.hardware.profile import HardwareProfile
+from installer.core.events import EventBus, ListSink
+from installer.core.hardware import HardwareProfile
+from installer.core.live import LiveInfo
+from installer.phase import InstallContext
 from installer.runner import Result, Runner
 from installer.storage.plan import StoragePlan
 

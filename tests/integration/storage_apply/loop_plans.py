@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from installer.config import (
+from installer.core.config import (
     BtrfsOptions,
     BtrfsRaid,
     DiskSetup,
@@ -14,7 +14,7 @@ from installer.config import (
     ZfsOptions,
     ZfsRaid,
 )
-from installer.hardware.profile import Disk, HardwareProfile
+from installer.core.hardware import Disk, HardwareProfile
 from installer.storage.plan import StoragePlan, plan
 
 GiB = 1024**3

@@ -10,7 +10,7 @@ import pytest
 from conftest import sh
 from loop_plans import GiB, loop_plan
 
-from installer.config import Filesystem
+from installer.core.config import Filesystem
 from installer.storage.apply import (
     create_volumes,
     make_filesystems,

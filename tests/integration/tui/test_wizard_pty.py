@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import answerfile
-from installer.config import (
+from installer.core.config import (
     DiskSetup,
     Filesystem,
     InstallConfig,
@@ -19,7 +19,7 @@ from installer.config import (
     ZfsOptions,
     ZfsRaid,
 )
-from installer.hardware.profile import HardwareProfile
+from installer.core.hardware import HardwareProfile
 
 pexpect = pytest.importorskip("pexpect")
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from keel_testing.compat import compat_profile, example_server
 
-from installer.hardware.profile import HardwareProfile
+from installer.core.hardware import HardwareProfile
+from keel_testing.compat import compat_profile, example_server
 
 
 @pytest.fixture(scope="session")

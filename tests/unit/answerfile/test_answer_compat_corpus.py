@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from keel_testing.compat import compat_dir, compat_profile
 
 import answerfile
-from installer.config import InstallConfig
-from installer.hardware.profile import HardwareProfile
+from installer.core.config import InstallConfig
+from installer.core.hardware import HardwareProfile
+from keel_testing.compat import compat_dir, compat_profile
 
 ORDERING_TARGET = {"before-network": "network-pre", "network-online": "network-online", "fully-up": "multi-user"}
 

@@ -8,9 +8,9 @@ import pytest
 
 import answerfile
 from answerfile import filters
-from answerfile.cmdline import target_cmdline
 from answerfile.resolve import default_arc_max_mib
-from installer.hardware.profile import Address, Disk, GiB, HardwareProfile, NetworkRuntime, Nic, Route
+from installer.core.cmdline import target_cmdline
+from installer.core.hardware import Address, Disk, GiB, HardwareProfile, NetworkRuntime, Nic, Route
 
 HEAD = """
 [global]
@@ -165,7 +165,7 @@ def test_target_cmdline_keeps_only_what_the_installed_system_needs(cmdline, kept
 
 
 def test_resolved_config_survives_a_json_round_trip(example):
-    from installer.config import InstallConfig
+    from installer.core.config import InstallConfig
 
     text = HEAD + DHCP + '[disk-setup]\nfilesystem = "zfs"\nzfs.raid = "RAID1"\ndisk-list = ["sda", "sdb"]\n'
     config = answerfile.parse_install_config(text, example)

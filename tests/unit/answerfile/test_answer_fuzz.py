@@ -7,12 +7,12 @@ import tomllib
 from typing import Any
 
 import tomli_w
-from keel_testing.compat import EXAMPLES, compat_dir, example_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import answerfile
 from answerfile import schema
+from keel_testing.compat import EXAMPLES, compat_dir, example_server
 
 HARDWARE = example_server()
 SOURCES = sorted(EXAMPLES.glob("*.toml")) + sorted((compat_dir() / "parse_answer").glob("*.toml"))

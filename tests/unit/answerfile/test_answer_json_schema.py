@@ -6,9 +6,9 @@ import tomllib
 
 import jsonschema
 import pytest
-from keel_testing.compat import EXAMPLES, compat_dir
 
 from answerfile.json_schema import answer_schema
+from keel_testing.compat import EXAMPLES, compat_dir
 
 SCHEMA = answer_schema()
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

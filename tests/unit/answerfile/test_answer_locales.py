@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from answerfile import locales
+from installer.core import locales
 
 BASE_LST = Path("/usr/share/X11/xkb/rules/base.lst")
 
@@ -60,9 +60,8 @@ def test_missing_tzdata_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_an_answer_checked_without_tzdata_gets_one_clear_problem(tmp_path, monkeypatch):
-    from keel_testing.compat import EXAMPLES
-
     import answerfile
+    from keel_testing.compat import EXAMPLES
 
     monkeypatch.setenv("TZDIR", str(tmp_path))
     locales.countries.cache_clear()

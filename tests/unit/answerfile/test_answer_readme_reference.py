@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from keel_testing.compat import REPO
-
 from answerfile.reference import markdown
+from keel_testing.compat import REPO
 
 
 def test_readme_key_tables_are_current():

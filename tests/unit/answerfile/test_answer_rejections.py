@@ -11,7 +11,7 @@ import pytest
 import tomli_w
 
 import answerfile
-from installer.hardware.profile import Disk, GiB, HardwareProfile, NetworkRuntime
+from installer.core.hardware import Disk, GiB, HardwareProfile, NetworkRuntime
 
 BASE: dict[str, Any] = {
     "global": {"keyboard": "en-us", "country": "at", "fqdn": "pve1.example.com", "mailto": "admin@example.com",

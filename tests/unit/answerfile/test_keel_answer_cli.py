@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from keel_testing.compat import EXAMPLES, require_compat
 
 from answerfile import cli, demo
-from installer.hardware.profile import HardwareProfile
+from installer.core.hardware import HardwareProfile
+from keel_testing.compat import EXAMPLES, require_compat
 
 HARDWARE = str(EXAMPLES / "hardware" / "example-server.json")
 MINIMAL = str(EXAMPLES / "minimal-ext4.toml")

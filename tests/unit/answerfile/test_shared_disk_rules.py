@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from installer.hardware.profile import Disk, GiB
-from installer.storage import rules
+from installer.core import rules
+from installer.core.hardware import Disk, GiB
 
 
 def disk(name: str, gib: float, *, block: int = 512, medium: bool = False) -> Disk:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from installer import jsoncodec
-from installer.config import (
+from installer.core import jsoncodec
+from installer.core.config import (
     BtrfsOptions,
     BtrfsRaid,
     DiskSetup,
@@ -17,7 +17,7 @@ from installer.config import (
     ZfsOptions,
     ZfsRaid,
 )
-from installer.hardware.profile import Address, Disk, ExistingContent, HardwareProfile, NetworkRuntime, Nic, Route
+from installer.core.hardware import Address, Disk, ExistingContent, HardwareProfile, NetworkRuntime, Nic, Route
 
 
 def make_config(**overrides) -> InstallConfig:

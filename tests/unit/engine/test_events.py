@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from installer.engine.events import ConsoleSink, Event, EventBus, JsonLinesSink, ListSink, LogSink
+from installer.core.events import ConsoleSink, Event, EventBus, JsonLinesSink, ListSink, LogSink
 
 
 def bus_with(weights=None, redact=None):

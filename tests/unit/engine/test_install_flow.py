@@ -7,13 +7,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from keel_testing.samples import CONFIG, HARDWARE, LVM_PLAN, PASSWORD
 
-from installer.engine.context import InstallContext, LiveInfo
+from installer.core.events import EventBus, JsonLinesSink, ListSink, LogSink
+from installer.core.live import LiveInfo
 from installer.engine.engine import InstallFailed, register_secrets, run_install
-from installer.engine.events import EventBus, JsonLinesSink, ListSink, LogSink
 from installer.engine.phases import build_phases, weights
+from installer.phase import InstallContext
 from installer.runner import FakeRunner, Result
+from keel_testing.samples import CONFIG, HARDWARE, LVM_PLAN, PASSWORD
 
 MACHINE_ID = "0123456789abcdef0123456789abcdef"
 STORAGE_STEPS = ["teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from installer.engine.context import LiveInfo, LiveInfoError
+from installer.core.live import LiveInfo, LiveInfoError
 
 
 def test_the_iso_builds_live_json_is_read(tmp_path):

@@ -6,13 +6,13 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from keel_testing.samples import CONFIG, HARDWARE, LVM_PLAN
-
-from installer.config import Webhook
-from installer.engine.context import InstallContext, LiveInfo
-from installer.engine.events import EventBus
+from installer.core.config import Webhook
+from installer.core.events import EventBus
+from installer.core.live import LiveInfo
 from installer.engine.webhook import post_webhook, webhook_payload
+from installer.phase import InstallContext
 from installer.runner import FakeRunner
+from keel_testing.samples import CONFIG, HARDWARE, LVM_PLAN
 
 
 def context(tmp_path: Path, config=CONFIG) -> InstallContext:

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from installer.core.hardware import Address, Route
 from installer.hardware import probe as p
-from installer.hardware.profile import Address, Route
 from installer.runner import FakeRunner, Result
 
 ZPOOL_IMPORT = """\
@@ -118,20 +118,6 @@ def test_btrfs_show_lists_filesystems_with_their_devices():
         p.BtrfsFilesystem("data", "6f1c2a4e-0000-4000-8000-000000000001", ("/dev/sdc1", "/dev/sdd1")),
         p.BtrfsFilesystem("", "6f1c2a4e-0000-4000-8000-000000000002", ("/dev/sde",)),
     ]
-
-
-def test_lsblk_json_is_flattened_with_children():
-    text = json.dumps({"blockdevices": [{"name": "sda", "path": "/dev/sda", "pttype": "gpt", "children": [
-        {"name": "sda1", "path": "/dev/sda1", "fstype": "vfat", "label": "KEEL"}]}]})
-    rows = p.parse_lsblk(text)
-    assert rows["/dev/sda"]["pttype"] == "gpt" and rows["/dev/sda1"]["label"] == "KEEL"
-
-
-def test_mount_source_finds_the_live_medium():
-    mountinfo = ("22 27 0:21 / /proc rw - proc proc rw\n"
-                 "40 27 8:97 / /run/live/medium ro,noatime - iso9660 /dev/sdg1 ro\n")
-    assert p.mount_source(mountinfo, "/run/live/medium") == "/dev/sdg1"
-    assert p.mount_source(mountinfo, "/mnt") is None
 
 
 def test_secure_boot_is_the_fifth_byte_of_the_efivar():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from installer import cli
-from installer.hardware.profile import HardwareProfile
+from installer.core.hardware import HardwareProfile
 
 
 def test_probe_writes_a_profile_that_loads(tmp_path, capsys):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from installer.hardware.profile import ExistingContent, HardwareProfile, Route
+from installer.core.hardware import ExistingContent, HardwareProfile, Route
 from installer.hardware.pve_env import PveEnvError, existing_from_udev, load_pve_env, profile_from_pve_env
 
 

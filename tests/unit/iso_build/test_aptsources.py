@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from keel_iso.aptsources import MirrorError, debian_archive_uri, host_mirror, parse_deb822, parse_one_line
 
 DEB822_HOST = """\

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+
 from keel_iso.bootmenu import render_grub_cfg, render_grub_netboot, render_ipxe
 
 CFG = render_grub_cfg("0.1.0", "minimal")

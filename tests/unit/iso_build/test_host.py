@@ -1,6 +1,7 @@
 """Host checks name the missing Debian package and say `make deps` installs it."""
 
 import pytest
+
 from keel_iso import host
 from keel_iso.host import HostError, HostTool, missing_tools
 

@@ -1,6 +1,7 @@
 """Package sets: minimal still carries everything the installer needs on the target; standard is a superset."""
 
 import pytest
+
 from keel_iso.profiles import DEBCONF_SELECTIONS, LIVE, MINIMAL, STANDARD, payload_packages
 
 # From the brief: what the install engine needs on every target, whatever the profile.

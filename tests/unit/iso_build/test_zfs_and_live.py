@@ -5,6 +5,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from installer.core.live import LiveInfo
 from keel_iso.image import volume_id
 from keel_iso.live import (
     install_wheel,
@@ -46,7 +48,15 @@ def test_live_json_points_into_the_live_squashfs_so_pxe_has_the_payload():
         "profile": "minimal",
         "mirror": "http://mirror.example/debian",
         "version": "0.1.0",
+        "security_mirror": "",
     }
+
+
+def test_live_json_is_read_back_by_the_engine_as_written():
+    text = render_live_info("0.1.0", "minimal", "http://mirror.example/debian", "http://mirror.example/security")
+    info = LiveInfo.from_data(json.loads(text))
+    assert info.render() == text
+    assert info.security_mirror == "http://mirror.example/security"
 
 
 def test_launcher_runs_the_console_script_entry_point():

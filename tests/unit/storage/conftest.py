@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from keel_testing.builders import compat_dir
 
-from installer.hardware.profile import HardwareProfile
+from installer.core.hardware import HardwareProfile
+from keel_testing.builders import compat_dir
 
 
 @pytest.fixture

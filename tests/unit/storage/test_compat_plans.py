@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from conftest import compat_dir
-from keel_testing.builders import config
 
-from installer.config import BtrfsOptions, BtrfsRaid, DiskSetup, Filesystem, LvmOptions, ZfsOptions, ZfsRaid
-from installer.hardware.profile import HardwareProfile
+from installer.core.config import BtrfsOptions, BtrfsRaid, DiskSetup, Filesystem, LvmOptions, ZfsOptions, ZfsRaid
+from installer.core.hardware import HardwareProfile
 from installer.storage.plan import StoragePlan, plan
-from installer.storage.render import render_plan
+from installer.storage.plan.table import format_plan
+from keel_testing.builders import config
 
 ANSWERS = sorted((compat_dir() / "parse_answer").glob("*.toml"))
 EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "answerfile" / "examples"
@@ -71,7 +71,7 @@ def test_proxmox_derived_choices_plan_on_the_fixture_server(answer: Path) -> Non
             # partition 3 ends at hdsize, counted in whole MiB (80 GiB -> sector 80*1024*2048 - 1 on 512 B sectors)
             assert (last.end_sector + 1) * d.logical_block_size == int(hdsize * 1024) * 1024**2
         assert last.type == {"ext4": "lvm", "xfs": "lvm", "zfs": "zfs", "btrfs": "btrfs"}[setup.filesystem]
-    assert render_plan(result)
+    assert format_plan(result)
     assert StoragePlan.from_data(json.loads(result.to_json())) == result
 
 
@@ -123,4 +123,4 @@ def test_each_example_answer_plans_on_the_example_server(example: Path) -> None:
     answerfile = pytest.importorskip("answerfile")
     hardware = HardwareProfile.load(EXAMPLES_DIR / "hardware" / "example-server.json")
     result = plan(answerfile.load_install_config(example, hardware), hardware)
-    assert result.disks and render_plan(result)
+    assert result.disks and format_plan(result)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from keel_testing.builders import config, disk, hardware, lvm_setup, zfs_setup
 
-from installer.config import ZfsRaid
-from installer.hardware.profile import ExistingContent
-from installer.storage.existing import renamed_vg, review_existing
+from installer.core.config import ZfsRaid
+from installer.core.hardware import ExistingContent
 from installer.storage.plan import PlanError, Rename, plan
+from installer.storage.plan.existing import renamed_vg, review_existing
+from keel_testing.builders import config, disk, hardware, lvm_setup, zfs_setup
 
 VG_UUID = "tMMNAX-noqI-P0oS-9OEJ-7IR5-WoRL-N5K5Cv"
 

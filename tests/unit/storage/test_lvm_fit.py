@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from keel_testing.builders import GiB, MiB
-
-from installer.storage.lvm import allocated_bytes, extents_bytes, lvm_plan, vg_bytes
 from installer.storage.plan import LogicalVolume
-from installer.storage.sizing import LvmSizes
+from installer.storage.plan.lvm import allocated_bytes, extents_bytes, lvm_plan, vg_bytes
+from installer.storage.plan.sizing import LvmSizes
+from keel_testing.builders import GiB, MiB
 
 
 def test_vg_is_whole_4_mib_extents_after_the_1_mib_pv_header() -> None:

@@ -4,9 +4,8 @@ header and 16 KiB of entries at the end: 33 sectors of 512 bytes, or 5 sectors o
 from __future__ import annotations
 
 import pytest
-from keel_testing.builders import disk
 
-from installer.storage.partitions import (
+from installer.storage.plan.partitions import (
     BIOS_BOOT_GUID,
     ESP_GUID,
     LINUX_FS_GUID,
@@ -16,6 +15,7 @@ from installer.storage.partitions import (
     disk_layout,
     gpt_reserved_sectors,
 )
+from keel_testing.builders import disk
 
 
 def spans(parts):

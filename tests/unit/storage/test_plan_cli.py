@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from keel_testing.builders import btrfs_setup, config, disk, hardware, lvm_setup, zfs_setup
 
 from installer.cli import main
-from installer.config import BtrfsRaid, ZfsRaid
+from installer.core.config import BtrfsRaid, ZfsRaid
+from keel_testing.builders import btrfs_setup, config, disk, hardware, lvm_setup, zfs_setup
 
 REPO = Path(__file__).resolve().parents[3]
 SATA = ("/dev/sda", "/dev/sdb", "/dev/sdc", "/dev/sdd")

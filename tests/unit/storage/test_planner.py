@@ -6,11 +6,14 @@ import json
 
 import jsonschema
 import pytest
-from keel_testing.builders import btrfs_setup, config, disk, hardware, lvm_setup, zfs_setup
 
-from installer.config import BtrfsRaid, DiskSetup, Filesystem, ZfsRaid
+from installer.core.config import BtrfsRaid, DiskSetup, Filesystem, ZfsRaid
+from installer.installed_system.render.fstab import fstab_line, render_fstab
+from installer.installed_system.render.pve import render_storage_cfg
+from installer.storage.apply.zfs import vdev_args
 from installer.storage.plan import Dataset, PlanError, StoragePlan, Vdev, plan
-from installer.storage.sizing import SKIP_LOW_SPACE
+from installer.storage.plan.sizing import SKIP_LOW_SPACE
+from keel_testing.builders import btrfs_setup, config, disk, hardware, lvm_setup, zfs_setup
 
 FOUR = ("/dev/sda", "/dev/sdb", "/dev/sdc", "/dev/sdd")
 
@@ -22,7 +25,7 @@ def four_disks(**kw):
 def test_ext4_on_efi_mounts_root_esp_swap_and_proc_in_that_order() -> None:
     result = plan(config(lvm_setup()), hardware(disk("sda", 100), boot_mode="efi"))
     esp = result.fs_uuids["esp:/dev/sda"]
-    assert result.fstab == (
+    assert render_fstab(result) == (
         "# <file system> <mount point> <type> <options> <dump> <pass>\n"
         "/dev/pve/root / ext4 errors=remount-ro 0 1\n"
         f"UUID={esp} /boot/efi vfat defaults 0 1\n"
@@ -30,15 +33,15 @@ def test_ext4_on_efi_mounts_root_esp_swap_and_proc_in_that_order() -> None:
         "proc /proc proc defaults 0 0\n"
     )
     assert result.kernel_root == "root=/dev/mapper/pve-root"
-    assert result.storage_cfg == (
+    assert render_storage_cfg(result.storage) == (
         "dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup,import\n\n"
-        "lvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n\tcontent rootdir,images\n"
+        "lvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n\tcontent rootdir,images\n\n"
     )
 
 
 def test_xfs_on_bios_has_no_esp_mount_and_defaults_options() -> None:
     result = plan(config(lvm_setup(fs=Filesystem.XFS)), hardware(disk("sda", 100), boot_mode="bios"))
-    assert [m.fstab_line() for m in result.mounts] == [
+    assert [fstab_line(m) for m in result.mounts] == [
         "/dev/pve/root / xfs defaults 0 1", "/dev/pve/swap none swap sw 0 0", "proc /proc proc defaults 0 0"]
 
 
@@ -52,7 +55,8 @@ def test_a_12_gib_disk_has_no_thin_pool_and_local_holds_all_content() -> None:
     result = plan(config(lvm_setup()), hardware(disk("sda", 12), memory_mib=2048))
     assert [lv.name for lv in result.lvm.lvs] == ["swap", "root"]
     assert SKIP_LOW_SPACE in result.warnings
-    assert result.storage_cfg == "dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup,rootdir,images,import\n"
+    assert render_storage_cfg(result.storage) == (
+        "dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup,rootdir,images,import\n\n")
 
 
 def test_the_lvm_plan_carries_the_hand_derived_sizes_in_bytes() -> None:
@@ -71,7 +75,7 @@ def test_zfs_raid10_pairs_disks_in_selection_order() -> None:
     result = plan(config(zfs_setup(ZfsRaid.RAID10, "/dev/sdc", "/dev/sda", "/dev/sdd", "/dev/sdb")),
                   hardware(*disks))
     assert result.zfs.vdevs == (Vdev("mirror", ("/dev/sdc3", "/dev/sda3")), Vdev("mirror", ("/dev/sdd3", "/dev/sdb3")))
-    assert result.zfs.vdev_args() == ["mirror", "/dev/sdc3", "/dev/sda3", "mirror", "/dev/sdd3", "/dev/sdb3"]
+    assert vdev_args(result.zfs) == ["mirror", "/dev/sdc3", "/dev/sda3", "mirror", "/dev/sdd3", "/dev/sdb3"]
 
 
 @pytest.mark.parametrize(("raid", "count", "vdev_type"), [
@@ -108,7 +112,8 @@ def test_zfs_pool_properties_datasets_and_mounts() -> None:
         ("rpool/ROOT/pve-1", "/", False), ("rpool/var-lib-vz", "/var/lib/vz", False), ("proc", "/proc", True)]
     assert result.kernel_root == "root=ZFS=rpool/ROOT/pve-1 boot=zfs"
     assert "root" not in result.fs_uuids
-    assert result.storage_cfg.endswith("zfspool: local-zfs\n\tpool rpool/data\n\tsparse\n\tcontent images,rootdir\n")
+    assert render_storage_cfg(result.storage).endswith(
+        "zfspool: local-zfs\n\tpool rpool/data\n\tsparse\n\tcontent images,rootdir\n\n")
 
 
 def test_zfs_defaults_leave_checksum_and_copies_unset() -> None:
@@ -142,7 +147,7 @@ def test_btrfs_compress_becomes_mount_options(compress: str, options: str) -> No
     disks = four_disks()
     result = plan(config(btrfs_setup(BtrfsRaid.RAID1, "/dev/sda", "/dev/sdb", compress=compress)), hardware(*disks))
     uuid = result.fs_uuids["root"]
-    assert result.mounts[0].fstab_line() == f"UUID={uuid} / btrfs {options} 0 1"
+    assert fstab_line(result.mounts[0]) == f"UUID={uuid} / btrfs {options} 0 1"
     assert result.kernel_root == f"root=UUID={uuid}"
 
 
@@ -152,9 +157,9 @@ def test_btrfs_raid10_plan_and_storage() -> None:
     assert (b.data_profile, b.metadata_profile, b.devices) == (
         "raid10", "raid10", ("/dev/sda3", "/dev/sdb3", "/dev/sdc3", "/dev/sdd3"))
     assert b.subvolumes == ("var/lib/pve/local-btrfs",)
-    assert result.storage_cfg == (
+    assert render_storage_cfg(result.storage) == (
         "dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup,import\n\tdisable\n\n"
-        "btrfs: local-btrfs\n\tpath /var/lib/pve/local-btrfs\n\tcontent iso,vztmpl,backup,images,rootdir,import\n"
+        "btrfs: local-btrfs\n\tpath /var/lib/pve/local-btrfs\n\tcontent iso,vztmpl,backup,images,rootdir,import\n\n"
     )
 
 

@@ -6,11 +6,11 @@ import itertools
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from keel_testing.builders import GiB, MiB, btrfs_setup, config, disk, hardware, lvm_setup, zfs_setup
 
-from installer.config import BtrfsRaid, ZfsRaid
-from installer.storage.partitions import disk_layout
+from installer.core.config import BtrfsRaid, ZfsRaid
 from installer.storage.plan import PlanError, plan
+from installer.storage.plan.partitions import disk_layout
+from keel_testing.builders import GiB, MiB, btrfs_setup, config, disk, hardware, lvm_setup, zfs_setup
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

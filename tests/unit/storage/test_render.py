@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from keel_testing.builders import btrfs_setup, config, lvm_setup, zfs_setup
 
-from installer.config import BtrfsRaid, ZfsRaid
+from installer.core.config import BtrfsRaid, ZfsRaid
 from installer.storage.plan import plan
-from installer.storage.render import human_size, render_plan
+from installer.storage.plan.table import format_plan, human_size
+from keel_testing.builders import btrfs_setup, config, lvm_setup, zfs_setup
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -33,6 +33,6 @@ def test_human_sizes_use_binary_units(size: int, text: str) -> None:
                  id="Btrfs RAID1 on two 4Kn NVMe disks"),
 ])
 def test_table_matches_the_reviewed_golden_file(name, setup, fixture_server) -> None:
-    text = render_plan(plan(config(setup), fixture_server))
+    text = format_plan(plan(config(setup), fixture_server))
     assert max(len(line) for line in text.splitlines()) <= 80
     assert text == (GOLDEN / f"{name}.txt").read_text()

@@ -8,9 +8,8 @@ hdgb = int(os / G).
 from __future__ import annotations
 
 import pytest
-from keel_testing.builders import GiB, MiB
 
-from installer.storage.sizing import (
+from installer.storage.plan.sizing import (
     SKIP_LOW_SPACE,
     SKIP_MAXVZ_LOW,
     default_arc_max_mib,
@@ -22,6 +21,7 @@ from installer.storage.sizing import (
     root_kib,
     spare_kib,
 )
+from keel_testing.builders import GiB, MiB
 
 G = 1048576  # KiB
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from keel_testing.plans import ROOT_UUID, btrfs_plan
 
 from installer.storage.apply import create_volumes, mount_target
+from keel_testing.plans import ROOT_UUID, btrfs_plan
 
 
 @pytest.mark.parametrize("profile,count,devices", [

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from keel_testing.plans import btrfs_plan, lvm_plan
 
 from installer.runner import Result
 from installer.storage.apply import finalize_storage
+from keel_testing.plans import btrfs_plan, lvm_plan
 
 
 @pytest.fixture(autouse=True)

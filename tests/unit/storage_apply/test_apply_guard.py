@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from keel_testing.plans import btrfs_plan, by_id, disk, lvm_plan, zfs_plan
 
 from installer.storage.apply import (
     UnselectedDeviceError,
@@ -17,6 +16,7 @@ from installer.storage.apply import (
 )
 from installer.storage.apply.guard import owning_disk
 from installer.storage.plan import BtrfsPlan, Vdev
+from keel_testing.plans import btrfs_plan, by_id, disk, lvm_plan, zfs_plan
 
 
 @pytest.mark.parametrize("device", [

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from keel_testing.plans import lvm_plan
 
-from installer.config import Filesystem
+from installer.core.config import Filesystem
 from installer.storage.apply import ApplyError, create_volumes
 from installer.storage.plan import LogicalVolume
+from keel_testing.plans import lvm_plan
 
 EXPECTED = [
     ["pvcreate", "--metadatasize", "250k", "-y", "-ff", "/dev/sda3"],

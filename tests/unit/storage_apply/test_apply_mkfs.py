@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from keel_testing.plans import ROOT_UUID, btrfs_plan, lvm_plan, zfs_plan
 
-from installer.config import Filesystem
+from installer.core.config import Filesystem
 from installer.storage.apply import ApplyError, make_filesystems
+from keel_testing.plans import ROOT_UUID, btrfs_plan, lvm_plan, zfs_plan
 
 
 def test_ext4_on_lvm(harness):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from keel_testing.plans import lvm_plan, zfs_plan
 
-from installer.config import Filesystem
+from installer.core.config import Filesystem
+from installer.host.mounts import mounts_under, parse_mountinfo
 from installer.runner import Result
 from installer.storage.apply import ApplyError, mount_target, unmount_target
-from installer.storage.apply.mount import mounts_under
+from keel_testing.plans import lvm_plan, zfs_plan
 
 MOUNTINFO = """\
 22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw
@@ -21,7 +21,7 @@ MOUNTINFO = """\
 
 
 def test_mounts_below_the_target_come_deepest_last_mounted_first():
-    assert mounts_under(MOUNTINFO, __import__("pathlib").Path("/target")) == [
+    assert mounts_under(parse_mountinfo(MOUNTINFO), __import__("pathlib").Path("/target")) == [
         "/target/var/with space", "/target/proc", "/target/boot/efi", "/target",
     ]
 

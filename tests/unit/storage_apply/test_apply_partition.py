@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from keel_testing.plans import BIOS_BOOT, ESP, LINUX, LVM, ZFS, btrfs_plan, lvm_plan, zfs_plan
 
 from installer.runner import Result
 from installer.storage.apply import ApplyError, partition_disks
 from installer.storage.apply.partition import PartitionRequest, partition_requests, sgdisk_typecode_argv
+from keel_testing.plans import BIOS_BOOT, ESP, LINUX, LVM, ZFS, btrfs_plan, lvm_plan, zfs_plan
 
 SIXTEEN_MIB = str(16 * 1024 * 1024)
 

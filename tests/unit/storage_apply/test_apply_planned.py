@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from installer.config import (
+from installer.core.config import (
     BtrfsOptions,
     BtrfsRaid,
     DiskSetup,
@@ -16,7 +16,7 @@ from installer.config import (
     ZfsOptions,
     ZfsRaid,
 )
-from installer.hardware.profile import Disk, HardwareProfile
+from installer.core.hardware import Disk, HardwareProfile
 from installer.runner import Result
 from installer.storage import apply
 from installer.storage.plan import plan

@@ -8,12 +8,12 @@ import types
 from dataclasses import replace
 
 import pytest
-from keel_testing.plans import lvm_plan
 
-from installer.hardware.profile import Disk, ExistingContent, HardwareProfile
+from installer.core.hardware import Disk, ExistingContent, HardwareProfile
 from installer.runner import Result
 from installer.storage.apply import UnselectedDeviceError, teardown_existing
 from installer.storage.plan import Rename
+from keel_testing.plans import lvm_plan
 
 GiB = 1024**3
 LSBLK = ("lsblk", "--json", "--paths", "--bytes", "--output", "NAME,TYPE,SIZE")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from keel_testing.plans import by_id, zfs_plan
 
 from installer.storage.apply import create_volumes, finalize_storage
 from installer.storage.apply.zfs import vdev_args
+from keel_testing.plans import by_id, zfs_plan
 
 A, B, C, D = (by_id(p) + "-part3" for p in ("/dev/sda", "/dev/sdb", "/dev/sdc", "/dev/sdd"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tui_helpers import shared_dir, small_machine
 
-from installer.hardware.profile import HardwareProfile
+from installer.core.hardware import HardwareProfile
 from installer.tui.checks import answerfile_checks
 from installer.tui.model import Wizard
 

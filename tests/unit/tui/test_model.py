@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from tui_helpers import small_machine
 
-from installer.config import (
+from installer.core.config import (
     DiskSetup,
     Filesystem,
     InstallConfig,
@@ -17,7 +17,7 @@ from installer.config import (
     ZfsOptions,
     ZfsRaid,
 )
-from installer.hardware.profile import Disk, GiB, NetworkRuntime
+from installer.core.hardware import Disk, GiB, NetworkRuntime
 from installer.tui.checks import answerfile_checks
 from installer.tui.model import FS_CHOICES, FsChoice, Problem, Wizard, sorted_nics
 
@@ -256,7 +256,7 @@ def test_hdsize_follows_the_selected_disks_until_someone_types_it(wizard):
 
 
 def test_an_ipv6_only_lease_fills_the_ipv6_address():
-    from installer.hardware.profile import Address, Nic, Route
+    from installer.core.hardware import Address, Nic, Route
 
     nic = Nic("eno1", "52:54:00:00:00:09", index=2, state="UP", pinned_id="0",
               addresses=(Address("inet", "192.0.2.7", 24), Address("inet6", "2001:db8::7", 64)))

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from answerfile.demo import EXAMPLE_HARDWARE
-from installer.hardware.profile import HardwareProfile
+from installer.core.hardware import HardwareProfile
 from installer.tui.screenshots import markdown, screens
 
 README = Path(__file__).resolve().parents[3] / "README.md"

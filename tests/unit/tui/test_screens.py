@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from tui_helpers import press, screen_text, small_machine
 
-from installer.config import Filesystem
-from installer.engine.events import Event
+from installer.core.config import Filesystem
+from installer.core.events import Event
 from installer.tui.checks import answerfile_checks
 from installer.tui.controls import ChoiceField
 from installer.tui.model import FsChoice, Wizard
@@ -296,7 +296,7 @@ def test_every_screen_fits_the_terminal(wizard, size):
 def test_next_is_refused_when_the_planner_refuses_the_disks():
     from dataclasses import replace
 
-    from installer.hardware.profile import ExistingContent
+    from installer.core.hardware import ExistingContent
 
     machine = small_machine()
     sda, sdb, *rest = machine.disks

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from installer.hardware.profile import (
+from installer.core.hardware import (
     Address,
     Disk,
     ExistingContent,

@@ -1,0 +1,193 @@
+"""InstallConfig: the one typed configuration both frontends produce and the engine consumes.
+
+The answer file (`answerfile.resolve`) and the urwid wizard each build one; `keel-installer run --config`
+runs the engine from a saved one. Every value here is already validated and resolved against the hardware:
+disks are device paths, the management NIC is a kernel name, network values are concrete.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from installer.core import jsoncodec
+
+
+class Filesystem(StrEnum):
+    EXT4 = "ext4"
+    XFS = "xfs"
+    ZFS = "zfs"
+    BTRFS = "btrfs"
+
+    @property
+    def uses_lvm(self) -> bool:
+        return self in (Filesystem.EXT4, Filesystem.XFS)
+
+
+class ZfsRaid(StrEnum):
+    RAID0 = "RAID0"
+    RAID1 = "RAID1"
+    RAID10 = "RAID10"
+    RAIDZ1 = "RAIDZ-1"
+    RAIDZ2 = "RAIDZ-2"
+    RAIDZ3 = "RAIDZ-3"
+
+
+class BtrfsRaid(StrEnum):
+    RAID0 = "RAID0"
+    RAID1 = "RAID1"
+    RAID10 = "RAID10"
+
+
+@dataclass(frozen=True)
+class LvmOptions:
+    """ext4/xfs on LVM. Sizes in GiB; None means Proxmox's heuristic (reference §2.4)."""
+
+    hdsize: float | None = None     # use only this much of the disk for partition 3's end
+    swapsize: float | None = None   # swap LV size; 0 = no swap
+    maxroot: float | None = None    # cap for the root LV (default 96 GiB)
+    minfree: float | None = None    # space left free in the VG (snapshots)
+    maxvz: float | None = None      # cap for the data thin pool; 0 = no data pool
+
+
+@dataclass(frozen=True)
+class ZfsOptions:
+    raid: ZfsRaid
+    ashift: int = 12
+    compress: str = "on"            # on off lzjb lz4 zle gzip zstd
+    checksum: str = "on"            # on fletcher4 sha256
+    copies: int = 1                 # 1-3
+    arc_max_mib: int = 0            # zfs_arc_max in MiB; 0 = ZFS's own default
+    hdsize: float | None = None     # GiB used on every disk; None = whole disk
+
+
+@dataclass(frozen=True)
+class BtrfsOptions:
+    raid: BtrfsRaid
+    compress: str = "off"           # off on zlib lzo zstd
+    hdsize: float | None = None     # GiB used on every disk; None = whole disk
+
+
+@dataclass(frozen=True)
+class DiskSetup:
+    filesystem: Filesystem
+    disks: tuple[str, ...]          # device paths in selection order ("/dev/sda"); one for ext4/xfs
+    lvm: LvmOptions | None = None   # set exactly for ext4/xfs
+    zfs: ZfsOptions | None = None   # set exactly for zfs
+    btrfs: BtrfsOptions | None = None  # set exactly for btrfs
+
+    @property
+    def hdsize(self) -> float | None:
+        opts = self.lvm or self.zfs or self.btrfs
+        return opts.hdsize if opts else None
+
+    @property
+    def label(self) -> str:
+        """Proxmox's name for the layout: "ext4", "zfs (RAID10)", "btrfs (RAID1)"."""
+        if self.zfs:
+            return f"zfs ({self.zfs.raid})"
+        if self.btrfs:
+            return f"btrfs ({self.btrfs.raid})"
+        return str(self.filesystem)
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    interface: str                  # management NIC, current kernel name ("eno1")
+    hostname: str                   # "pve1"
+    domain: str                     # "example.com"
+    cidr: str                       # "192.168.1.10/24" or "2001:db8::10/64"
+    gateway: str
+    dns: str
+    bridge: str = "vmbr0"           # bridge on the management NIC; "" = address on the NIC itself
+    pin_names: dict[str, str] = field(default_factory=dict)  # MAC (lower case) -> pinned name; empty = off
+
+    @property
+    def fqdn(self) -> str:
+        return f"{self.hostname}.{self.domain}"
+
+    @property
+    def address(self) -> str:
+        return self.cidr.split("/")[0]
+
+    @property
+    def prefix(self) -> int:
+        return int(self.cidr.split("/")[1])
+
+
+@dataclass(frozen=True)
+class RootAccess:
+    password: str | None = None         # plain text, set through chpasswd on stdin; never logged
+    password_hashed: str | None = None  # crypt(3) string
+    ssh_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FirstBoot:
+    source: Literal["from-iso", "from-url"]
+    ordering: Literal["before-network", "network-online", "fully-up"] = "fully-up"
+    url: str | None = None
+    cert_fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str
+    cert_fingerprint: str | None = None
+    auth_token: str | None = None
+
+
+@dataclass(frozen=True)
+class InstallConfig:
+    disk_setup: DiskSetup
+    network: NetworkConfig
+    root: RootAccess
+    country: str                        # ISO 3166-1 alpha-2, lower case
+    timezone: str                       # "Europe/Vienna" or "UTC"
+    keyboard: str                       # Proxmox keymap id: "en-us", "de", ...
+    mailto: str
+    reboot_mode: Literal["reboot", "power-off"] = "reboot"
+    reboot_on_error: bool = False
+    autoreboot: bool = True             # reboot (or power off) by itself after success
+    unattended: bool = False            # no person at the console: every prompt is an error
+    subscription_key: str | None = None
+    first_boot: FirstBoot | None = None
+    webhook: Webhook | None = None
+    target_cmdline: str = ""            # kernel parameters carried to the installed system
+    product: str = "pve"                # VG name, dataset names, storage.cfg flavour
+
+    def to_json(self) -> str:
+        return jsoncodec.to_json(self)
+
+    @classmethod
+    def from_json(cls, text: str) -> InstallConfig:
+        return jsoncodec.from_json(cls, text)
+
+    @classmethod
+    def load(cls, path: str | Path) -> InstallConfig:
+        return cls.from_json(Path(path).read_text())
+
+    def save(self, path: str | Path) -> None:
+        """Write the config readable by its owner only (0600): it may hold the root password."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with open(fd, "w", encoding="utf-8") as file:
+            file.write(self.to_json() + "\n")
+
+    def redacted(self) -> InstallConfig:
+        """A copy safe for logs and webhooks: passwords, tokens and keys replaced."""
+        from dataclasses import replace
+
+        root = replace(
+            self.root,
+            password="<redacted>" if self.root.password else None,
+            password_hashed="<redacted>" if self.root.password_hashed else None,
+        )
+        webhook = self.webhook and replace(
+            self.webhook, auth_token="<redacted>" if self.webhook.auth_token else None
+        )
+        key = "<redacted>" if self.subscription_key else None
+        return replace(self, root=root, webhook=webhook, subscription_key=key)

@@ -1,0 +1,159 @@
+"""`keel-installer auto`: the unattended install the boot menu's automated entry starts.
+
+Fetch the answer (kernel-command-line URL, the medium, or a PROXMOX-AIS partition), validate it against this
+machine's hardware and plan the storage before anything is written, install, then reboot or power off after a
+countdown. On failure: the error, then exit non-zero (the live environment opens a debug shell), or a reboot
+when the answer says reboot-on-error = true.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from installer import __version__
+from installer.answer_sources import AnswerSourceError
+from installer.answer_sources.fetch import Places, fetch
+from installer.answer_sources.sysinfo import system_info
+from installer.core.cmdline import KernelParams, read_kernel_params
+from installer.core.config import InstallConfig
+from installer.core.events import ConsoleSink
+from installer.core.hardware import HardwareProfile
+from installer.core.live import LIVE_INFO_PATH, LiveInfoError
+from installer.engine.install import NOTHING_WRITTEN, InstallOutcome, InstallSettings, load_live, start_install
+from installer.frontends.setup import SetupError, load_hardware
+from installer.runner import Runner
+
+REBOOT_COUNTDOWN = 5
+ERROR_REBOOT_DELAY = 30
+
+EXAMPLE = """\
+examples:
+  keel-installer auto                      # as the boot menu runs it
+  keel-installer auto --answer answer.toml --hardware server.json --dry-run
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "auto", help="unattended install from an answer file",
+        description="Install without questions: the answer comes from keel.answer=<url> on the kernel command "
+                    "line (HTTPS, pinned with keel.fingerprint=), from /keel/answer.toml on the medium, or from a "
+                    "partition labelled PROXMOX-AIS. Everything is checked against this machine before any disk "
+                    "is written.",
+        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--answer", type=Path, help="use this answer file instead of looking for one")
+    p.add_argument("--hardware", type=Path, help="HardwareProfile JSON instead of probing (with --dry-run)")
+    p.add_argument("--dry-run", action="store_true", help="validate and show the install without writing disks")
+    p.add_argument("--no-reboot", action="store_true", help="do not reboot or power off at the end")
+    p.add_argument("--live", type=Path, default=LIVE_INFO_PATH, help=f"live-medium info (default {LIVE_INFO_PATH})")
+    p.add_argument("--cmdline", type=Path, default=Path("/proc/cmdline"), help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def prepare(args: argparse.Namespace, params: KernelParams, runner: Runner) -> tuple[InstallConfig, HardwareProfile]:
+    """Everything that happens before the engine starts: hardware, the answer, the config it resolves to."""
+    import answerfile
+    from answerfile.errors import AnswerError
+
+    try:
+        live = load_live(args.live, dry_run=args.dry_run)
+    except LiveInfoError as err:
+        raise SetupError(str(err)) from err
+    hardware = load_hardware(args.hardware)
+    if args.answer:
+        text, source = args.answer.read_text(), str(args.answer)
+    else:
+        answer = fetch(params, runner, lambda: system_info(hardware, version=live.version or __version__),
+                       Places(), warn=lambda t: say(f"WARNING: {t}"))
+        text, source = answer.text, answer.source
+        for secret in answer.secrets:
+            runner.add_secret(secret)
+    say(f"Answer: {source}")
+    try:
+        resolution = answerfile.resolve_text(text, hardware, unattended=True)
+    except AnswerError as err:
+        raise SetupError(f"the answer from {source} cannot be used on this machine:\n" +
+                         "\n".join(f"  {p}" for p in err.problems)) from err
+    for warning in resolution.warnings:
+        say(f"WARNING: {warning}")
+    return resolution.config, hardware
+
+
+def run(args: argparse.Namespace) -> int:
+    params = read_kernel_params(args.cmdline)
+    say(f"Keel {__version__}: automated installation")
+    probe_runner = Runner()
+    try:
+        config, hardware = prepare(args, params, probe_runner)
+    except (SetupError, AnswerSourceError) as err:
+        say(f"ERROR: {err}")
+        say(NOTHING_WRITTEN)
+        return 2
+    except OSError as err:
+        say(f"ERROR: {err.filename or ''}: {err.strerror}")
+        say(NOTHING_WRITTEN)
+        return 2
+    settings = InstallSettings(live_path=args.live, cmdline=args.cmdline)
+    outcome = start_install(config, hardware, [ConsoleSink(sys.stdout)], dry_run=args.dry_run, settings=settings)
+    if not outcome.started:
+        return 2
+    if not outcome.ok:
+        return after_failure(config, outcome, args)
+    if args.dry_run:
+        say(f"Dry run: {len(outcome.commands)} commands would have run; no disk was written.")
+        if config.webhook:
+            say(f"Dry run: the webhook would report to {config.webhook.url}")
+    else:
+        send_webhook(config, outcome)
+    return after_success(config, args)
+
+
+def send_webhook(config: InstallConfig, outcome: InstallOutcome) -> None:
+    if not config.webhook:
+        return
+    from installer.engine.webhook import post_webhook
+
+    if outcome.report is None:
+        say("WARNING: webhook: no data was gathered; not sent")
+        return
+    try:
+        post_webhook(config.webhook.url, outcome.report, config.webhook.cert_fingerprint)
+        say(f"Webhook: reported to {config.webhook.url}")
+    except AnswerSourceError as err:
+        say(f"WARNING: webhook failed (the installation itself succeeded): {err}")
+
+
+def power(action: str, runner_factory: Callable[[], Runner] = Runner) -> None:
+    runner_factory().run(["systemctl", action], timeout=60, check=False)
+
+
+def after_success(config: InstallConfig, args: argparse.Namespace) -> int:
+    if args.dry_run or args.no_reboot or not config.autoreboot:
+        say("Reboot when ready (the installer does not reboot by itself here).")
+        return 0
+    action = "poweroff" if config.reboot_mode == "power-off" else "reboot"
+    verb = "Powering off" if action == "poweroff" else "Rebooting"
+    for left in range(REBOOT_COUNTDOWN, 0, -1):
+        say(f"{verb} in {left} s ...")
+        time.sleep(1)
+    say(f"{verb} now - remove the installation medium.")
+    power(action)
+    return 0
+
+
+def after_failure(config: InstallConfig, outcome: InstallOutcome, args: argparse.Namespace) -> int:
+    if outcome.ctx is not None:
+        say(f"The install log is {outcome.ctx.log_path} (tty2 shows it live).")
+    if config.reboot_on_error and not args.dry_run:
+        say(f"reboot-on-error is set: rebooting in {ERROR_REBOOT_DELAY} s.")
+        time.sleep(ERROR_REBOOT_DELAY)
+        power("reboot")
+    return 1

@@ -1,0 +1,132 @@
+"""Configuring the unpacked target: every rendered file, identity (hostid, machine-id), accounts and services.
+
+`target_files` is pure (what goes where, with which mode); the functions below it write and run things.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from installer.core.config import InstallConfig
+from installer.core.hardware import HardwareProfile
+from installer.core.live import LiveInfo
+from installer.core.locales import xkb_layout
+from installer.installed_system import writer
+from installer.installed_system.render import fstab, kernel, network, pve, system
+from installer.phase import InstallContext
+from installer.storage.plan import StoragePlan
+
+POLICY_RC_D = "/usr/sbin/policy-rc.d"
+
+
+@dataclass(frozen=True)
+class TargetFile:
+    path: str               # absolute path on the installed system
+    text: str
+    mode: int = 0o644
+
+
+def target_files(config: InstallConfig, plan: StoragePlan, hardware: HardwareProfile,
+                 live: LiveInfo) -> list[TargetFile]:
+    """Every configuration file the installer writes, in writing order."""
+    net = config.network
+    xkb = xkb_layout(config.keyboard)
+    files = [
+        TargetFile("/etc/hostname", network.render_hostname(net)),
+        TargetFile("/etc/hosts", network.render_hosts(net)),
+        TargetFile("/etc/network/interfaces", network.render_interfaces(net, hardware)),
+        TargetFile("/etc/resolv.conf", network.render_resolv_conf(net)),
+        *(TargetFile(path, text) for path, text in network.render_link_files(net, hardware).items()),
+        TargetFile("/etc/fstab", fstab.render_fstab(plan)),
+        TargetFile("/etc/timezone", system.render_timezone(config.timezone)),
+        TargetFile("/etc/default/keyboard", system.render_keyboard(xkb)),
+        TargetFile("/etc/apt/sources.list.d/debian.sources",
+                   system.render_apt_sources(live.mirror, live.security_mirror)),
+        *([TargetFile("/etc/apt/sources.list", system.render_sources_list_pointer())] if live.mirror else []),
+        TargetFile("/etc/kernel/cmdline", kernel.render_kernel_cmdline(plan, config)),
+        TargetFile("/etc/modprobe.d/zfs.conf", kernel.render_zfs_conf(plan, hardware.memory_mib)),
+        TargetFile("/etc/default/grub.d/keel.cfg", kernel.render_grub_defaults(plan, config)),
+        TargetFile("/etc/ssh/sshd_config.d/keel.conf", system.render_sshd_root_login()),
+        TargetFile("/etc/mailname", system.render_mailname(net)),
+        TargetFile("/etc/postfix/main.cf", system.render_postfix_main_cf(net)),
+        TargetFile("/etc/aliases", system.render_aliases(config.mailto)),
+    ]
+    if config.product == "pve":
+        files += [
+            TargetFile("/etc/pve/storage.cfg", pve.render_storage_cfg(plan.storage), 0o640),
+            TargetFile("/etc/pve/datacenter.cfg", pve.render_datacenter_cfg(xkb.kvm), 0o640),
+            TargetFile("/etc/pve/user.cfg", pve.render_user_cfg(config.mailto), 0o640),
+        ]
+    return files
+
+
+def write_configuration(ctx: InstallContext) -> None:
+    files = target_files(ctx.config, ctx.plan, ctx.hardware, ctx.live)
+    for i, f in enumerate(files):
+        writer.write_file(ctx.target, f.path, f.text, mode=f.mode)
+        ctx.events.progress(0.5 * (i + 1) / len(files), f.path)
+    zone = ctx.config.timezone
+    if not (ctx.path("/usr/share/zoneinfo") / zone).exists():
+        ctx.events.warning(f"time zone {zone!r} has no file under /usr/share/zoneinfo on the target")
+    writer.make_symlink(ctx.target, "/etc/localtime", f"/usr/share/zoneinfo/{zone}")
+
+
+def install_policy_rc_d(ctx: InstallContext) -> None:
+    """Keep packages from starting daemons inside the chroot; removed again by the cleanup stack."""
+    writer.write_file(ctx.target, POLICY_RC_D, system.render_policy_rc_d(), mode=0o755)
+    ctx.cleanup.callback(writer.remove_file, ctx.target, POLICY_RC_D)
+
+
+def copy_hostid(ctx: InstallContext) -> None:
+    """The live system's hostid goes to the target, so a pool it created imports there without complaint."""
+    source = ctx.host_root / "etc/hostid"
+    if source.is_file():
+        writer.write_file(ctx.target, "/etc/hostid", source.read_bytes(), mode=0o644)
+    else:
+        # the pools are exported at the end, so a hostid of its own imports them as well
+        ctx.events.warning(f"{source} does not exist in the live system: the target gets a new random hostid")
+        writer.write_file(ctx.target, "/etc/hostid", os.urandom(4), mode=0o644)
+
+
+def new_machine_id(ctx: InstallContext) -> None:
+    """A fresh machine-id (never the payload's or the VM's), so two hosts installed from one ISO differ."""
+    result = ctx.run(["systemd-id128", "new"], timeout=30)
+    machine_id = result.stdout.strip()
+    if ctx.dry_run and not machine_id:
+        machine_id = "0" * 32
+    if len(machine_id) != 32 or any(c not in "0123456789abcdef" for c in machine_id):
+        raise ValueError(f"systemd-id128 new printed {machine_id!r}, not a 32-digit machine id")
+    writer.write_file(ctx.target, "/etc/machine-id", machine_id + "\n", mode=0o444)
+
+
+def set_root_access(ctx: InstallContext) -> None:
+    """Root password through chpasswd on stdin (never argv, never logged) and SSH keys."""
+    root = ctx.config.root
+    if root.password_hashed:
+        ctx.chroot_run(["chpasswd", "-e"], input=f"root:{root.password_hashed}\n", timeout=60)
+    elif root.password:
+        ctx.chroot_run(["chpasswd"], input=f"root:{root.password}\n", timeout=60)
+    else:
+        ctx.events.warning("no root password given: root can log in with an SSH key only")
+    if root.ssh_keys:
+        writer.make_dir(ctx.target, "/root/.ssh", mode=0o700)
+        writer.write_file(ctx.target, "/root/.ssh/authorized_keys",
+                          system.render_authorized_keys(root.ssh_keys), mode=0o600)
+
+
+def configure_mail(ctx: InstallContext) -> None:
+    """Rebuild the alias database so root's mail goes to mailto; a payload without postfix only warns."""
+    if not ctx.path("/usr/sbin/postfix").exists() and not ctx.dry_run:
+        ctx.events.warning("postfix is not installed on the target: /etc/aliases written, not compiled")
+        return
+    ctx.chroot_run(["newaliases"], timeout=60)
+
+
+def copy_install_log(ctx: InstallContext) -> None:
+    """The install log (already redacted) onto the target at the same path, and the storage plan beside it."""
+    if ctx.log_path.is_file():
+        writer.write_file(ctx.target, str(ctx.log_path), ctx.log_path.read_bytes(), mode=0o600)
+    plan_path = ctx.log_path.parent / "storage-plan.json"
+    writer.write_file(ctx.target, str(plan_path), ctx.plan.to_json() + "\n", mode=0o600)
+

@@ -1,0 +1,55 @@
+"""What an install phase is given: the config, the storage plan, the hardware, the runner, the events.
+
+This is the interface between the engine and the phases (storage apply, the installed system's files, the boot
+loader): the engine builds one `InstallContext` and hands it to each phase, so no phase imports the engine.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from installer.core.config import InstallConfig
+from installer.core.events import EventBus
+from installer.core.hardware import HardwareProfile
+from installer.core.live import LiveInfo
+from installer.runner import Result, Runner
+from installer.storage.plan.types import StoragePlan
+
+
+@dataclass
+class InstallContext:
+    """The inputs are frozen values; `cleanup` collects what must be undone (unmounts) on every way out."""
+
+    config: InstallConfig
+    plan: StoragePlan
+    hardware: HardwareProfile
+    runner: Runner
+    events: EventBus
+    live: LiveInfo
+    target: Path = Path("/target")
+    log_path: Path = Path("/var/log/keel/install.log")
+    dry_run: bool = False
+    host_root: Path = Path("/")   # the live system's root (tests point it at a temp dir): /etc/hostid comes from here
+    cleanup: ExitStack = field(default_factory=ExitStack)
+    report: dict[str, Any] | None = None   # the webhook payload, gathered before the target is unmounted
+
+    def run(self, argv, **kw) -> Result:
+        """Run one external command through the runner (logged, redacted, timed out, checked)."""
+        return self.runner.run(argv, **kw)
+
+    def chroot_run(self, argv, **kw) -> Result:
+        """Run a command inside the target with `chroot`.
+
+        keel.fault names the program that should fail; inside the chroot that program is not argv[0], so the
+        fault is handed to this `chroot` call and the runner injects it as usual.
+        """
+        if self.runner.fault and Path(argv[0]).name == self.runner.fault:
+            self.runner.fault = "chroot"
+        return self.runner.run(["chroot", str(self.target), *argv], **kw)
+
+    def path(self, inside: str) -> Path:
+        """The host path of `inside` (an absolute path on the installed system)."""
+        return self.target / inside.lstrip("/")

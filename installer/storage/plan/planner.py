@@ -1,0 +1,269 @@
+"""Build a StoragePlan: check the selection against the rules, lay out every disk, then size LVM / ZFS / Btrfs.
+
+Pure: the only inputs are the InstallConfig, the HardwareProfile and (optionally) the UUIDs to use.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from installer.core import rules
+from installer.core.config import Filesystem, InstallConfig, LvmOptions, ZfsRaid
+from installer.core.hardware import Disk, HardwareProfile
+from installer.storage.plan.btrfs import btrfs_plan
+from installer.storage.plan.existing import review_existing
+from installer.storage.plan.lvm import lvm_plan
+from installer.storage.plan.mounts import btrfs_mounts, kernel_root, lvm_mounts, zfs_mounts
+from installer.storage.plan.partitions import LayoutError, disk_layout
+from installer.storage.plan.sizing import GiB, effective_arc_max_mib, lvm_sizes, os_kib
+from installer.storage.plan.storagecfg import storage_entries
+from installer.storage.plan.types import (
+    BtrfsPlan,
+    LvmPlan,
+    Mount,
+    PartitionType,
+    PlanError,
+    PlannedDisk,
+    StorageEntry,
+    StoragePlan,
+    ZfsPlan,
+)
+from installer.storage.plan.uuids import choose_uuids, esp_key
+from installer.storage.plan.zfs import POOL, zfs_plan
+
+BY_ID_PREFIX = "/dev/disk/by-id/"
+# by-id links that name no particular model/serial, or name what is on the disk rather than the disk itself
+BY_ID_SKIP = ("wwn-", "nvme-eui.", "nvme-nvme.", "lvm-pv-uuid-", "md-uuid-", "dm-", "scsi-0", "scsi-1", "scsi-S")
+
+
+def disk_by_id(disk: Disk) -> str | None:
+    """The readable /dev/disk/by-id link of the whole disk (ata-MODEL_SERIAL, nvme-MODEL_SERIAL, ...), if udev
+    recorded one."""
+    links = [link for link in disk.udev.get("DEVLINKS", "").split() if link.startswith(BY_ID_PREFIX)]
+    readable = [link for link in links if not link[len(BY_ID_PREFIX):].startswith(BY_ID_SKIP)]
+    return (readable or [None])[0]
+
+
+def _options_problems(config: InstallConfig) -> list[str]:
+    setup = config.disk_setup
+    fs = setup.filesystem
+    problems = []
+    if fs == Filesystem.ZFS and setup.zfs is None:
+        problems.append("disk-setup.zfs.raid: a ZFS install needs a RAID level")
+    if fs == Filesystem.BTRFS and setup.btrfs is None:
+        problems.append("disk-setup.btrfs.raid: a Btrfs install needs a RAID level")
+    hdsize = setup.hdsize
+    if hdsize is not None and (not math.isfinite(hdsize) or hdsize <= 0):
+        problems.append(f"disk-setup.hdsize: must be a positive number of GiB, got {hdsize}")
+    lvm = setup.lvm
+    if fs.uses_lvm and lvm is not None:
+        for key in ("swapsize", "maxroot", "minfree", "maxvz"):
+            value = getattr(lvm, key)
+            if value is not None and (not math.isfinite(value) or value < 0):
+                problems.append(f"disk-setup.lvm.{key}: must be 0 or more GiB, got {value}")
+    if fs == Filesystem.ZFS and setup.zfs is not None:
+        z = setup.zfs
+        if not 9 <= z.ashift <= 16:
+            problems.append(f"disk-setup.zfs.ashift: must be between 9 and 16, got {z.ashift}")
+        if not 1 <= z.copies <= 3:
+            problems.append(f"disk-setup.zfs.copies: must be 1, 2 or 3, got {z.copies}")
+        if z.compress not in ("on", "off", "lzjb", "lz4", "zle", "gzip", "zstd"):
+            problems.append(f"disk-setup.zfs.compress: unknown value '{z.compress}'")
+        if z.checksum not in ("on", "fletcher4", "sha256"):
+            problems.append(f"disk-setup.zfs.checksum: unknown value '{z.checksum}'")
+        if z.arc_max_mib < 0:
+            problems.append(f"disk-setup.zfs.arc-max: must be 0 or more MiB, got {z.arc_max_mib}")
+    if fs == Filesystem.BTRFS and setup.btrfs is not None and setup.btrfs.compress not in (
+        "off", "on", "zlib", "lzo", "zstd"
+    ):
+        problems.append(f"disk-setup.btrfs.compress: unknown value '{setup.btrfs.compress}'")
+    return problems
+
+
+def _select_disks(config: InstallConfig, hardware: HardwareProfile) -> tuple[list[Disk], list[str]]:
+    disks, problems = [], []
+    if not config.disk_setup.disks:
+        problems.append("disk-setup: no disk selected")
+    for name in config.disk_setup.disks:
+        disk = hardware.disk(name)
+        if disk is None:
+            problems.append(f"disk {name} is not present on this machine")
+        else:
+            disks.append(disk)
+    return disks, problems
+
+
+def _selection_problems(config: InstallConfig, hardware: HardwareProfile, disks: Sequence[Disk]) -> list[str]:
+    setup = config.disk_setup
+    raid = setup.zfs.raid if setup.zfs else setup.btrfs.raid if setup.btrfs else None
+    problems = rules.disk_selection_problems(
+        setup.filesystem, raid, disks,
+        boot_mode=hardware.boot_mode, unattended=config.unattended, hdsize=setup.hdsize,
+    )
+    if setup.filesystem.uses_lvm and setup.lvm is not None and disks:
+        # Swap is checked against the space the installer really uses: hdsize, or the whole disk without it.
+        usable = setup.hdsize if setup.hdsize is not None else disks[0].size_gib
+        swap = rules.swap_problem(setup.lvm.swapsize, min(usable, disks[0].size_gib))
+        if swap:
+            problems.append(swap)
+    return problems
+
+
+def _part_type(fs: Filesystem) -> PartitionType:
+    if fs.uses_lvm:
+        return "lvm"
+    return "zfs" if fs == Filesystem.ZFS else "btrfs"
+
+
+def _gib(size_bytes: int) -> str:
+    return rules.format_gib(size_bytes / GiB)
+
+
+def _redundancy_groups(config: InstallConfig, planned: Sequence[PlannedDisk]) -> list[Sequence[PlannedDisk]]:
+    """The disks that hold copies or parity of each other: a ZFS mirror / RAIDZ vdev or a Btrfs RAID1/10."""
+    setup = config.disk_setup
+    level = setup.zfs.raid if setup.zfs else setup.btrfs.raid if setup.btrfs else None
+    if level is None or level.value == "RAID0":
+        return []
+    if setup.zfs and setup.zfs.raid == ZfsRaid.RAID10:
+        return [planned[i:i + 2] for i in range(0, len(planned), 2)]
+    return [planned]
+
+
+def _warnings(config: InstallConfig, disks: Sequence[Disk], planned: Sequence[PlannedDisk]) -> list[str]:
+    setup = config.disk_setup
+    warnings = []
+    if not config.unattended:
+        warnings += [w for d in disks if (w := rules.disk_size_warning(d, hdsize=setup.hdsize))]
+    if setup.hdsize is not None and disks and all(setup.hdsize > d.size_gib for d in disks):
+        warnings.append(f"hdsize {rules.format_gib(setup.hdsize)} GiB is larger than every selected disk: "
+                        "partition 3 runs to the end of each disk")
+    for group in _redundancy_groups(config, planned):
+        sizes = sorted({p.partitions[-1].size_bytes for p in group})
+        if len(sizes) > 1:
+            names = ", ".join(p.name for p in group)
+            warnings.append(f"partition 3 differs in size within {names} ({_gib(sizes[0])} to {_gib(sizes[-1])} "
+                            "GiB): the redundant copy uses only the smallest; set hdsize for equal partitions")
+    if setup.filesystem == Filesystem.BTRFS:
+        warnings.append("Btrfs as root filesystem is a technology preview")
+    return warnings
+
+
+class _Volumes(NamedTuple):
+    """What lives on partition 3 and how the installed system finds it."""
+
+    mounts: tuple[Mount, ...]
+    kernel_root: str
+    storage: tuple[StorageEntry, ...]
+    lvm: LvmPlan | None = None
+    zfs: ZfsPlan | None = None
+    btrfs: BtrfsPlan | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _lvm_volumes(config: InstallConfig, hardware: HardwareProfile, disk: Disk, planned: PlannedDisk,
+                 uuids: Mapping[str, str]) -> _Volumes:
+    setup = config.disk_setup
+    opts = setup.lvm or LvmOptions()
+    sizes = lvm_sizes(
+        os_kib(disk.size_bytes, setup.hdsize), hardware.memory_mib,
+        swapsize=opts.swapsize, maxroot=opts.maxroot, minfree=opts.minfree, maxvz=opts.maxvz,
+        product=config.product,
+    )
+    if sizes.root_kib <= 0:
+        raise PlanError(f"disk {disk.name}: no space left for the root volume after {sizes.swap_kib // 1024} "
+                        "MiB of swap: lower swapsize")
+    p3 = planned.partitions[-1]
+    lvm, fit_warning = lvm_plan(config.product, p3.path, p3.size_bytes, sizes)
+    if lvm.free_bytes < 0:
+        raise PlanError(f"disk {disk.name}: the volumes do not fit into VG '{lvm.vg}': lower swapsize or maxroot")
+    # Only an EFI-booted LVM system mounts an ESP (the first disk's) on /boot/efi (reference §4.1).
+    esp_uuid = uuids[esp_key(disk.path)] if hardware.boot_mode == "efi" else None
+    return _Volumes(
+        mounts=lvm_mounts(setup.filesystem, lvm.vg, swap=sizes.swap_kib > 0, esp_uuid=esp_uuid),
+        kernel_root=kernel_root(setup.filesystem, vg=lvm.vg),
+        storage=storage_entries(setup.filesystem, product=config.product, vg=lvm.vg, thin_pool=sizes.data_kib > 0),
+        lvm=lvm,
+        warnings=tuple(w for w in (sizes.message, fit_warning) if w),
+    )
+
+
+def _zfs_volumes(config: InstallConfig, hardware: HardwareProfile, planned: Sequence[PlannedDisk]) -> _Volumes:
+    opts = config.disk_setup.zfs
+    assert opts is not None, "checked by _options_problems"
+    devices = [f"{p.by_id}-part3" if p.by_id else p.partitions[-1].path for p in planned]
+    zfs = zfs_plan(opts, devices, effective_arc_max_mib(opts.arc_max_mib, hardware.memory_mib), config.product)
+    return _Volumes(
+        mounts=zfs_mounts(zfs),
+        kernel_root=kernel_root(Filesystem.ZFS, zfs_root=zfs.bootfs),
+        storage=storage_entries(Filesystem.ZFS, product=config.product, zfs_data=f"{POOL}/data"),
+        zfs=zfs,
+    )
+
+
+def _btrfs_volumes(config: InstallConfig, planned: Sequence[PlannedDisk], uuids: Mapping[str, str]) -> _Volumes:
+    opts = config.disk_setup.btrfs
+    assert opts is not None, "checked by _options_problems"
+    btrfs = btrfs_plan(opts, [p.partitions[-1].path for p in planned], config.product)
+    return _Volumes(
+        mounts=btrfs_mounts(uuids["root"], btrfs.mount_options),
+        kernel_root=kernel_root(Filesystem.BTRFS, fs_uuid=uuids["root"]),
+        storage=storage_entries(Filesystem.BTRFS, product=config.product),
+        btrfs=btrfs,
+    )
+
+
+def plan(config: InstallConfig, hardware: HardwareProfile, *,
+         uuids: Mapping[str, str] | None = None) -> StoragePlan:
+    """The complete storage plan for `config` on `hardware`; pure. Raises PlanError listing every problem."""
+    setup = config.disk_setup
+    fs = setup.filesystem
+    disks, problems = _select_disks(config, hardware)
+    problems += _options_problems(config)
+    if len(disks) == len(config.disk_setup.disks):  # counting missing disks would add a confusing second line
+        problems += _selection_problems(config, hardware, disks)
+    unique = list({d.path: d for d in disks}.values())
+    existing = review_existing(
+        unique, hardware.disks,
+        vg_name=config.product if fs.uses_lvm else None,
+        pool_name=POOL if fs == Filesystem.ZFS else None,
+    )
+    problems += existing.problems
+    chosen, uuid_problems = choose_uuids(unique, config.network.fqdn, root=fs != Filesystem.ZFS, given=uuids)
+    problems += uuid_problems
+    if problems:
+        raise PlanError(problems)
+
+    planned = []
+    for disk in unique:
+        try:
+            parts = disk_layout(disk, _part_type(fs), setup.hdsize, arch=hardware.arch)
+        except LayoutError as err:
+            raise PlanError(str(err)) from err
+        planned.append(PlannedDisk(disk.path, disk.name, disk.logical_block_size, disk.size_bytes, parts,
+                                   by_id=disk_by_id(disk)))
+    warnings = _warnings(config, unique, planned)
+
+    if fs.uses_lvm:
+        volumes = _lvm_volumes(config, hardware, unique[0], planned[0], chosen)
+    elif fs == Filesystem.ZFS:
+        volumes = _zfs_volumes(config, hardware, planned)
+    else:
+        volumes = _btrfs_volumes(config, planned, chosen)
+
+    return StoragePlan(
+        filesystem=fs,
+        disks=tuple(planned),
+        lvm=volumes.lvm,
+        zfs=volumes.zfs,
+        btrfs=volumes.btrfs,
+        mounts=volumes.mounts,
+        kernel_root=volumes.kernel_root,
+        storage=volumes.storage,
+        fs_uuids=chosen,
+        destroy=existing.destroy,
+        rename=existing.rename,
+        warnings=(*warnings, *volumes.warnings),
+    )
