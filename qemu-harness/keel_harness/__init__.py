@@ -2,15 +2,18 @@
 
 from .answer_image import ANSWER_LABEL, build_answer_image
 from .artifacts import BuildOutputs, build_outputs, ensure_built
+from .console import ConsoleLines, console_lines
 from .httpserver import HostServer
-from .machine import CommandFailed, Machine, stop_all, strip_ansi
+from .machine import CommandFailed, Machine, stop_all
 from .pxe import prepare_tftp_dir, render_boot_ipxe
 from .spec import Disk, GiB, HarnessError, Iso, Kernel, MiB, Nic, Pxe, UsbImage
+from .verdicts import Outcome, Verdict, wait_for_verdict
 
 __all__ = [
     "ANSWER_LABEL",
     "BuildOutputs",
     "CommandFailed",
+    "ConsoleLines",
     "Disk",
     "GiB",
     "HarnessError",
@@ -20,15 +23,18 @@ __all__ = [
     "Machine",
     "MiB",
     "Nic",
+    "Outcome",
     "Pxe",
     "UsbImage",
+    "Verdict",
     "build_answer_image",
     "build_outputs",
+    "console_lines",
     "ensure_built",
     "prepare_tftp_dir",
     "render_boot_ipxe",
     "selftest_image",
     "stop_all",
-    "strip_ansi",
     "timeouts",
+    "wait_for_verdict",
 ]

@@ -1,6 +1,6 @@
 """The VM half of `make demo`: install the example answer into a QEMU machine, reboot it, show what it became.
 
-    PYTHONPATH=qemu-harness .venv/bin/python -m keel_harness.demo [--answer FILE] [--keep]
+    .venv/bin/python -m keel_harness.demo [--answer FILE] [--keep]
 
 The ISO is built first when build/keel.iso is missing. The machine is a SeaBIOS VM with one 24 GiB SATA disk
 (the example answers name `sda`) and the answer on a small virtio disk labelled PROXMOX-AIS, so the answer file
@@ -21,6 +21,7 @@ from .answer_image import build_answer_image
 from .artifacts import REPO_ROOT, ensure_built
 from .machine import Machine
 from .spec import Disk, GiB, HarnessError, Iso
+from .verdicts import REBOOTING, Outcome, wait_for_verdict
 
 EXAMPLE = REPO_ROOT / "answerfile" / "examples" / "minimal-ext4.toml"
 INSTALL_TIMEOUT = 3600
@@ -69,23 +70,11 @@ def root_password(answer: Path) -> str:
     return password
 
 
-# The installer's console lines: "[ 17%] Extracting the base system" starts a phase; lines with a colon after the
-# phase name are its details and stay on the VM's console.
-PHASE_LINE = r"\[\s*\d+%\] [^:\r\n]+\r?\n"
-INSTALL_ENDS = [r"Installation finished", r"Installation failed", r"Nothing was written"]
-
-
 def follow_install(machine: Machine) -> None:
-    """Relay each install phase as it starts, until the installer says it finished; anything else is an error."""
-    deadline = time.monotonic() + INSTALL_TIMEOUT
-    while True:
-        index, match = machine.wait_for_any([*INSTALL_ENDS, PHASE_LINE], timeout=max(1.0, deadline - time.monotonic()))
-        if index == len(INSTALL_ENDS):
-            print(f"demo:   {match.group(0).strip()}", flush=True)
-        elif index == 0:
-            return
-        else:
-            raise HarnessError(f"the install did not finish; console tail:\n{machine.console_tail(40)}")
+    """Relay each install phase as it starts, until the installer's verdict; anything but finished is an error."""
+    verdict = wait_for_verdict(machine, INSTALL_TIMEOUT, on_phase=lambda line: print(f"demo:   {line}", flush=True))
+    if verdict.outcome is not Outcome.FINISHED:
+        raise HarnessError(f"the install did not finish: {verdict.line}\nconsole tail:\n{machine.console_tail(40)}")
 
 
 def run(answer: Path, state_dir: Path) -> list[str]:
@@ -102,7 +91,7 @@ def run(answer: Path, state_dir: Path) -> list[str]:
         m.wait_for_console_text(r"KEEL-READY mode=auto", timeout=BOOT_TIMEOUT)
         stage(f"installing {answer.name}")
         follow_install(m)
-        m.wait_for_console_text(r"Rebooting now", timeout=60)
+        m.wait_for_line([REBOOTING], timeout=60)
         stage("booting the installed system from its disk")
         m.boot_from_disks()
         m.login("root", password, timeout=BOOT_TIMEOUT)
@@ -121,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m keel_harness.demo",
         description="Install an answer file into a QEMU VM (SeaBIOS, one 24 GiB SATA disk sda), boot the result "
                     "and summarise it.",
-        epilog="Example: PYTHONPATH=qemu-harness .venv/bin/python -m keel_harness.demo --answer my-answer.toml",
+        epilog="Example: .venv/bin/python -m keel_harness.demo --answer my-answer.toml",
     )
     parser.add_argument("--answer", type=Path, default=EXAMPLE, help=f"answer file (default: {EXAMPLE.name})")
     parser.add_argument("--keep", action="store_true", help="keep the VM's disk and console log afterwards")

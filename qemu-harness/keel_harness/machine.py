@@ -21,6 +21,7 @@ import pexpect
 from installer.runner import CommandError, Runner
 
 from . import framing
+from .console import ConsoleLines, console_lines
 from .httpserver import HostServer
 from .pxe import prepare_tftp_dir
 from .qemu_argv import OVMF_VARS_TEMPLATE, DiskFile, MachineFiles, qemu_argv
@@ -368,10 +369,10 @@ class Machine:
         if self._log is not None:
             self._log.flush()
         try:
-            text = self.console_log_path.read_text(errors="replace")
+            data = self.console_log_path.read_bytes()
         except FileNotFoundError:
             return "(no console output)"
-        return "\n".join(strip_ansi(text).splitlines()[-lines:])
+        return "\n".join(console_lines(data)[-lines:])
 
     def wait_for_console_text(self, regex: str, timeout: float = 600, fatal: bool = True) -> re.Match[str]:
         """Wait for new console output matching `regex`; returns the match. Output before it is consumed.
@@ -399,6 +400,45 @@ class Machine:
             reason = FATAL_CONSOLE_TEXT[fatal_patterns[index - len(regexes)]]
             raise self._failure(f"gave up waiting for {wanted!r}: {reason} ({child.after!r})")
         return index, child.match
+
+    def wait_for_line(
+        self, regexes: Sequence[str], timeout: float = 600, fatal: bool = True
+    ) -> tuple[int, re.Match[str]]:
+        """Wait for a whole console line that one of `regexes` finds; returns which one and its match.
+
+        The patterns see each line as console.ConsoleLines reads it: no escapes, no line ending (so `^...$`
+        anchors a whole line). Lines before the match are consumed; what follows it is left for the next wait,
+        of either kind. Text that never ends a line (a prompt, a drawn screen) needs wait_for_any.
+        """
+        child = self._require_child()
+        fatal_patterns = list(FATAL_CONSOLE_TEXT) if fatal else []
+        patterns = [re.compile(r) for r in [*regexes, *fatal_patterns]]
+        wanted = regexes[0] if len(regexes) == 1 else list(regexes)
+        too_late = f"no console line matching {wanted!r} within {timeout:.0f} s"
+        reader = ConsoleLines()
+        reader.feed(child.buffer)  # what the previous wait read past its match
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                for line in reader.lines():
+                    for index, pattern in enumerate(patterns):
+                        match = pattern.search(line)
+                        if match is None:
+                            continue
+                        if index >= len(regexes):
+                            reason = FATAL_CONSOLE_TEXT[fatal_patterns[index - len(regexes)]]
+                            raise self._failure(f"gave up waiting for {wanted!r}: {reason} ({line!r})")
+                        return index, match
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise self._failure(too_late)
+                reader.feed(child.read_nonblocking(child.maxread, timeout=remaining))
+        except pexpect.TIMEOUT:
+            raise self._failure(too_late) from None
+        except pexpect.EOF:
+            raise self._failure(f"QEMU exited while waiting for {wanted!r}") from None
+        finally:
+            child.buffer = reader.pending
 
     def send_keys(self, keys: str) -> None:
         """Type raw characters on the serial console (use '\\r' for Enter, '\\x1b[B' for Down...)."""
@@ -489,14 +529,6 @@ class Machine:
                 return output
             self.execute(f"sleep {interval}", timeout=interval + 60)
         raise CommandFailed(self.name, f"{command} (retried for {timeout:.0f} s)", status, output)
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]")
-
-
-def strip_ansi(text: str) -> str:
-    """Console text without terminal escape sequences (GRUB and urwid draw with them)."""
-    return _ANSI.sub("", text).replace("\r", "")
 
 
 def _image_format(path: Path) -> str:

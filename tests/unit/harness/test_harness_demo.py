@@ -1,47 +1,43 @@
 """`make demo` relays the install's phases from the VM's console and stops at the installer's verdict."""
 
-import re
+from pathlib import Path
 
 import pytest
+
 from keel_harness.demo import follow_install
 from keel_harness.spec import HarnessError
 
-CONSOLE = (
-    "[  3%] Partitioning disks\r\n"
-    "       Partitioning /dev/sda\r\n"
-    "[ 16%] Creating file systems: mkfs.ext4 /dev/pve/root\r\n"
-    "[ 17%] Extracting the base system\r\n"
-)
+RECORDED = (Path(__file__).parent / "console" / "auto-install-ext4.bin").read_bytes()
+STARTED = b"[  3%] Partitioning disks\r\r\n       Partitioning /dev/sda\r\r\n"
 
 
-class ScriptedConsole:
-    """Answers wait_for_any from a console text, the way pexpect consumes it: the earliest match wins."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def wait_for_any(self, regexes, timeout):
-        found = [(m.start(), i, m) for i, r in enumerate(regexes) if (m := re.search(r, self.text))]
-        if not found:
-            raise HarnessError("no more console text")
-        _, index, match = min(found, key=lambda f: f[0])
-        self.text = self.text[match.end():]
-        return index, match
-
-    def console_tail(self, lines):
-        return "(tail)"
-
-
-def test_each_phase_is_relayed_once_and_details_stay_on_the_console(capsys):
-    follow_install(ScriptedConsole(CONSOLE + "Installation finished\r\n"))
+def test_each_phase_is_relayed_once_and_details_and_progress_stay_on_the_console(console_machine, capsys):
+    follow_install(console_machine(RECORDED))
     assert capsys.readouterr().out.splitlines() == [
+        "demo:   [  0%] Removing old storage on the selected disks",
         "demo:   [  3%] Partitioning disks",
+        "demo:   [  6%] Creating volumes",
+        "demo:   [ 11%] Creating file systems",
+        "demo:   [ 16%] Mounting the target",
         "demo:   [ 17%] Extracting the base system",
+        "demo:   [ 62%] Preparing the chroot",
+        "demo:   [ 63%] Configuring the system",
+        "demo:   [ 70%] Generating the initramfs",
+        "demo:   [ 82%] Making the disks bootable",
+        "demo:   [ 95%] Finishing",
     ]
 
 
-@pytest.mark.parametrize("verdict", ["Installation failed: mkfs.ext4 exited 1", "Nothing was written to any disk"])
-def test_a_failed_or_refused_install_is_an_error(verdict):
-    with pytest.raises(HarnessError, match="the install did not finish"):
-        follow_install(ScriptedConsole(CONSOLE + verdict + "\r\n"))
-
+@pytest.mark.parametrize(
+    "verdict",
+    [
+        b"ERROR: Installation failed in phase 'Partitioning disks': command failed: sgdisk --zap-all /dev/sda",
+        b"ERROR: Installation interrupted in phase 'Partitioning disks'",
+        b"Nothing was written to any disk.",
+    ],
+    ids=["failed", "interrupted", "refused"],
+)
+def test_an_install_that_does_not_finish_is_an_error_naming_the_verdict(console_machine, verdict):
+    with pytest.raises(HarnessError, match="the install did not finish") as error:
+        follow_install(console_machine(STARTED + verdict + b"\r\r\n"))
+    assert verdict.decode() in str(error.value)
