@@ -1,8 +1,9 @@
 """The installer's console lines that tell how an install goes: each phase as it starts, then one verdict.
 
-The texts are the installer's own: the engine's finished and error events (installer/engine/engine.py) as its
-ConsoleSink prints them, and the refusal and reboot lines of `keel-installer auto` (installer/engine/cli_auto.py).
-The demo and every e2e test read them from here, so the installer's wording has one place on this side too.
+The texts are the installer's own: the engine's error and finished events (installer/engine/engine.py, and
+install.py's refusal) as core/events.ConsoleSink prints them, and `keel-installer auto`'s refusal and reboot
+lines (installer/frontends/auto.py). The demo and every e2e test read them from here, so the installer's
+wording has one place on this side too.
 """
 
 from __future__ import annotations

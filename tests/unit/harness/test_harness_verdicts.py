@@ -1,6 +1,6 @@
 """An install's phases and verdict, read from the console the way the harness receives it (lines ending "\\r\\r\\n").
 
-The consoles are the installer's own texts (installer/engine: events.ConsoleSink, engine.py, cli_auto.py).
+The consoles are the installer's own texts (installer/engine, core/events.ConsoleSink, frontends/auto.py).
 """
 
 from pathlib import Path
