@@ -1,9 +1,9 @@
 """The console-line reader on what the harness really receives from a Keel auto install.
 
-console/auto-install-ext4.bin is that stream byte for byte: every line ends "\\r\\r\\n" (the guest's tty and the
-host pty QEMU writes to each turn "\\n" into "\\r\\n"), systemd colours its status lines and redraws one after a
-bare "\\r", and the installer's lines are those `keel-installer auto` prints for an ext4 install.
-console/auto-install-ext4.txt is what a person reads on that console.
+console/auto-install-ext4.bin is that stream, written out in its real form (no e2e console.log was at hand):
+every line ends "\\r\\r\\n" (the guest's tty and the host pty QEMU writes to each turn "\\n" into "\\r\\n"),
+systemd colours its status lines and redraws one after a bare "\\r", and the installer's lines are those
+`keel-installer auto` prints for an ext4 install. console/auto-install-ext4.txt is what a person reads there.
 """
 
 from pathlib import Path
