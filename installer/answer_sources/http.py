@@ -2,25 +2,83 @@
 
 With a fingerprint, CA and host name checks are replaced by one check: the SHA-256 of the server's leaf
 certificate (DER) must equal the fingerprint. Without one, the system's CA store decides.
+
+Redirects are followed here, hop by hop, never by requests itself:
+- never from https:// to plain http:// (the answer holds the root password; a 307 would re-send the POST);
+- with a fingerprint, every hop is pinned to that same fingerprint (the pinned adapter serves every https URL
+  of the fetch), so a redirect may change the host name but never the certificate;
+- the token goes only to the origin (scheme, host, port) of the URL it was given for: a hop to another host
+  does not get it; neither it nor user:password in the URL is ever sent over plain http;
+- 307/308 re-send the POST, 301/302/303 fetch the target with GET (as browsers do); Limits.max_redirects hops.
+
+One deadline covers the whole fetch: every try, hop, wait and byte (a reply that stalls is hung up on).
+Connection errors and 5xx replies are retried with doubling waits, each retry logged; 4xx replies are not.
+A reply is at most MAX_ANSWER_BYTES, text is UTF-8 unless the server names another charset, and every URL in a
+message goes through redact_url.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import hashlib
 import json
+import logging
+import os
 import re
+import socket
 import ssl
+import threading
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import tomli_w
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from installer.answer_sources import AnswerSourceError
+from installer.core.redact import redact_url
 
-TIMEOUT = 60.0
+logger = logging.getLogger(__name__)
+
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
+MAX_ANSWER_BYTES = 1024 * 1024          # an answer file is a few KiB; anything near this is not one
+ERROR_EXCERPT_BYTES = 2048              # what is read of an error page, for the message
+CHUNK = 65536
+REDIRECTS = (301, 302, 303, 307, 308)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+ACCEPT = "application/json, application/toml;q=0.5"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long and how often a fetch may try; tests pass small values."""
+
+    deadline: float = 60.0          # seconds for the whole fetch: every try, redirect, wait and byte
+    attempts: int = 4               # tries in all, when the connection fails or the server answers 5xx
+    backoff: float = 2.0            # seconds before the second try, doubling before each further one
+    connect_timeout: float = 10.0   # a single connection attempt, so a dropped SYN leaves time for a retry
+    max_redirects: int = 5
+
+
+LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class Reply:
+    url: str                # where the reply finally came from, after redirects
+    status: int
+    content_type: str       # lower case, without parameters: "application/toml"
+    text: str
+
+
+class _Retryable(AnswerSourceError):
+    """A connection error or a 5xx reply: worth another try while tries and time are left."""
 
 
 def normalize_fingerprint(fingerprint: str) -> str:
@@ -50,54 +108,356 @@ class PinnedAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
-def presented_fingerprint(url: str) -> str | None:
+def presented_fingerprint(url: str, timeout: float = 10.0) -> str | None:
     """The SHA-256 of the certificate the server at `url` presents, for the error message; None if unreachable."""
     parts = urlsplit(url)
     try:
-        pem = ssl.get_server_certificate((parts.hostname or "", parts.port or 443), timeout=10)
+        pem = ssl.get_server_certificate((parts.hostname or "", parts.port or 443), timeout=timeout)
     except (OSError, ValueError):
         return None
     return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
 
 
-def fetch_answer(url: str, body: dict[str, Any], *, fingerprint: str | None = None,
-                 token: str | None = None, timeout: float = TIMEOUT, purpose: str = "the answer") -> str:
-    """POST `body` to `url` and return the answer as TOML text (a JSON answer is converted)."""
-    if not url.lower().startswith(("https://", "http://")):
-        raise AnswerSourceError(f"{url!r} is not an http(s) URL")
-    pin = normalize_fingerprint(fingerprint) if fingerprint else None
-    session = requests.Session()
-    session.trust_env = False            # no proxy from the live environment's variables
-    if pin:
-        session.mount("https://", PinnedAdapter(pin))
-    headers = {"Content-Type": "application/json; charset=utf-8",
-               "Accept": "application/json, application/toml;q=0.5"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
+def fetch_answer(url: str, body: dict[str, Any], *, fingerprint: str | None = None, token: str | None = None,
+                 limits: Limits = LIMITS, log: Callable[[str], None] | None = None,
+                 purpose: str = "the answer") -> str:
+    """POST `body` to `url` and return the answer as TOML text (a JSON object is converted).
+
+    Anything that is not a TOML document or a JSON object is an AnswerSourceError, like every other failure.
+    """
+    reply = post(url, body, fingerprint=fingerprint, token=token, limits=limits, log=log, purpose=purpose)
+    return answer_toml(reply.text, reply.content_type, redact_url(url))
+
+
+def post(url: str, body: dict[str, Any], *, fingerprint: str | None = None, token: str | None = None,
+         limits: Limits = LIMITS, log: Callable[[str], None] | None = None, purpose: str = "the answer") -> Reply:
+    """POST `body` as JSON to `url` and return the 2xx reply's text, whatever its shape (the webhook's case).
+
+    Retries and redirects are reported through `log` (the module's logger when None); failures raise
+    AnswerSourceError.
+    """
+    shown = redact_url(url)
+    pin = _checked_start(url, shown, fingerprint, token)
+    say = log or logger.warning
+    deadline = _Deadline(limits.deadline, f"{shown}: cannot fetch {purpose}")
+    with requests.Session() as session:
+        session.trust_env = False            # no proxy from the live environment's variables
+        if pin:
+            session.mount("https://", PinnedAdapter(pin))
+        attempt = 1
+        while True:
+            try:
+                return _follow(session, url, json.dumps(body).encode(), pin=pin, token=token, limits=limits,
+                               deadline=deadline, say=say, purpose=purpose)
+            except _Retryable as err:
+                if attempt >= limits.attempts:
+                    raise AnswerSourceError(f"{err} (gave up after {_tries(attempt)})") from err
+                wait = limits.backoff * 2 ** (attempt - 1)
+                if wait >= deadline.left():
+                    raise AnswerSourceError(
+                        f"{err} (gave up after {_tries(attempt)}: the next would pass the {limits.deadline:g} s "
+                        f"deadline)") from err
+                say(f"{err}; retry {attempt} of {limits.attempts - 1} in {wait:g} s")
+                time.sleep(wait)
+                attempt += 1
+
+
+def answer_toml(text: str, content_type: str, shown: str) -> str:
+    """The reply as a TOML document: TOML as it came, a JSON object converted; anything else a clear error that
+    says what came back (never its content: an answer holds passwords)."""
+
+    def not_an_answer(got: str) -> AnswerSourceError:
+        return AnswerSourceError(f"{shown}: the reply ({content_type or 'no Content-Type'}) is not an answer: {got}")
+
+    if not text.strip():
+        raise not_an_answer("got an empty reply")
+    if _is_json(content_type):
+        try:
+            value = json.loads(text)
+        except ValueError as err:
+            raise not_an_answer(f"not valid JSON ({err})") from err
+    else:
+        try:
+            tomllib.loads(text)
+            return text
+        except tomllib.TOMLDecodeError as err:
+            toml_error = err
+        try:
+            value = json.loads(text)
+        except ValueError:
+            got = "got an HTML page" if text.lstrip().startswith("<") else f"not a TOML document ({toml_error})"
+            raise not_an_answer(got) from toml_error
+    if not isinstance(value, dict):
+        raise not_an_answer(f"got a JSON {_json_kind(value)}, not a TOML document or JSON object")
     try:
-        response = session.post(url, data=json.dumps(body).encode(), headers=headers, timeout=timeout,
-                                verify=pin is None)
+        return tomli_w.dumps(value)
+    except (ValueError, TypeError) as err:
+        raise AnswerSourceError(f"{shown}: the JSON answer cannot be turned into TOML: {err}") from err
+
+
+def _tries(count: int) -> str:
+    return "1 try" if count == 1 else f"{count} tries"
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    return "null" if value is None else "number"
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+class _Deadline:
+    """The end of the whole fetch; `left()` raises once it has passed."""
+
+    def __init__(self, seconds: float, what: str):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.what = what
+
+    def left(self) -> float:
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise self.expired()
+        return left
+
+    def expired(self) -> AnswerSourceError:
+        return AnswerSourceError(f"{self.what}: no complete reply within the {self.seconds:g} s deadline")
+
+
+def _checked_start(url: str, shown: str, fingerprint: str | None, token: str | None) -> str | None:
+    """The normalized pin; refuses a URL that is not http(s) and plain http with a pin or credentials."""
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme not in DEFAULT_PORTS:
+        raise AnswerSourceError(f"{shown!r} is not an http(s) URL")
+    pin = normalize_fingerprint(fingerprint) if fingerprint else None
+    if scheme == "http":
+        if pin:
+            raise AnswerSourceError(f"{shown}: refused: a certificate fingerprint is given for a plain http URL; "
+                                    "a pinned fetch needs https://")
+        if token:
+            raise AnswerSourceError(f"{shown}: refused: a token is never sent over plain http; use https://")
+        _refuse_credentials_over_http(url, shown)
+    return pin
+
+
+def _refuse_credentials_over_http(url: str, shown: str) -> None:
+    if "@" in urlsplit(url).netloc:
+        raise AnswerSourceError(f"{shown}: refused: the user and password in the URL are never sent over "
+                                "plain http; use https://")
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme, 0)
+
+
+def _follow(session: requests.Session, url: str, data: bytes, *, pin: str | None, token: str | None,
+            limits: Limits, deadline: _Deadline, say: Callable[[str], None], purpose: str) -> Reply:
+    """One try: the request and its redirects, each hop checked before it is made."""
+    shown = redact_url(url)
+    origin = _origin(url)
+    hop, method, payload = url, "POST", data
+    for _ in range(limits.max_redirects + 1):
+        where = shown if hop == url else f"{shown} (redirected to {redact_url(hop)})"
+        headers = {"Accept": ACCEPT, "Accept-Encoding": "identity"}
+        if payload is not None:
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        if token and _origin(hop) == origin:
+            headers["Authorization"] = f"Bearer {token}"
+        with _send(session, method, hop, payload, headers, pin=pin, limits=limits, deadline=deadline,
+                   where=where, purpose=purpose) as response:
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECTS or not location:
+                return _reply(response, hop, deadline, where)
+            target = _checked_redirect(hop, urljoin(hop, location), where)
+        dropped = token and _origin(hop) == origin and _origin(target) != origin
+        say(f"{where}: {response.status_code} redirect to {redact_url(target)}"
+            + (" (pinned to the same fingerprint)" if pin else "")
+            + ("; the token is not sent to another host" if dropped else ""))
+        if response.status_code in (301, 302, 303):
+            method, payload = "GET", None
+        hop = target
+    raise AnswerSourceError(f"{shown}: refused: more than {limits.max_redirects} redirects")
+
+
+def _checked_redirect(hop: str, target: str, where: str) -> str:
+    try:
+        scheme = _origin(target)[0]
+    except ValueError as err:
+        raise AnswerSourceError(f"{where}: refused: redirect to an invalid URL ({err})") from err
+    if scheme not in DEFAULT_PORTS:
+        raise AnswerSourceError(f"{where}: refused: redirect to a URL that is not http(s): {redact_url(target)}")
+    if scheme == "http" and _origin(hop)[0] == "https":
+        raise AnswerSourceError(f"{where}: refused: redirect from https to plain http ({redact_url(target)}); "
+                                "the answer is only fetched over https")
+    if scheme == "http":
+        _refuse_credentials_over_http(target, where)
+    return target
+
+
+def _send(session: requests.Session, method: str, url: str, payload: bytes | None, headers: dict[str, str], *,
+          pin: str | None, limits: Limits, deadline: _Deadline, where: str, purpose: str) -> requests.Response:
+    left = deadline.left()
+    try:
+        return session.request(method, url, data=payload, headers=headers, stream=True, allow_redirects=False,
+                               timeout=(min(limits.connect_timeout, left), left), verify=pin is None)
     except requests.exceptions.SSLError as err:
         if pin and "fingerprint" in str(err).lower():
-            got = presented_fingerprint(url)
+            got = presented_fingerprint(url, timeout=max(0.1, min(10.0, deadline.end - time.monotonic())))
             seen = f", the server presented {format_fingerprint(got)}" if got else ""
             raise AnswerSourceError(
-                f"{url}: refused: the server's certificate does not match keel.fingerprint "
+                f"{where}: refused: the server's certificate does not match keel.fingerprint "
                 f"{format_fingerprint(pin)}{seen}") from err
-        raise AnswerSourceError(f"{url}: TLS error: {_short(err)}") from err
+        raise AnswerSourceError(f"{where}: TLS error: {_reason(err, url)}") from err
+    except requests.exceptions.ConnectionError as err:      # a connect timeout included
+        raise _Retryable(f"{where}: cannot fetch {purpose}: {_reason(err, url)}") from err
+    except requests.exceptions.Timeout as err:              # no reply headers before the time left ran out
+        raise deadline.expired() from err
     except requests.exceptions.RequestException as err:
-        raise AnswerSourceError(f"{url}: cannot fetch {purpose}: {_short(err)}") from err
-    finally:
-        session.close()
-    if response.status_code not in (200, 201):
-        raise AnswerSourceError(f"{url}: http error: {response.status_code}: {response.text.strip()[:200]}")
-    if response.headers.get("Content-Type", "").split(";")[0].strip() == "application/json":
-        try:
-            return tomli_w.dumps(response.json())
-        except (ValueError, TypeError) as err:
-            raise AnswerSourceError(f"{url}: the JSON answer cannot be turned into TOML: {err}") from err
-    return response.text
+        raise AnswerSourceError(f"{where}: cannot fetch {purpose}: {_reason(err, url)}") from err
 
 
-def _short(err: Exception) -> str:
-    return str(err).splitlines()[0][:300]
+def _reply(response: requests.Response, url: str, deadline: _Deadline, where: str) -> Reply:
+    content_type, charset = _content_type(response.headers.get("Content-Type", ""))
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise AnswerSourceError(f"{where}: refused: the reply is {encoding}-encoded although none was asked for")
+    status = response.status_code
+    if not 200 <= status < 300:
+        excerpt, _ = _read(response, ERROR_EXCERPT_BYTES, deadline, where)
+        text = excerpt.decode(_known_charset(charset) or "utf-8", errors="replace").strip()[:200]
+        error = _Retryable if status >= 500 else AnswerSourceError
+        raise error(f"{where}: http error: {status}: {text}")
+    declared = response.headers.get("Content-Length", "").strip()
+    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        raise _too_large(where, f"; the server announced {int(declared)} bytes")
+    data, more = _read(response, MAX_ANSWER_BYTES, deadline, where)
+    if more:
+        raise _too_large(where, "")
+    return Reply(url, status, content_type, _decode(data, charset, where))
+
+
+def _too_large(where: str, detail: str) -> AnswerSourceError:
+    return AnswerSourceError(f"{where}: refused: the reply is larger than {MAX_ANSWER_BYTES // 1024 // 1024} MiB "
+                             f"(MAX_ANSWER_BYTES){detail}")
+
+
+def _read(response: requests.Response, limit: int, deadline: _Deadline, where: str) -> tuple[bytes, bool]:
+    """Up to `limit` bytes of the body and whether there was more, one socket read at a time, so that neither a
+    dripping body (checked between reads) nor a stalled one (hung up on) outlasts the deadline."""
+    chunks: list[bytes] = []
+    size = 0
+    with _HangUp(response, deadline.left()) as hang_up:
+        while size <= limit:
+            deadline.left()
+            try:
+                chunk = response.raw.read1(min(CHUNK, limit + 1 - size), decode_content=False)
+            except urllib3.exceptions.ReadTimeoutError as err:
+                raise deadline.expired() from err
+            except (urllib3.exceptions.HTTPError, OSError) as err:
+                if hang_up.happened:
+                    raise deadline.expired() from err
+                raise _Retryable(f"{where}: the connection broke while reading the reply: {_reason(err, '')}") \
+                    from err
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    if hang_up.happened:
+        raise deadline.expired()
+    return b"".join(chunks)[:limit], size > limit
+
+
+class _HangUp:
+    """Shuts down the connection of a reply still being read when the deadline passes.
+
+    requests bounds each socket wait only by the time left when the request went out; a server that sends a
+    little and then stalls would otherwise hold the fetch up to that long past the deadline. Shutting the
+    socket down (through a duplicate of its descriptor, the one handle urllib3 offers) wakes the waiting read.
+    """
+
+    def __init__(self, response: requests.Response, seconds: float):
+        self.response = response
+        self.happened = False
+        self._finished = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._hang_up)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _HangUp:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:                # after this the descriptor may be closed and reused: never touch it
+            self._finished = True
+        self._timer.cancel()
+
+    def _hang_up(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self.happened = True
+            with contextlib.suppress(OSError, ValueError), \
+                    socket.socket(fileno=os.dup(self.response.raw.fileno())) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _content_type(header: str) -> tuple[str, str | None]:
+    """'text/plain; charset="ISO-8859-1"' -> ('text/plain', 'ISO-8859-1')."""
+    mime, *params = header.split(";")
+    charset = None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"') or None
+    return mime.strip().lower(), charset
+
+
+def _known_charset(charset: str | None) -> str | None:
+    if charset is None:
+        return None
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        return None
+
+
+def _decode(data: bytes, charset: str | None, where: str) -> str:
+    """UTF-8 unless the server names another charset (requests would guess ISO-8859-1 for text/plain)."""
+    codec = _known_charset(charset or "utf-8")
+    if codec is None:
+        raise AnswerSourceError(f"{where}: the reply names a charset Python does not know: {charset!r}")
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as err:
+        raise AnswerSourceError(f"{where}: the reply is not valid {charset or 'UTF-8'} text "
+                                f"(byte {err.start}: {data[err.start:err.start + 1]!r})") from err
+    return text.removeprefix("\ufeff")
+
+
+def _reason(err: BaseException, url: str) -> str:
+    """The innermost useful line of a requests/urllib3 error, with the URL's secrets masked."""
+    cause: BaseException = err
+    if err.args and isinstance(err.args[0], BaseException):
+        cause = err.args[0]
+    reason = getattr(cause, "reason", None)          # urllib3's MaxRetryError wraps the real one
+    if isinstance(reason, BaseException):
+        cause = reason
+    lines = str(cause).splitlines() or [type(cause).__name__]
+    text = lines[0]
+    if url:
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        text = text.replace(url, redact_url(url))
+        if parts.query:
+            text = text.replace(target, redact_url(target))
+    return text[:300]
