@@ -10,16 +10,12 @@ from __future__ import annotations
 import itertools
 import re
 import signal
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "qemu-harness"))
-
-from keel_harness import (  # noqa: E402  (the path above makes the harness importable)
+from keel_harness import (
     BuildOutputs,
     HostServer,
     Machine,
@@ -28,6 +24,7 @@ from keel_harness import (  # noqa: E402  (the path above makes the harness impo
     timeouts,
 )
 
+REPO = Path(__file__).resolve().parents[2]
 E2E_DIR = REPO / "build" / "e2e"
 
 

@@ -7,16 +7,14 @@ binary, so it boots), which is all the ESP sync can tell apart anyway. Skipped w
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "qemu-harness") not in sys.path:
-    sys.path.insert(0, str(REPO / "qemu-harness"))
+from keel_harness import Disk, GiB, Iso, Machine, Outcome, build_answer_image, build_outputs, wait_for_verdict
+from keel_harness.verdicts import REBOOTING
 
-from keel_harness import Disk, GiB, Iso, Machine, build_answer_image, build_outputs  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.installs]
 
@@ -63,9 +61,9 @@ def installed_machine(iso: Path, tmp_path: Path, firmware: str, host: str) -> Ma
                       answer_image=answer, state_dir=tmp_path / "vm")
     machine.start()
     machine.select_boot_entry("a")
-    index, _ = machine.wait_for_any([r"Installation finished", r"Installation failed.*"], timeout=INSTALL_TIMEOUT)
-    assert index == 0, machine.console_tail(60)
-    machine.wait_for_console_text(r"Rebooting now", timeout=60)
+    verdict = wait_for_verdict(machine, INSTALL_TIMEOUT)
+    assert verdict.outcome is Outcome.FINISHED, f"{verdict.line}\n{machine.console_tail(60)}"
+    machine.wait_for_line([REBOOTING], timeout=60)
     machine.boot_from_disks()
     machine.login("root", PASSWORD, timeout=BOOT_TIMEOUT)
     return machine

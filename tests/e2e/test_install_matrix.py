@@ -5,17 +5,25 @@ and checks it."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from keel_harness import (
+    Disk,
+    GiB,
+    HostServer,
+    Iso,
+    Kernel,
+    Machine,
+    Outcome,
+    build_answer_image,
+    ensure_built,
+    wait_for_verdict,
+)
+from keel_harness.verdicts import REBOOTING
+
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "qemu-harness") not in sys.path:
-    sys.path.insert(0, str(REPO / "qemu-harness"))
-
-from keel_harness import Disk, GiB, HostServer, Iso, Kernel, Machine, build_answer_image, ensure_built  # noqa: E402
-
 pytestmark = [pytest.mark.e2e, pytest.mark.installs]
 
 PASSWORD = "install-test-pw"
@@ -59,17 +67,16 @@ def kernel_machine(build, tmp_path: Path, name: str, disks: list[Disk], extra_ar
                    answer_image=image, state_dir=tmp_path / "vm")
 
 
-def run_install(machine: Machine, *, menu: bool = True) -> int:
-    """0: finished; 1: failed during the install; 2: refused before writing anything."""
+def run_install(machine: Machine, *, menu: bool = True) -> Outcome:
+    """How the automated install ended; after a finished one, the installer has started the reboot."""
     machine.start()
     if menu:
         machine.select_boot_entry("a")
     machine.wait_for_console_text(r"KEEL-READY mode=auto", timeout=BOOT_TIMEOUT)
-    index, _ = machine.wait_for_any([r"Installation finished", r"Installation failed", r"Nothing was written"],
-                                    timeout=INSTALL_TIMEOUT)
-    if index == 0:
-        machine.wait_for_console_text(r"Rebooting now", timeout=60)
-    return index
+    verdict = wait_for_verdict(machine, INSTALL_TIMEOUT)
+    if verdict.outcome is Outcome.FINISHED:
+        machine.wait_for_line([REBOOTING], timeout=60)
+    return verdict.outcome
 
 
 def installed(machine: Machine, **boot) -> Machine:
@@ -90,7 +97,7 @@ def test_xfs_on_virtio_scsi_with_ovmf_has_a_boot_entry_and_the_removable_fallbac
     m = iso_machine(build, tmp_path, "xfs-uefi", "uefi", [Disk(24 * GiB, bus="scsi")],
                     answer("matrix2", "xfs", [], 'filter.ID_SERIAL = "*KEELDISK0*"'))
     with m:
-        assert run_install(m) == 0
+        assert run_install(m) is Outcome.FINISHED
         installed(m)
         assert m.succeed("findmnt -n -o FSTYPE /").strip() == "xfs"
         assert "keel" in m.succeed("efibootmgr")
@@ -102,7 +109,7 @@ def test_zfs_raidz1_on_three_disks_with_seabios(build, tmp_path):
     m = iso_machine(build, tmp_path, "zfs-raidz1", "bios", [Disk(12 * GiB)] * 3,
                     answer("matrix4", "zfs", ["vda", "vdb", "vdc"], 'zfs.raid = "RAIDZ-1"'))
     with m:
-        assert run_install(m) == 0
+        assert run_install(m) is Outcome.FINISHED
         installed(m)
         assert "raidz1-0" in m.succeed("zpool status rpool")
         check_host(m, "matrix4")
@@ -112,7 +119,7 @@ def test_zfs_raid10_on_four_disks_with_ovmf_has_two_mirrors(build, tmp_path):
     m = iso_machine(build, tmp_path, "zfs-raid10", "uefi", [Disk(12 * GiB)] * 4,
                     answer("matrix5", "zfs", ["vda", "vdb", "vdc", "vdd"], 'zfs.raid = "RAID10"'))
     with m:
-        assert run_install(m) == 0
+        assert run_install(m) is Outcome.FINISHED
         installed(m)
         status = m.succeed("zpool status rpool")
         assert "mirror-0" in status and "mirror-1" in status
@@ -123,7 +130,7 @@ def test_btrfs_raid1_on_two_disks_with_ovmf_compresses_with_zstd(build, tmp_path
     m = iso_machine(build, tmp_path, "btrfs-raid1", "uefi", [Disk(12 * GiB)] * 2,
                     answer("matrix6", "btrfs", ["vda", "vdb"], 'btrfs.raid = "RAID1"\nbtrfs.compress = "zstd"'))
     with m:
-        assert run_install(m) == 0
+        assert run_install(m) is Outcome.FINISHED
         installed(m)
         assert "compress=zstd" in m.succeed("grep ' / ' /etc/fstab")
         assert "RAID1" in m.succeed("btrfs filesystem df /")
@@ -134,7 +141,7 @@ def test_ext4_on_a_4kn_disk_with_ovmf_has_no_bios_boot_partition(build, tmp_path
     m = iso_machine(build, tmp_path, "ext4-4kn", "uefi", [Disk(24 * GiB, logical_block_size=4096)],
                     answer("matrix7", "ext4", ["vda"]))
     with m:
-        assert run_install(m) == 0
+        assert run_install(m) is Outcome.FINISHED
         installed(m)
         assert m.succeed("blockdev --getss /dev/vda").strip() == "4096"
         assert BIOS_BOOT_GUID not in m.succeed("lsblk -n -o PARTTYPE /dev/vda").lower()
@@ -178,7 +185,7 @@ def test_old_content_on_the_selected_disk_is_gone_and_the_unselected_disks_keep_
         m.succeed("vgchange -q -an --select vg_name=pve; mdadm --stop --scan; sync")
         m.stop()
 
-        assert run_install(m) == 0
+        assert run_install(m) is Outcome.FINISHED
         installed(m)
         plan = json.loads(m.succeed("cat /var/log/keel/storage-plan.json"))
         assert [(r["kind"], r["old"], r["devices"]) for r in plan["rename"]] == [("lvm-vg", "pve", ["/dev/vdb"])]
@@ -203,7 +210,7 @@ def test_an_answer_from_a_pinned_https_url_is_fetched_with_the_system_info(build
         m = kernel_machine(build, tmp_path, "answer-https", [Disk(24 * GiB)],
                            [f"keel.answer={server.guest_url('answer')}", f"keel.fingerprint={server.fingerprint}"])
         with m:
-            assert run_install(m, menu=False) == 0
+            assert run_install(m, menu=False) is Outcome.FINISHED
             info = json.loads(server.posts("/answer")[0].body)
             assert info["$schema"] == {"version": "1.0"} and info["network_interfaces"]
             installed(m)
@@ -216,7 +223,7 @@ def test_a_wrong_fingerprint_is_refused_and_nothing_is_written(build, tmp_path):
         m = kernel_machine(build, tmp_path, "answer-wrong-pin", [Disk(24 * GiB)],
                            [f"keel.answer={server.guest_url('answer')}", f"keel.fingerprint={'00' * 32}"])
         with m:
-            assert run_install(m, menu=False) == 2
+            assert run_install(m, menu=False) is Outcome.REFUSED
             assert "does not match keel.fingerprint" in m.console_tail(80)
             assert server.posts("/answer") == []
             m.stop()
@@ -226,7 +233,7 @@ def test_a_wrong_fingerprint_is_refused_and_nothing_is_written(build, tmp_path):
 def test_a_too_small_disk_is_refused_before_any_write(build, tmp_path):
     m = iso_machine(build, tmp_path, "too-small", "bios", [Disk(4 * GiB)], answer("matrix10", "ext4", ["vda"]))
     with m:
-        assert run_install(m) == 2
+        assert run_install(m) is Outcome.REFUSED
         m.stop()
         assert m.disk_path(0).stat().st_size < 64 * 1024 * 1024
 
@@ -235,6 +242,6 @@ def test_a_command_failing_mid_install_ends_in_a_clear_error_without_success(bui
     m = kernel_machine(build, tmp_path, "fault", [Disk(24 * GiB)], ["keel.fault=unsquashfs"],
                        answer("matrix10b", "ext4", ["vda"]))
     with m:
-        assert run_install(m, menu=False) == 1
-        m.wait_for_console_text(r"full log: /var/log/keel/install\.log", timeout=60)
+        assert run_install(m, menu=False) is Outcome.FAILED
+        m.wait_for_line([r"^full log: /var/log/keel/install\.log$"], timeout=60)
         assert "Installation finished" not in m.console_tail(200)

@@ -7,17 +7,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from keel_harness import Disk, GiB, Iso, Machine, Outcome, build_answer_image, ensure_built, wait_for_verdict
+from keel_harness.verdicts import REBOOTING
+
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "qemu-harness") not in sys.path:
-    sys.path.insert(0, str(REPO / "qemu-harness"))
-
-from keel_harness import Disk, GiB, Iso, Machine, build_answer_image, ensure_built  # noqa: E402
-
 pytestmark = [pytest.mark.e2e, pytest.mark.smoke, pytest.mark.installs]
 
 PASSWORD = "install-test-pw"
@@ -59,10 +56,9 @@ def install(machine: Machine) -> None:
     machine.start()
     machine.select_boot_entry("a")
     machine.wait_for_console_text(r"KEEL-READY mode=auto", timeout=BOOT_TIMEOUT)
-    index, _ = machine.wait_for_any([r"Installation finished", r"Installation failed.*", r"Nothing was written"],
-                                    timeout=INSTALL_TIMEOUT)
-    assert index == 0, f"the install did not finish:\n{machine.console_tail(60)}"
-    machine.wait_for_console_text(r"Rebooting now", timeout=60)
+    verdict = wait_for_verdict(machine, INSTALL_TIMEOUT)
+    assert verdict.outcome is Outcome.FINISHED, f"{verdict.line}\n{machine.console_tail(60)}"
+    machine.wait_for_line([REBOOTING], timeout=60)
 
 
 def planned(machine: Machine) -> dict:

@@ -4,7 +4,9 @@ at 80x24, choosing a host name and a root password; the machine then boots into 
 from __future__ import annotations
 
 import pytest
-from keel_harness import Disk, GiB, Iso, timeouts
+
+from keel_harness import Disk, GiB, Iso, Outcome, timeouts
+from keel_harness.verdicts import wait_for_finish_screen
 
 pytestmark = pytest.mark.installs
 
@@ -56,7 +58,7 @@ def test_an_ext4_install_through_the_serial_wizard_boots_with_the_chosen_name_an
     w.wait_for("I understand")
     w.type(" ")  # the erase confirmation has the focus
     w.mnemonic("i")
-    w.wait_for("Installation finished", timeout=INSTALL_TIMEOUT)
+    assert wait_for_finish_screen(m, INSTALL_TIMEOUT) is Outcome.FINISHED, m.console_tail(60)
     m.wait_for_console_text(r"GNU GRUB", timeout=timeouts.GRUB_MENU)  # rebooted: everything is on the disk
 
     m.boot_from_disks()
