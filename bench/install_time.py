@@ -22,10 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "qemu-harness"))
-
-from keel_harness import (  # noqa: E402
+from keel_harness import (
     BuildOutputs,
     Disk,
     GiB,
@@ -36,6 +33,7 @@ from keel_harness import (  # noqa: E402
     ensure_built,
 )
 
+REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "build" / "bench" / "install.json"
 PAYLOAD = "/usr/share/keel/payload.squashfs"
 INSTALL_TIMEOUT = 3600

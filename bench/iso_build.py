@@ -19,10 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "qemu-harness"))
-
-from keel_harness import (  # noqa: E402
+from keel_harness import (
     BuildOutputs,
     CommandFailed,
     Disk,
@@ -36,6 +33,7 @@ from keel_harness import (  # noqa: E402
     timeouts,
 )
 
+REPO = Path(__file__).resolve().parents[1]
 BUILD = REPO / "build"
 OUT = BUILD / "bench" / "iso_build.json"
 BOOTS = ("bios-cd", "uefi-cd", "bios-usb", "uefi-usb", "pxe")

@@ -14,12 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import urwid
 
-import urwid  # noqa: E402
-
-from installer.core.hardware import (  # noqa: E402
+from installer.core.hardware import (
     Address,
     Disk,
     ExistingContent,
@@ -29,11 +26,12 @@ from installer.core.hardware import (  # noqa: E402
     Nic,
     Route,
 )
-from installer.tui.app import Options, WizardApp  # noqa: E402
-from installer.tui.checks import answerfile_checks  # noqa: E402
-from installer.tui.model import FS_CHOICES, Wizard  # noqa: E402
-from installer.tui.palette import PALETTE  # noqa: E402
+from installer.tui.app import Options, WizardApp
+from installer.tui.checks import answerfile_checks
+from installer.tui.model import FS_CHOICES, Wizard
+from installer.tui.palette import PALETTE
 
+REPO = Path(__file__).resolve().parents[1]
 SIZE = (80, 24)
 GOAL_MS = 50.0
 OUT = REPO / "build" / "bench" / "tui.json"
