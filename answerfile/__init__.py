@@ -9,7 +9,7 @@ The interface the rest of Keel uses:
   (deprecated snake_case keys, MACs not on this machine, disks of a disk-list that are not there);
   `resolve_data(dict, hardware)` the same for an answer that arrived as JSON.
 - `validate_text(text, hardware=None) -> (problems, warnings)`: without hardware only the offline checks.
-- `answerfile.checks` holds the per-value checks the wizard shares (fqdn, email, password, cidr, ip,
+- `installer.core.checks` holds the per-value checks the wizard shares (fqdn, email, password, cidr, ip,
   timezone, keyboard, country, pin names); `installer.core.rules` the disk-selection rules.
 """
 

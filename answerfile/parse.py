@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from answerfile import checks, schema
+from answerfile import schema
 from answerfile.errors import AnswerProblem
 from answerfile.schema import Key
-from installer.core import rules
+from installer.core import checks, rules
 from installer.core.config import FirstBoot, Webhook
 from installer.core.locales import LocaleDataError
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from answerfile import checks, filters
+from answerfile import filters
 from answerfile.parse import Answer, Collector, DiskAnswer, FqdnFromDhcp, GlobalAnswer, NetworkAnswer
-from installer.core import rules
+from installer.core import checks, rules
 from installer.core.cmdline import target_cmdline
 from installer.core.config import (
     BtrfsOptions,
@@ -36,11 +36,6 @@ from installer.core.hardware import Disk, GiB, HardwareProfile, Nic
 
 FALLBACK_CIDR = "192.168.100.2/24"
 FALLBACK_GATEWAY = "192.168.100.1"
-
-
-def default_arc_max_mib(memory_mib: int) -> int:
-    """ZFS ARC maximum when the answer gives none: 10 % of RAM, within 64-16384 MiB (reference §2.6)."""
-    return max(64, min(16384, round(memory_mib * 0.1)))
 
 
 @dataclass(frozen=True)
@@ -128,7 +123,7 @@ def _check_disks(disk: DiskAnswer, selected: list[Disk], hardware: HardwareProfi
         out.check("disk-setup.lvm.swapsize", rules.swap_problem(swap, selected[0].size_bytes / GiB))
 
 
-def _disk_setup(disk: DiskAnswer, selected: list[Disk], hardware: HardwareProfile) -> DiskSetup:
+def _disk_setup(disk: DiskAnswer, selected: list[Disk], hardware: HardwareProfile, out: Collector) -> DiskSetup:
     opts = dict(disk.options)
     hdsize = opts.get("hdsize") or selected[0].size_bytes / GiB
     paths = tuple(d.path for d in selected)
@@ -138,10 +133,13 @@ def _disk_setup(disk: DiskAnswer, selected: list[Disk], hardware: HardwareProfil
                                                    maxroot=opts.get("maxroot"), minfree=opts.get("minfree"),
                                                    maxvz=opts.get("maxvz")))
     if fs is Filesystem.ZFS:
+        if opts.get("arc-max") and (warning := rules.arc_max_warning(opts["arc-max"], hardware.memory_mib)):
+            out.warn("disk-setup.zfs.arc-max", warning)
         return DiskSetup(fs, paths, zfs=ZfsOptions(
             raid=ZfsRaid(disk.raid), ashift=opts.get("ashift", 12), compress=opts.get("compress", "on"),
             checksum=opts.get("checksum", "on"), copies=opts.get("copies", 1),
-            arc_max_mib=opts.get("arc-max") or default_arc_max_mib(hardware.memory_mib), hdsize=hdsize))
+            arc_max_mib=opts.get("arc-max") or rules.default_arc_max_mib(hardware.memory_mib),
+            hdsize=hdsize))
     return DiskSetup(fs, paths, btrfs=BtrfsOptions(raid=BtrfsRaid(disk.raid), compress=opts.get("compress", "off"),
                                                    hdsize=hdsize))
 
@@ -228,7 +226,7 @@ def resolve(answer: Answer, hardware: HardwareProfile, *, unattended: bool, out:
             before = len(out.problems)
             _check_disks(answer.disk_setup, selected, hardware, unattended=unattended, out=out)
             if len(out.problems) == before:
-                parts["disks"] = _disk_setup(answer.disk_setup, selected, hardware)
+                parts["disks"] = _disk_setup(answer.disk_setup, selected, hardware, out)
     if answer.network is not None:
         parts["network"] = resolve_network(answer.network, hardware, out)
         parts["pins"] = pin_names(answer.network, hardware, out)

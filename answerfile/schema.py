@@ -10,6 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from installer.core import rules
+from installer.core.config import (
+    BtrfsCompress,
+    BtrfsOptions,
+    BtrfsRaid,
+    Filesystem,
+    ZfsChecksum,
+    ZfsCompress,
+    ZfsOptions,
+    ZfsRaid,
+)
 from installer.core.locales import KEYBOARDS
 
 Kind = Literal[
@@ -40,15 +51,15 @@ class Key:
     keys: tuple[Key, ...] = ()      # for kind "table" (and the table form of "fqdn")
     keel: bool = False              # a Keel extension Proxmox does not have
     when: str = ""                  # short note on when the key applies / is required
-    checked_elsewhere: bool = False  # choices listed in the JSON Schema, checked by answerfile.checks
+    checked_elsewhere: bool = False  # choices listed in the JSON Schema, checked by installer.core.checks
 
     def child(self, name: str) -> Key | None:
         return next((k for k in self.keys if k.name == name), None)
 
 
-ZFS_RAID = ("RAID0", "RAID1", "RAID10", "RAIDZ-1", "RAIDZ-2", "RAIDZ-3")
-BTRFS_RAID = ("RAID0", "RAID1", "RAID10")
-FILESYSTEMS = ("ext4", "xfs", "zfs", "btrfs")
+ZFS_RAID = tuple(map(str, ZfsRaid))
+BTRFS_RAID = tuple(map(str, BtrfsRaid))
+FILESYSTEMS = tuple(map(str, Filesystem))
 
 FQDN_TABLE = (
     Key("source", "string", "Where the host name comes from; only DHCP (option 12) is supported.",
@@ -98,13 +109,16 @@ NETWORK = Key("network", "table", "Management network of the installed system.",
 
 ZFS = Key("zfs", "table", "ZFS options (filesystem = \"zfs\").", keys=(
     Key("raid", "string", "RAID level.", choices=ZFS_RAID, ignore_case=True, when="zfs, required"),
-    Key("ashift", "integer", "Pool ashift (log2 of the sector size).", default=12, minimum=9, maximum=16),
-    Key("arc-max", "integer", "ZFS ARC maximum in MiB (default: 10 % of RAM, within 64-16384).",
-        minimum=64, alias="arc_max"),
-    Key("checksum", "string", "Checksum algorithm.", default="on", choices=("on", "fletcher4", "sha256")),
-    Key("compress", "string", "Compression.", default="on",
-        choices=("on", "off", "lzjb", "lz4", "zle", "gzip", "zstd")),
-    Key("copies", "integer", "Data copies (ZFS copies property).", default=1, minimum=1, maximum=3),
+    Key("ashift", "integer", "Pool ashift (log2 of the sector size).", default=ZfsOptions.ashift,
+        minimum=rules.ZFS_ASHIFT[0], maximum=rules.ZFS_ASHIFT[1]),
+    Key("arc-max", "integer", f"ZFS ARC maximum in MiB (default: 10 % of RAM, within {rules.ARC_MIN_MIB}-"
+        f"{rules.ARC_MAX_DEFAULT_MIB}; more than RAM - 1 GiB is lowered to that, with a warning).",
+        minimum=rules.ARC_MIN_MIB, alias="arc_max"),
+    Key("checksum", "string", "Checksum algorithm.", default=str(ZfsOptions.checksum),
+        choices=tuple(map(str, ZfsChecksum))),
+    Key("compress", "string", "Compression.", default=str(ZfsOptions.compress), choices=tuple(map(str, ZfsCompress))),
+    Key("copies", "integer", "Data copies (ZFS copies property).", default=ZfsOptions.copies,
+        minimum=rules.ZFS_COPIES[0], maximum=rules.ZFS_COPIES[1]),
     Key("hdsize", "number", "GiB of every disk to use (default: the first selected disk's size).", minimum=2),
 ))
 
@@ -121,8 +135,8 @@ LVM = Key("lvm", "table", "LVM sizes in GiB (filesystem = \"ext4\" or \"xfs\")."
 
 BTRFS = Key("btrfs", "table", "Btrfs options (filesystem = \"btrfs\").", keys=(
     Key("raid", "string", "RAID level.", choices=BTRFS_RAID, ignore_case=True, when="btrfs, required"),
-    Key("compress", "string", "Compression mount option.", default="off",
-        choices=("on", "off", "zlib", "lzo", "zstd")),
+    Key("compress", "string", "Compression mount option.", default=str(BtrfsOptions.compress),
+        choices=tuple(map(str, BtrfsCompress))),
     Key("hdsize", "number", "GiB of every disk to use (default: the first selected disk's size).", minimum=2),
 ))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from installer.answer_sources import AnswerSourceError, http, medium, partition
 from installer.core.cmdline import KernelParams
+from installer.core.redact import redact_url
 from installer.runner import Runner
 
 
@@ -40,14 +41,15 @@ def fetch(params: KernelParams, runner: Runner, system_info: Callable[[], dict[s
           places: Places | None = None, warn: Callable[[str], None] = lambda text: None) -> Answer:
     places = places or Places()
     if params.answer_url:
-        text = http.fetch_answer(params.answer_url, system_info(), fingerprint=params.fingerprint)
-        return Answer(text, params.answer_url)
+        text = http.fetch_answer(params.answer_url, system_info(), fingerprint=params.fingerprint, log=warn)
+        return Answer(text, redact_url(params.answer_url))
     mode = medium.read_fetch_mode(places.medium)
     if mode is not None and mode.mode == "http":
         if not mode.url:
             raise AnswerSourceError(f"{places.medium}/keel/auto-installer-mode.toml: mode http needs [http] url")
-        text = http.fetch_answer(mode.url, system_info(), fingerprint=mode.cert_fingerprint, token=mode.token)
-        return Answer(text, mode.url, tuple(t for t in (mode.token,) if t))
+        text = http.fetch_answer(mode.url, system_info(), fingerprint=mode.cert_fingerprint, token=mode.token,
+                                 log=warn)
+        return Answer(text, redact_url(mode.url), tuple(t for t in (mode.token,) if t))
     if mode is None or mode.mode == "iso":
         found = medium.answer_on_medium(places.medium)
         if found:

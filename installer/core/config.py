@@ -42,6 +42,32 @@ class BtrfsRaid(StrEnum):
     RAID10 = "RAID10"
 
 
+class ZfsCompress(StrEnum):
+    """The compression values the installer offers for the pool (Proxmox's list)."""
+
+    ON = "on"
+    OFF = "off"
+    LZJB = "lzjb"
+    LZ4 = "lz4"
+    ZLE = "zle"
+    GZIP = "gzip"
+    ZSTD = "zstd"
+
+
+class ZfsChecksum(StrEnum):
+    ON = "on"
+    FLETCHER4 = "fletcher4"
+    SHA256 = "sha256"
+
+
+class BtrfsCompress(StrEnum):
+    OFF = "off"
+    ON = "on"
+    ZLIB = "zlib"
+    LZO = "lzo"
+    ZSTD = "zstd"
+
+
 @dataclass(frozen=True)
 class LvmOptions:
     """ext4/xfs on LVM. Sizes in GiB; None means Proxmox's heuristic (reference §2.4)."""
@@ -56,10 +82,10 @@ class LvmOptions:
 @dataclass(frozen=True)
 class ZfsOptions:
     raid: ZfsRaid
-    ashift: int = 12
-    compress: str = "on"            # on off lzjb lz4 zle gzip zstd
-    checksum: str = "on"            # on fletcher4 sha256
-    copies: int = 1                 # 1-3
+    ashift: int = 12                # rules.ZFS_ASHIFT
+    compress: ZfsCompress = ZfsCompress.ON
+    checksum: ZfsChecksum = ZfsChecksum.ON
+    copies: int = 1                 # rules.ZFS_COPIES
     arc_max_mib: int = 0            # zfs_arc_max in MiB; 0 = ZFS's own default
     hdsize: float | None = None     # GiB used on every disk; None = whole disk
 
@@ -67,7 +93,7 @@ class ZfsOptions:
 @dataclass(frozen=True)
 class BtrfsOptions:
     raid: BtrfsRaid
-    compress: str = "off"           # off on zlib lzo zstd
+    compress: BtrfsCompress = BtrfsCompress.OFF
     hdsize: float | None = None     # GiB used on every disk; None = whole disk
 
 

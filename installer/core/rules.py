@@ -182,3 +182,47 @@ def disk_selection_problems(
         problems += mirror_size_problems(raid, unique)
     problems += [p for d in unique if (p := four_kn_problem(d, boot_mode))]
     return problems
+
+
+# ZFS pool options (reference §3.1, §2.6): the ranges the answer file, the wizard and the planner accept.
+ZFS_ASHIFT = (9, 16)
+ZFS_COPIES = (1, 3)
+ARC_MIN_MIB = 64
+ARC_MAX_DEFAULT_MIB = 16384
+
+
+def default_arc_max_mib(memory_mib: int, product: str = "pve") -> int:
+    """The ZFS ARC maximum Proxmox proposes: 10 % of RAM (rounded half up) within [64, 16384] MiB; PBS, PDM and
+    PMG take half of RAM from 2, 2 and 4 GiB of RAM on."""
+    half_from = {"pbs": 2048, "pdm": 2048, "pmg": 4096}.get(product)
+    if half_from is not None and memory_mib >= half_from:
+        return memory_mib // 2
+    tenth = (memory_mib + 5) // 10
+    return min(max(tenth, ARC_MIN_MIB), ARC_MAX_DEFAULT_MIB)
+
+
+def arc_max_limit_mib(memory_mib: int) -> int:
+    """The largest ARC maximum the installed system gets: RAM less 1 GiB (never below the 64 MiB minimum)."""
+    return max(memory_mib - 1024, ARC_MIN_MIB)
+
+
+def effective_arc_max_mib(value_mib: int, memory_mib: int) -> int:
+    """The zfs_arc_max written for `value_mib`: 0 stays 0 (ZFS's own default), else clamped to
+    [64 MiB, RAM - 1 GiB], as Proxmox clamps it when it writes the module option."""
+    if value_mib == 0:
+        return 0
+    return min(max(value_mib, ARC_MIN_MIB), arc_max_limit_mib(memory_mib))
+
+
+def arc_max_warning(value_mib: int, memory_mib: int) -> str | None:
+    """The one message for an ARC maximum above RAM - 1 GiB (it is clamped, not refused)."""
+    limit = arc_max_limit_mib(memory_mib)
+    if value_mib > limit:
+        return (f"ZFS ARC maximum {value_mib} MiB is more than this machine's memory less 1 GiB: "
+                f"the installed system gets {limit} MiB")
+    return None
+
+
+def range_problem(value: int, bounds: tuple[int, int]) -> str | None:
+    low, high = bounds
+    return None if low <= value <= high else f"must be between {low} and {high}, got {value}"

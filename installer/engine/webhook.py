@@ -59,6 +59,6 @@ def webhook_payload(ctx: InstallContext) -> dict[str, Any]:
 
 def post_webhook(url: str, payload: dict[str, Any], fingerprint: str | None) -> None:
     """POST the payload with the same client (and pinning) as the answer fetch; raises AnswerSourceError."""
-    from installer.answer_sources.http import fetch_answer
+    from installer.answer_sources.http import post
 
-    fetch_answer(url, json.loads(json.dumps(payload)), fingerprint=fingerprint, purpose="the webhook")
+    post(url, json.loads(json.dumps(payload)), fingerprint=fingerprint, purpose="the webhook")

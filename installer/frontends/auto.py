@@ -23,6 +23,7 @@ from installer.core.config import InstallConfig
 from installer.core.events import ConsoleSink
 from installer.core.hardware import HardwareProfile
 from installer.core.live import LIVE_INFO_PATH, LiveInfoError
+from installer.core.redact import redact_url
 from installer.engine.install import NOTHING_WRITTEN, InstallOutcome, InstallSettings, load_live, start_install
 from installer.frontends.setup import SetupError, load_hardware
 from installer.runner import Runner
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         say(f"Dry run: {len(outcome.commands)} commands would have run; no disk was written.")
         if config.webhook:
-            say(f"Dry run: the webhook would report to {config.webhook.url}")
+            say(f"Dry run: the webhook would report to {redact_url(config.webhook.url)}")
     else:
         send_webhook(config, outcome)
     return after_success(config, args)
@@ -126,7 +127,7 @@ def send_webhook(config: InstallConfig, outcome: InstallOutcome) -> None:
         return
     try:
         post_webhook(config.webhook.url, outcome.report, config.webhook.cert_fingerprint)
-        say(f"Webhook: reported to {config.webhook.url}")
+        say(f"Webhook: reported to {redact_url(config.webhook.url)}")
     except AnswerSourceError as err:
         say(f"WARNING: webhook failed (the installation itself succeeded): {err}")
 

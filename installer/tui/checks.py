@@ -74,7 +74,7 @@ def default_keyboard(country: str, keyboards: dict[str, str]) -> str:
 
 def pin_mapping_problems(mapping: dict[str, str]) -> list[str]:
     """Each pinned name checked as the answer file checks it, then names given to more than one NIC."""
-    from answerfile import checks as af
+    from installer.core import checks as af
 
     problems = [p for mac, name in mapping.items() if (p := af.pin_name_problem(name, mac))]
     owners: dict[str, list[str]] = {}
@@ -87,7 +87,7 @@ def pin_mapping_problems(mapping: dict[str, str]) -> list[str]:
 
 def answerfile_checks() -> Checks:
     """The real checks: answer-file field rules, locale data and the shared storage rules."""
-    from answerfile import checks as af
+    from installer.core import checks as af
     from installer.core import locales, rules
 
     def locale() -> Locale:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from installer.core import rules
 from installer.core.cmdline import target_cmdline
 from installer.core.config import (
+    BtrfsCompress,
     BtrfsOptions,
     BtrfsRaid,
     DiskSetup,
@@ -20,11 +22,12 @@ from installer.core.config import (
     LvmOptions,
     NetworkConfig,
     RootAccess,
+    ZfsChecksum,
+    ZfsCompress,
     ZfsOptions,
     ZfsRaid,
 )
 from installer.core.hardware import Disk, GiB, HardwareProfile, Nic
-from installer.storage.plan.sizing import default_arc_max_mib
 from installer.tui.checks import Checks, Locale, selection_problems
 
 DEFAULT_EMAIL = "mail@example.invalid"
@@ -33,9 +36,9 @@ FALLBACK_CIDR = "192.168.100.2/24"
 FALLBACK_GATEWAY = "192.168.100.1"
 DO_NOT_USE = "-- do not use --"
 
-ZFS_COMPRESS = ("on", "off", "lzjb", "lz4", "zle", "gzip", "zstd")
-ZFS_CHECKSUM = ("on", "fletcher4", "sha256")
-BTRFS_COMPRESS = ("off", "on", "zlib", "lzo", "zstd")
+ZFS_COMPRESS = tuple(str(value) for value in ZfsCompress)
+ZFS_CHECKSUM = tuple(str(value) for value in ZfsChecksum)
+BTRFS_COMPRESS = tuple(str(value) for value in BtrfsCompress)
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ class Wizard:
         for name in ("swapsize", "maxroot", "minfree", "maxvz", "ashift", "zfs_compress", "checksum",
                      "copies", "btrfs_compress"):
             setattr(state, name, getattr(defaults, name))
-        state.arc_max = str(default_arc_max_mib(self.hardware.memory_mib))
+        state.arc_max = str(rules.default_arc_max_mib(self.hardware.memory_mib))
         state.hdsize_auto = True
         self.follow_disks(state)
 
@@ -279,16 +282,14 @@ class Wizard:
 
     def _check_zfs_numbers(self, state: WizardState) -> list[Problem]:
         out = []
-        for name, low, high in (("ashift", 9, 16), ("copies", 1, 3)):
+        for name, (low, high) in (("ashift", rules.ZFS_ASHIFT), ("copies", rules.ZFS_COPIES)):
             value = getattr(state, name).strip()
             if not value.isdigit() or not low <= int(value) <= high:
                 out.append(Problem(name, f"{name} must be a whole number from {low} to {high}"))
         arc = state.arc_max.strip()
-        if arc and (not arc.isdigit() or int(arc) < 64):
-            out.append(Problem("arc_max", "ARC maximum must be a whole number of MiB, at least 64"))
-        elif arc and int(arc) > max(64, self.hardware.memory_mib - 1024):
-            out.append(Problem("arc_max", f"ARC maximum cannot exceed {self.hardware.memory_mib - 1024} MiB "
-                                          "(memory - 1 GiB)"))
+        # above RAM - 1 GiB is lowered by the planner, with the same warning as for an answer file
+        if arc and (not arc.isdigit() or int(arc) < rules.ARC_MIN_MIB):
+            out.append(Problem("arc_max", f"ARC maximum must be a whole number of MiB, at least {rules.ARC_MIN_MIB}"))
         return out
 
     def _check_summary(self, state: WizardState) -> list[Problem]:
@@ -320,7 +321,7 @@ class Wizard:
         if fs == Filesystem.ZFS:
             zfs = ZfsOptions(raid=ZfsRaid(state.fs.raid), ashift=int(state.ashift), compress=state.zfs_compress,
                              checksum=state.checksum, copies=int(state.copies),
-                             arc_max_mib=int(state.arc_max or default_arc_max_mib(self.hardware.memory_mib)),
+                             arc_max_mib=int(state.arc_max or rules.default_arc_max_mib(self.hardware.memory_mib)),
                              hdsize=hdsize)
             return DiskSetup(fs, disks, zfs=zfs)
         if fs == Filesystem.BTRFS:

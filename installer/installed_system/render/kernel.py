@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from installer.core import rules
 from installer.core.config import Filesystem, InstallConfig
 from installer.storage.plan import StoragePlan
 
@@ -20,14 +21,9 @@ def render_kernel_cmdline(plan: StoragePlan, config: InstallConfig) -> str:
     return kernel_cmdline(plan, config) + "\n"
 
 
-def default_arc_max_mib(memory_mib: int) -> int:
-    """Proxmox VE's default ARC limit (reference §2.6): 10 % of RAM, at least 64 MiB, at most 16 GiB."""
-    return min(16384, max(64, round(memory_mib / 10)))
-
-
 def arc_max_bytes(plan: StoragePlan, memory_mib: int) -> int:
     """The ARC limit the installed system gets: the ZFS plan's value, else the default for this much RAM."""
-    mib = plan.zfs.arc_max_mib if plan.zfs else default_arc_max_mib(memory_mib)
+    mib = plan.zfs.arc_max_mib if plan.zfs else rules.default_arc_max_mib(memory_mib)
     return mib * MiB
 
 

@@ -10,14 +10,22 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from installer.core import rules
-from installer.core.config import Filesystem, InstallConfig, LvmOptions, ZfsRaid
+from installer.core.config import (
+    BtrfsCompress,
+    Filesystem,
+    InstallConfig,
+    LvmOptions,
+    ZfsChecksum,
+    ZfsCompress,
+    ZfsRaid,
+)
 from installer.core.hardware import Disk, HardwareProfile
 from installer.storage.plan.btrfs import btrfs_plan
 from installer.storage.plan.existing import review_existing
 from installer.storage.plan.lvm import lvm_plan
 from installer.storage.plan.mounts import btrfs_mounts, kernel_root, lvm_mounts, zfs_mounts
 from installer.storage.plan.partitions import LayoutError, disk_layout
-from installer.storage.plan.sizing import GiB, effective_arc_max_mib, lvm_sizes, os_kib
+from installer.storage.plan.sizing import GiB, lvm_sizes, os_kib
 from installer.storage.plan.storagecfg import storage_entries
 from installer.storage.plan.types import (
     BtrfsPlan,
@@ -65,19 +73,16 @@ def _options_problems(config: InstallConfig) -> list[str]:
                 problems.append(f"disk-setup.lvm.{key}: must be 0 or more GiB, got {value}")
     if fs == Filesystem.ZFS and setup.zfs is not None:
         z = setup.zfs
-        if not 9 <= z.ashift <= 16:
-            problems.append(f"disk-setup.zfs.ashift: must be between 9 and 16, got {z.ashift}")
-        if not 1 <= z.copies <= 3:
-            problems.append(f"disk-setup.zfs.copies: must be 1, 2 or 3, got {z.copies}")
-        if z.compress not in ("on", "off", "lzjb", "lz4", "zle", "gzip", "zstd"):
+        for key, value, bounds in (("ashift", z.ashift, rules.ZFS_ASHIFT), ("copies", z.copies, rules.ZFS_COPIES)):
+            if problem := rules.range_problem(value, bounds):
+                problems.append(f"disk-setup.zfs.{key}: {problem}")
+        if z.compress not in set(ZfsCompress):
             problems.append(f"disk-setup.zfs.compress: unknown value '{z.compress}'")
-        if z.checksum not in ("on", "fletcher4", "sha256"):
+        if z.checksum not in set(ZfsChecksum):
             problems.append(f"disk-setup.zfs.checksum: unknown value '{z.checksum}'")
         if z.arc_max_mib < 0:
             problems.append(f"disk-setup.zfs.arc-max: must be 0 or more MiB, got {z.arc_max_mib}")
-    if fs == Filesystem.BTRFS and setup.btrfs is not None and setup.btrfs.compress not in (
-        "off", "on", "zlib", "lzo", "zstd"
-    ):
+    if fs == Filesystem.BTRFS and setup.btrfs is not None and setup.btrfs.compress not in set(BtrfsCompress):
         problems.append(f"disk-setup.btrfs.compress: unknown value '{setup.btrfs.compress}'")
     return problems
 
@@ -194,12 +199,14 @@ def _zfs_volumes(config: InstallConfig, hardware: HardwareProfile, planned: Sequ
     opts = config.disk_setup.zfs
     assert opts is not None, "checked by _options_problems"
     devices = [f"{p.by_id}-part3" if p.by_id else p.partitions[-1].path for p in planned]
-    zfs = zfs_plan(opts, devices, effective_arc_max_mib(opts.arc_max_mib, hardware.memory_mib), config.product)
+    zfs = zfs_plan(opts, devices, rules.effective_arc_max_mib(opts.arc_max_mib, hardware.memory_mib),
+                   config.product)
     return _Volumes(
         mounts=zfs_mounts(zfs),
         kernel_root=kernel_root(Filesystem.ZFS, zfs_root=zfs.bootfs),
         storage=storage_entries(Filesystem.ZFS, product=config.product, zfs_data=f"{POOL}/data"),
         zfs=zfs,
+        warnings=tuple(w for w in (rules.arc_max_warning(opts.arc_max_mib, hardware.memory_mib),) if w),
     )
 
 

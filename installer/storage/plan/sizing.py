@@ -6,7 +6,6 @@ GiB (2^30) floats, "align down to 4 MiB" = clear the low 12 bits of a KiB value.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 KiB = 1024
@@ -19,8 +18,6 @@ DEFAULT_MAXROOT_GIB = 96
 THIN_POOL_MIN_KIB = 4 * GIB_IN_KIB
 META_MIN_KIB = 1 * GIB_IN_KIB
 META_MAX_KIB = 16 * GIB_IN_KIB
-ARC_MIN_MIB = 64
-ARC_MAX_DEFAULT_MIB = 16384
 
 SKIP_LOW_SPACE = "Skipping auto-creation of LVM thinpool for guest data due to low space."
 SKIP_MAXVZ_LOW = (
@@ -143,20 +140,3 @@ def lvm_sizes(
     else:
         message = None
     return LvmSizes(os_size_kib, hdgb, swap, root, free, 0, 0, message)
-
-
-def default_arc_max_mib(memory_mib: int, product: str = "pve") -> int:
-    """ZFS ARC maximum Proxmox proposes: 10 % of RAM clamped to [64, 16384] MiB (PBS/PDM/PMG: half of RAM
-    from 2 / 2 / 4 GiB of RAM)."""
-    half_from = {"pbs": 2048, "pdm": 2048, "pmg": 4096}.get(product)
-    if half_from is not None and memory_mib >= half_from:
-        return int(memory_mib / 2)
-    tenth = math.floor(memory_mib / 10 + 0.5)
-    return min(max(tenth, ARC_MIN_MIB), ARC_MAX_DEFAULT_MIB)
-
-
-def effective_arc_max_mib(value_mib: int, memory_mib: int) -> int:
-    """The zfs_arc_max actually written: 0 stays 0 (ZFS's own default), else at most RAM - 1 GiB, at least 64."""
-    if value_mib == 0:
-        return 0
-    return max(min(value_mib, memory_mib - 1024), ARC_MIN_MIB)

@@ -8,9 +8,9 @@ import pytest
 
 import answerfile
 from answerfile import filters
-from answerfile.resolve import default_arc_max_mib
 from installer.core.cmdline import target_cmdline
 from installer.core.hardware import Address, Disk, GiB, HardwareProfile, NetworkRuntime, Nic, Route
+from installer.core.rules import default_arc_max_mib
 
 HEAD = """
 [global]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from installer.core import rules
 from installer.core.hardware import Nic
 from installer.core.locales import xkb_layout
 from installer.installed_system.render import fstab, kernel, network, pve, system
@@ -109,7 +110,7 @@ def test_a_nic_the_pin_map_does_not_know_keeps_its_name():
     pytest.param(256, 64, id="tiny RAM still gets 64 MiB"),
 ])
 def test_default_arc_max_follows_the_reference_table(memory_mib, arc_mib):
-    assert kernel.default_arc_max_mib(memory_mib) == arc_mib
+    assert rules.default_arc_max_mib(memory_mib) == arc_mib
 
 
 @pytest.mark.parametrize(("cmdline", "expected"), [

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from installer.core.rules import default_arc_max_mib, effective_arc_max_mib
 from installer.storage.plan.sizing import (
     SKIP_LOW_SPACE,
     SKIP_MAXVZ_LOW,
-    default_arc_max_mib,
     default_swap_mib,
-    effective_arc_max_mib,
     esp_mib,
     lvm_sizes,
     os_kib,

@@ -1,10 +1,10 @@
-"""The per-value checks the answer file and the wizard share (answerfile.checks)."""
+"""The per-value checks the answer file and the wizard share (installer.core.checks)."""
 
 from __future__ import annotations
 
 import pytest
 
-from answerfile import checks
+from installer.core import checks
 
 
 @pytest.mark.parametrize("fqdn", ["pve1.example.com", "a.b", "pve-1.sub.example.org", "x" * 63 + ".example.com"],
