@@ -3,6 +3,7 @@
 from .answer_image import ANSWER_LABEL, build_answer_image
 from .artifacts import BuildOutputs, build_outputs, ensure_built
 from .console import ConsoleLines, console_lines
+from .esp_disk import esp_disk_image
 from .httpserver import HostServer
 from .machine import CommandFailed, Machine, stop_all
 from .pxe import prepare_tftp_dir, render_boot_ipxe
@@ -31,6 +32,7 @@ __all__ = [
     "build_outputs",
     "console_lines",
     "ensure_built",
+    "esp_disk_image",
     "prepare_tftp_dir",
     "render_boot_ipxe",
     "selftest_image",

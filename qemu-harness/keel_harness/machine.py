@@ -24,7 +24,7 @@ from . import framing
 from .console import ConsoleLines, console_lines
 from .httpserver import HostServer
 from .pxe import prepare_tftp_dir
-from .qemu_argv import OVMF_VARS_TEMPLATE, DiskFile, MachineFiles, qemu_argv
+from .qemu_argv import DiskFile, MachineFiles, ovmf_for, qemu_argv
 from .qmp import Qmp
 from .spec import Boot, Disk, HarnessError, MachineSpec, Nic, Pxe, UsbImage
 
@@ -73,6 +73,7 @@ class Machine:
         allow_reboot: bool = True,
         runner: Runner | None = None,
         ovmf_vars: Path | None = None,
+        secure_boot: bool = False,
     ):
         self.spec = MachineSpec(
             name=name,
@@ -84,6 +85,7 @@ class Machine:
             boot=boot,
             extra_kernel_args=tuple(extra_kernel_args),
             answer_image=answer_image,
+            secure_boot=secure_boot,
         )
         # The disks this machine was made with; `boot_from_disks(remove=...)` always counts in this list, however
         # many disks the previous boot had.
@@ -146,7 +148,7 @@ class Machine:
         if self.spec.firmware == "uefi":
             vars_path = self.ovmf_vars_path
             if not vars_path.exists():
-                shutil.copyfile(self._inherited_vars or OVMF_VARS_TEMPLATE, vars_path)
+                shutil.copyfile(self._inherited_vars or ovmf_for(self.spec).vars_template, vars_path)
         tftp_dir = None
         boot = self.spec.boot
         if isinstance(boot, Pxe) and boot.http_root is not None:

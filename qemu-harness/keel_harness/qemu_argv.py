@@ -8,8 +8,23 @@ from pathlib import Path
 from .spec import NIC_MODELS, Disk, Iso, Kernel, MachineSpec, Pxe, UsbImage
 
 QEMU = "qemu-system-x86_64"
-OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
-OVMF_VARS_TEMPLATE = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+
+
+@dataclass(frozen=True)
+class Ovmf:
+    """One OVMF build: its code (shared, read-only) and the variable store each machine starts a copy of."""
+
+    code: Path
+    vars_template: Path
+
+
+OVMF = Ovmf(Path("/usr/share/OVMF/OVMF_CODE_4M.fd"), Path("/usr/share/OVMF/OVMF_VARS_4M.fd"))
+# Debian's Secure Boot build (it needs SMM) and a store with Microsoft's keys enrolled, so shim boots.
+OVMF_SECURE_BOOT = Ovmf(Path("/usr/share/OVMF/OVMF_CODE_4M.ms.fd"), Path("/usr/share/OVMF/OVMF_VARS_4M.ms.fd"))
+
+
+def ovmf_for(spec: MachineSpec) -> Ovmf:
+    return OVMF_SECURE_BOOT if spec.secure_boot else OVMF
 
 
 @dataclass(frozen=True)
@@ -26,7 +41,6 @@ class MachineFiles:
     disks: tuple[DiskFile, ...] = ()
     boot_overlay: Path | None = None  # qcow2 overlay over a UsbImage
     ovmf_vars: Path | None = None
-    ovmf_code: Path = OVMF_CODE
     tftp_dir: Path | None = None  # the prepared TFTP directory of a Pxe(http_root=...) boot
 
 
@@ -42,7 +56,7 @@ def qemu_argv(spec: MachineSpec, files: MachineFiles, allow_reboot: bool = True)
     argv = [
         QEMU,
         "-name", spec.name,
-        "-machine", "q35",
+        "-machine", "q35,smm=on" if spec.secure_boot else "q35",
         # One TCG thread for all vCPUs: with multi-threaded TCG, Linux's live code patching (static keys,
         # text_poke_bp) races QEMU 7.2's translation cache and the guest dies with "Oops: int3" (seen in
         # dequeue_entity on the installed system's first boot). Single-threaded TCG handles it correctly.
@@ -64,8 +78,11 @@ def qemu_argv(spec: MachineSpec, files: MachineFiles, allow_reboot: bool = True)
     if spec.firmware == "uefi":
         if files.ovmf_vars is None:
             raise ValueError(f"machine {spec.name}: UEFI needs a private OVMF vars file")
+        if spec.secure_boot:
+            # The variable store may be written only from SMM, so the OS cannot change the keys.
+            argv += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
         argv += [
-            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={files.ovmf_code}",
+            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={ovmf_for(spec).code}",
             "-drive", f"if=pflash,format=raw,unit=1,file={files.ovmf_vars}",
         ]
 

@@ -125,6 +125,7 @@ class MachineSpec:
     boot: Boot = "disk"
     extra_kernel_args: tuple[str, ...] = ()
     answer_image: Path | None = None
+    secure_boot: bool = False  # OVMF's Secure Boot build, Microsoft's keys enrolled
     extra_qemu_args: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -133,6 +134,8 @@ class MachineSpec:
         where = f"machine {self.name}"
         if self.firmware not in FIRMWARES:
             raise HarnessError(f"{where}: firmware {self.firmware!r} is not 'bios' or 'uefi'")
+        if self.secure_boot and self.firmware != "uefi":
+            raise HarnessError(f"{where}: secure_boot needs firmware='uefi' (it is {self.firmware!r})")
         if self.memory < 256:
             raise HarnessError(f"{where}: memory={self.memory} MiB is too small (at least 256)")
         if not 1 <= self.cpus <= 16:

@@ -32,17 +32,17 @@ class NoQmp:
 
 @pytest.fixture
 def console_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Machine]]:
-    """Factory: `console_machine(data, linger=0.0)`, a started Machine whose console shows `data`, then ends
-    `linger` seconds later (QEMU exits)."""
+    """Factory: `console_machine(data, linger=0.0, **machine_args)`, a started Machine whose console shows `data`,
+    then ends `linger` seconds later (QEMU exits)."""
     made: list[Machine] = []
     monkeypatch.setattr(machine_module, "Qmp", NoQmp)
 
-    def make(data: bytes, linger: float = 0.0) -> Machine:
+    def make(data: bytes, linger: float = 0.0, **machine_args: object) -> Machine:
         recording = tmp_path / f"console-{len(made)}.bin"
         recording.write_bytes(data)
         argv = [sys.executable, "-c", REPLAY, str(recording), str(linger)]
         monkeypatch.setattr(machine_module, "qemu_argv", lambda spec, files, allow_reboot: argv)
-        machine = Machine("replay", state_dir=tmp_path / f"vm-{len(made)}")
+        machine = Machine("replay", state_dir=tmp_path / f"vm-{len(made)}", **machine_args)  # type: ignore[arg-type]
         made.append(machine)
         return machine.start()
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from keel_harness.qemu_argv import DiskFile, MachineFiles, qemu_argv
 from keel_harness.spec import Disk, GiB, HarnessError, Iso, Kernel, MachineSpec, MiB, Nic, Pxe, UsbImage
 
@@ -38,6 +39,16 @@ def test_uefi_uses_the_shared_code_read_only_and_the_machines_own_vars():
     argv = qemu_argv(MachineSpec("m1", firmware="uefi"), files(ovmf_vars=Path("/run/t/VARS.fd")))
     assert values(argv, "-drive")[:2] == [
         "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+        "if=pflash,format=raw,unit=1,file=/run/t/VARS.fd",
+    ]
+
+
+def test_secure_boot_runs_the_smm_firmware_on_a_secure_flash():
+    argv = qemu_argv(MachineSpec("m1", firmware="uefi", secure_boot=True), files(ovmf_vars=Path("/run/t/VARS.fd")))
+    assert values(argv, "-machine") == ["q35,smm=on"]
+    assert values(argv, "-global") == ["driver=cfi.pflash01,property=secure,value=on"]
+    assert values(argv, "-drive")[:2] == [
+        "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.ms.fd",
         "if=pflash,format=raw,unit=1,file=/run/t/VARS.fd",
     ]
 
@@ -160,6 +171,7 @@ def test_without_reboots_qemu_exits_when_the_guest_resets():
         (lambda: MachineSpec("bad name"), "Machine name"),
         (lambda: MachineSpec("m", firmware="efi"), "firmware"),
         (lambda: MachineSpec("m", memory=128), "memory"),
+        (lambda: MachineSpec("m", secure_boot=True), "secure_boot needs firmware='uefi'"),
         (lambda: MachineSpec("m", boot=Iso(Path("/k")), extra_kernel_args=("a=b",)), "extra_kernel_args"),
         (lambda: MachineSpec("m", nics=(), boot=Pxe(Path("/t"))), "needs at least one NIC"),
         (lambda: MachineSpec("m", boot=Pxe(Path("/t")), extra_kernel_args=("a=b",)), "extra_kernel_args"),
@@ -178,6 +190,7 @@ def test_without_reboots_qemu_exits_when_the_guest_resets():
         "a machine name with a space",
         "firmware spelled efi",
         "128 MiB of memory",
+        "Secure Boot under SeaBIOS",
         "kernel arguments for an ISO boot",
         "PXE without a NIC",
         "kernel arguments for a PXE boot from a fixed TFTP dir",
