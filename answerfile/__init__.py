@@ -1,30 +1,21 @@
 """Keel's answer files: the Proxmox-compatible TOML schema, validation, filters and resolution.
 
-The interface the rest of Keel uses:
-
-- `load_install_config(path, hardware, unattended=True) -> InstallConfig` and
-  `parse_install_config(text, hardware, unattended=True) -> InstallConfig` raise `AnswerError`, whose
-  `.problems` lists every problem at once (each an `AnswerProblem(key, message)`) and `.warnings` the warnings.
-- `resolve_text(text, hardware, unattended=True) -> Resolution` gives the config together with the warnings
-  (deprecated snake_case keys, MACs not on this machine, disks of a disk-list that are not there);
-  `resolve_data(dict, hardware)` the same for an answer that arrived as JSON.
-- `validate_text(text, hardware=None) -> (problems, warnings)`: without hardware only the offline checks.
-- `installer.core.checks` holds the per-value checks the wizard shares (fqdn, email, password, cidr, ip,
-  timezone, keyboard, country, pin names); `installer.core.rules` the disk-selection rules.
+The interface the rest of Keel uses lives in `answerfile.api` and is re-exported here (see its docstring).
+This package imports only `installer.core`; its command-line module (`cli`) and `demo` are frontends.
+Modules inside the package import each other directly, never this `__init__`.
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-from answerfile.errors import AnswerError, AnswerProblem
-from answerfile.parse import Collector, ParseResult, in_file_order, parse_data, parse_text
-from answerfile.resolve import resolve
-from installer.core.config import InstallConfig
-from installer.core.hardware import HardwareProfile
+from answerfile.api import (
+    AnswerError,
+    AnswerProblem,
+    Resolution,
+    load_install_config,
+    parse_install_config,
+    read_answer_file,
+    resolve_data,
+    resolve_text,
+    validate_text,
+)
 
 __all__ = [
     "AnswerError",
@@ -37,62 +28,3 @@ __all__ = [
     "resolve_text",
     "validate_text",
 ]
-
-
-@dataclass(frozen=True)
-class Resolution:
-    config: InstallConfig
-    warnings: list[AnswerProblem]
-
-
-def _check(parsed: ParseResult, hardware: HardwareProfile | None, unattended: bool) -> tuple[
-        InstallConfig | None, list[AnswerProblem], list[AnswerProblem]]:
-    if parsed.answer is None or hardware is None:
-        return None, parsed.problems, parsed.warnings
-    out = Collector()
-    out.problems, out.warnings = list(parsed.problems), list(parsed.warnings)
-    config = resolve(parsed.answer, hardware, unattended=unattended, out=out)
-    return config, in_file_order(out.problems), in_file_order(out.warnings)
-
-
-def _result(config: InstallConfig | None, problems: list[AnswerProblem],
-            warnings: list[AnswerProblem]) -> Resolution:
-    if problems or config is None:
-        raise AnswerError(problems or [AnswerProblem("", "the answer could not be resolved")], warnings)
-    return Resolution(config, warnings)
-
-
-def validate_text(text: str, hardware: HardwareProfile | None = None, *, unattended: bool = True) -> tuple[
-        list[AnswerProblem], list[AnswerProblem]]:
-    """Every problem and warning in an answer; with `hardware`, also whether it resolves on that machine."""
-    _, problems, warnings = _check(parse_text(text, offline_counts=hardware is None), hardware, unattended)
-    return problems, warnings
-
-
-def resolve_text(text: str, hardware: HardwareProfile, *, unattended: bool = True) -> Resolution:
-    """The InstallConfig an answer gives on `hardware`, with its warnings; AnswerError lists every problem."""
-    return _result(*_check(parse_text(text, offline_counts=False), hardware, unattended))
-
-
-def resolve_data(data: Mapping[str, Any], hardware: HardwareProfile, *, unattended: bool = True) -> Resolution:
-    """Like resolve_text for an answer that arrived as JSON (an answer server's application/json reply)."""
-    if not isinstance(data, Mapping):
-        raise AnswerError([AnswerProblem("", f"an answer must be a JSON object, got {type(data).__name__}")])
-    return _result(*_check(parse_data(data, offline_counts=False), hardware, unattended))
-
-
-def parse_install_config(text: str, hardware: HardwareProfile, *, unattended: bool = True) -> InstallConfig:
-    return resolve_text(text, hardware, unattended=unattended).config
-
-
-def read_answer_file(path: str | Path) -> str:
-    """An answer file's text, or AnswerError naming the file when it cannot be read."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
-        raise AnswerError([AnswerProblem("", f"{path}: cannot read the answer file ({reason})")]) from err
-
-
-def load_install_config(path: str | Path, hardware: HardwareProfile, *, unattended: bool = True) -> InstallConfig:
-    return parse_install_config(read_answer_file(path), hardware, unattended=unattended)

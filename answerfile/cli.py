@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import answerfile
+from answerfile import api as answerfile
 from answerfile import filters
 from answerfile.json_schema import answer_schema
 from installer.core.hardware import HardwareProfile

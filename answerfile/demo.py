@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-import answerfile
+from answerfile import api as answerfile
 from installer.core.config import InstallConfig
 from installer.core.hardware import GiB, HardwareProfile
 from installer.core.rules import format_gib

@@ -73,8 +73,8 @@ class Runner:
         self.log = log
         self.redact = Redactor(secrets)
         # Fault injection for the failure-path tests: the first command whose program name equals
-        # `fault` (from $KEEL_FAULT or the keel.fault= kernel parameter) fails as if it had exited 1.
-        self.fault = fault if fault is not None else os.environ.get("KEEL_FAULT") or None
+        # `fault` (the keel.fault= kernel parameter, read by the engine) fails as if it had exited 1.
+        self.fault = fault
         self.default_timeout = default_timeout
         self._lock = threading.Lock()
 

@@ -1,7 +1,8 @@
-"""Where auto mode gets its answer: the ISO, a partition labelled PROXMOX-AIS, or an HTTPS URL (reference §7)."""
+"""Where auto mode gets its answer: the ISO, a partition labelled PROXMOX-AIS, or an HTTPS URL (reference §7).
 
-from __future__ import annotations
+Imports only the core, the runner and the host helpers; modules here import each other directly.
+"""
 
+from installer.answer_sources.errors import AnswerSourceError
 
-class AnswerSourceError(RuntimeError):
-    """No answer could be fetched; the message names the source and what went wrong, one line per attempt."""
+__all__ = ["AnswerSourceError"]

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from installer.answer_sources import AnswerSourceError, http, medium, partition
+from installer.answer_sources import http, medium, partition
+from installer.answer_sources.errors import AnswerSourceError
 from installer.core.cmdline import KernelParams
 from installer.core.redact import redact_url
 from installer.runner import Runner

@@ -41,7 +41,7 @@ import tomli_w
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from installer.answer_sources import AnswerSourceError
+from installer.answer_sources.errors import AnswerSourceError
 from installer.core.redact import redact_url
 
 logger = logging.getLogger(__name__)

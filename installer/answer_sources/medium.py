@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from installer.answer_sources import AnswerSourceError
+from installer.answer_sources.errors import AnswerSourceError
 
 MEDIUM = Path("/run/live/medium")
 

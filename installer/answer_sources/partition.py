@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from installer.answer_sources import AnswerSourceError
+from installer.answer_sources.errors import AnswerSourceError
 from installer.host.mounts import mounted
 from installer.runner import CommandError, Runner
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from installer.answer_sources import AnswerSourceError
-from installer.answer_sources.cmdline import KernelParams, parse_kernel_params
 from installer.answer_sources.fetch import Places, fetch
 from installer.answer_sources.partition import label_variants, udev_escape
 from installer.answer_sources.sysinfo import system_info
-from installer.hardware.profile import HardwareProfile, Nic
+from installer.core.cmdline import KernelParams, parse_kernel_params
+from installer.core.hardware import HardwareProfile, Nic
 from installer.runner import FakeRunner
 
 ANSWER = '[global]\nkeyboard = "de"\n'

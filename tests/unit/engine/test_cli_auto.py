@@ -31,8 +31,6 @@ PASSWORD = "very-secret-pw-42"
 
 @pytest.fixture
 def auto(tmp_path, capsys, monkeypatch):
-    for var in ("KEEL_ANSWER", "KEEL_FINGERPRINT", "KEEL_FAULT"):
-        monkeypatch.delenv(var, raising=False)
 
     def run(answer: str | None = None, cmdline: str = "keel.mode=auto", extra=()):
         (tmp_path / "cmdline").write_text(cmdline)

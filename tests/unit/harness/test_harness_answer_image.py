@@ -4,6 +4,7 @@ import shutil
 import subprocess
 
 import pytest
+
 from keel_harness.answer_image import ANSWER_LABEL, answer_image_commands, build_answer_image
 from keel_harness.spec import HarnessError
 

@@ -5,10 +5,10 @@ import threading
 import time
 
 import pytest
-from keel_harness.artifacts import build_outputs, ensure_built
-from keel_harness.spec import HarnessError
 
 from installer.runner import FakeRunner, Result
+from keel_harness.artifacts import build_outputs, ensure_built
+from keel_harness.spec import HarnessError
 
 
 def make_iso_in(repo):

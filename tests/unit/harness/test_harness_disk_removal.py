@@ -1,6 +1,7 @@
 """boot_from_disks(remove=...) counts in the disks a machine was made with, across any number of boots."""
 
 import pytest
+
 from keel_harness import Disk, GiB, Machine
 from keel_harness.spec import HarnessError
 

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+
 from keel_harness.machine import FATAL_CONSOLE_TEXT
 
 

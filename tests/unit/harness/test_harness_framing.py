@@ -4,6 +4,7 @@ import base64
 import re
 
 import pytest
+
 from keel_harness.framing import FramingError, frame_command, parse_reply, setup_line, shell_ready_pattern
 
 NONCE = "0123abcd"

@@ -6,6 +6,7 @@ import ssl
 import subprocess
 
 import pytest
+
 from keel_harness.httpserver import HostServer, certificate_fingerprint
 
 

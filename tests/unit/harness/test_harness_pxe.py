@@ -1,6 +1,7 @@
 """The TFTP directory for PXE boots: build outputs linked in, plus the harness's boot.ipxe."""
 
 import pytest
+
 from keel_harness.pxe import prepare_tftp_dir, render_boot_ipxe
 from keel_harness.spec import HarnessError
 

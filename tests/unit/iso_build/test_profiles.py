@@ -44,3 +44,13 @@ def test_postfix_is_preseeded_to_local_only():
 def test_unknown_profile_names_the_choices():
     with pytest.raises(ValueError, match="unknown profile 'tiny': expected one of minimal, standard"):
         payload_packages("tiny")
+
+
+def test_the_blivet_the_iso_installs_is_the_one_pyproject_declares():
+    import tomllib
+
+    from keel_iso.profiles import BLIVET_REQUIREMENT
+    from keel_testing.compat import REPO
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert BLIVET_REQUIREMENT in extras["live-env"]

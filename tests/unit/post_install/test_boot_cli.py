@@ -8,12 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from boot_fakes import FakeSystem, directory_tree, install_kernel
 
 from keel_boot import cli
 from keel_boot.commands import BootTool
 from keel_boot.state import SystemPaths
 from keel_boot.system import GRUB_BIOS, GRUB_EFI, SYSTEMD_BOOT
+from keel_testing.boot_fakes import FakeSystem, directory_tree, install_kernel
 
 ESP_A, ESP_B, ESP_C = "1A2B-3C4D", "5E6F-7A8B", "9C0D-1E2F"
 K41 = "6.12.41+deb13-amd64"

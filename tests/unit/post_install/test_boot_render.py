@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from keel_boot.render import entry_name, render_grub_cfg, render_loader_conf, render_loader_entry
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -1,6 +1,7 @@
 """Which kernels stay on the ESPs (reference §4.2) and which boots by default."""
 
 import pytest
+
 from keel_boot.selection import (
     INSTALLING,
     MANUAL,

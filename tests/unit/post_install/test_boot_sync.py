@@ -3,12 +3,13 @@
 from pathlib import Path
 
 import pytest
-from boot_fakes import HAVE_MTOOLS, LOADER_FILES, MtoolsTree, install_kernel, make_vfat_image
+
 from keel_boot.layout import BootSpec, KernelImage, plan_sync
 from keel_boot.render import render_grub_cfg
 from keel_boot.sync import sync_esp
 from keel_boot.system import GRUB_BIOS, GRUB_EFI, SYSTEMD_BOOT
 from keel_boot.tree import DirectoryTree
+from keel_testing.boot_fakes import HAVE_MTOOLS, LOADER_FILES, MtoolsTree, install_kernel, make_vfat_image
 
 UUID = "1A2B-3C4D"
 TITLE = "Debian GNU/Linux 13 (trixie)"

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from boot_fakes import FakeRunner
+
 from keel_boot.partition import ESP_TYPE_GUID, BlockInfo, parse_lsblk
 from keel_boot.state import (
     StateError,
@@ -16,6 +16,7 @@ from keel_boot.state import (
 )
 from keel_boot.system import GRUB_BIOS, GRUB_EFI, SYSTEMD_BOOT, System, choose_bootloader
 from keel_boot.tree import DirectoryTree
+from keel_testing.boot_fakes import FakeRunner
 
 MOUNT = Path("/var/tmp/espmounts/1A2B-3C4D")
 

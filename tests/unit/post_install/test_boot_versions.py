@@ -6,6 +6,7 @@ import subprocess
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from keel_boot.kversion import compare_versions, newest_first, series
 
 # (a, b, expected sign of a vs b), each worked out from dpkg's rules by hand.
