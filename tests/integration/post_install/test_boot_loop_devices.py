@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from boot_fakes import LOADER_FILES, MtoolsTree, install_kernel
 
 from keel_boot import cli
 from keel_boot.command import Runner
@@ -21,6 +20,7 @@ from keel_boot.partition import ESP_TYPE_GUID
 from keel_boot.state import SystemPaths
 from keel_boot.sync import sync_esp
 from keel_boot.system import SYSTEMD_BOOT, System
+from keel_testing.boot_fakes import LOADER_FILES, MtoolsTree, install_kernel
 
 MiB = 1024 * 1024
 LINUX_DATA = "0fc63daf-8483-4772-8e79-3d69d8477de4"
