@@ -33,9 +33,7 @@ from installer.core.config import (
     ZfsRaid,
 )
 from installer.core.hardware import Disk, GiB, HardwareProfile, Nic
-
-FALLBACK_CIDR = "192.168.100.2/24"
-FALLBACK_GATEWAY = "192.168.100.1"
+from installer.core.network import dhcp_network
 
 
 @dataclass(frozen=True)
@@ -153,23 +151,15 @@ def resolve_network(net: NetworkAnswer, hardware: HardwareProfile, out: Collecto
             out.error("network.filter", f"no network interface matches {what}; candidates: {candidates}")
             return None
         return ResolvedNetwork(nic, net.cidr or "", net.gateway or "", net.dns or "")
-    if not hardware.nics:
+    proposed = dhcp_network(hardware)
+    if proposed is None:
         out.error("network", "no network interface found on this machine")
         return None
-    runtime = hardware.network
-    dns = runtime.dns[0] if runtime.dns else FALLBACK_GATEWAY
-    for route, family in ((runtime.gateway4, "inet"), (runtime.gateway6, "inet6")):
-        nic = hardware.nic(route.dev) if route else None
-        address = next((a for a in nic.addresses if a.family == family), None) if nic else None
-        if route and nic and address:
-            return ResolvedNetwork(nic, f"{address.address}/{address.prefix}", route.gateway, dns)
-    # No lease: the lowest-index physical NIC (those get pin ids), like Proxmox's fallback.
-    physical = [n for n in hardware.nics if n.pinned_id is not None] or list(hardware.nics)
-    fallback = (hardware.nic(runtime.gateway4.dev) if runtime.gateway4 else None) or min(
-        physical, key=lambda n: n.index)
-    out.warn("network.source", f"DHCP gave no usable address and default route; using {FALLBACK_CIDR}, gateway "
-                               f"{FALLBACK_GATEWAY} on {fallback.name} (set source = \"from-answer\" to choose)")
-    return ResolvedNetwork(fallback, FALLBACK_CIDR, FALLBACK_GATEWAY, dns)
+    if not proposed.leased:
+        out.warn("network.source", f"DHCP gave no usable address and default route; using {proposed.cidr}, "
+                                   f"gateway {proposed.gateway} on {proposed.nic.name} "
+                                   "(set source = \"from-answer\" to choose)")
+    return ResolvedNetwork(proposed.nic, proposed.cidr, proposed.gateway, proposed.dns)
 
 
 def resolve_fqdn(g: GlobalAnswer, hardware: HardwareProfile, out: Collector) -> tuple[str, str] | None:

@@ -31,6 +31,7 @@ class InstallContext:
     live: LiveInfo
     target: Path = Path("/target")
     log_path: Path = Path("/var/log/keel/install.log")
+    events_path: Path | None = None     # the JSON-lines event stream, copied to the target with the log
     dry_run: bool = False
     host_root: Path = Path("/")   # the live system's root (tests point it at a temp dir): /etc/hostid comes from here
     cleanup: ExitStack = field(default_factory=ExitStack)

@@ -154,7 +154,8 @@ def _run(config: InstallConfig, hardware: HardwareProfile, storage: StoragePlan,
         try:
             bus = EventBus([*sinks, LogSink(log), jsonl], redact=runner.redact)
             ctx = InstallContext(config=config, plan=storage, hardware=hardware, runner=runner, events=bus,
-                                 live=live, target=target, log_path=log_path, dry_run=dry_run)
+                                 live=live, target=target, log_path=log_path, events_path=events_path,
+                                 dry_run=dry_run)
             phases = build_phases()
             bus.weights.update(weights(phases))
             _announce(bus, config, storage, dry_run)

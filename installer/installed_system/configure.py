@@ -124,9 +124,11 @@ def configure_mail(ctx: InstallContext) -> None:
 
 
 def copy_install_log(ctx: InstallContext) -> None:
-    """The install log (already redacted) onto the target at the same path, and the storage plan beside it."""
-    if ctx.log_path.is_file():
-        writer.write_file(ctx.target, str(ctx.log_path), ctx.log_path.read_bytes(), mode=0o600)
+    """The install log and the event stream (both already redacted) onto the target at the same paths, root's
+    only, and the storage plan beside them."""
+    for path in (ctx.log_path, ctx.events_path):
+        if path is not None and path.is_file():
+            writer.write_file(ctx.target, str(path), path.read_bytes(), mode=0o600)
     plan_path = ctx.log_path.parent / "storage-plan.json"
     writer.write_file(ctx.target, str(plan_path), ctx.plan.to_json() + "\n", mode=0o600)
 

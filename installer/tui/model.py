@@ -28,12 +28,11 @@ from installer.core.config import (
     ZfsRaid,
 )
 from installer.core.hardware import Disk, GiB, HardwareProfile, Nic
+from installer.core.network import FALLBACK_CIDR, FALLBACK_GATEWAY, dhcp_network
 from installer.tui.checks import Checks, Locale, selection_problems
 
 DEFAULT_EMAIL = "mail@example.invalid"
 FALLBACK_COUNTRY = "at"
-FALLBACK_CIDR = "192.168.100.2/24"
-FALLBACK_GATEWAY = "192.168.100.1"
 DO_NOT_USE = "-- do not use --"
 
 ZFS_COMPRESS = tuple(str(value) for value in ZfsCompress)
@@ -186,18 +185,13 @@ class Wizard:
         """Interface, address, gateway and DNS from what DHCP gave the live system; hostname from DHCP too."""
         hw = self.hardware
         rt = hw.network
-        route = rt.gateway4 or rt.gateway6
-        nics = sorted_nics(hw)
-        nic = (hw.nic(route.dev) if route else None) or (nics[0] if nics else None)
-        state.interface = nic.name if nic else ""
-        family = "inet6" if route is rt.gateway6 and route is not None else "inet"
-        address = next((a for a in nic.addresses if a.family == family), None) if nic else None
-        if address and route:
-            state.cidr = f"{address.address}/{address.prefix}"
-            state.gateway = route.gateway
-            state.dns = rt.dns[0] if rt.dns else route.gateway
+        proposed = dhcp_network(hw)
+        if proposed is None:
+            state.interface, state.cidr = "", FALLBACK_CIDR
+            state.gateway = state.dns = FALLBACK_GATEWAY
         else:
-            state.cidr, state.gateway, state.dns = FALLBACK_CIDR, FALLBACK_GATEWAY, FALLBACK_GATEWAY
+            state.interface = proposed.nic.name
+            state.cidr, state.gateway, state.dns = proposed.cidr, proposed.gateway, proposed.dns
         state.fqdn = f"{rt.hostname or 'pve'}.{rt.domain or 'example.invalid'}"
         state.pin_names = {n.mac: f"nic{n.pinned_id}" for n in hw.nics if n.pinned_id is not None}
 

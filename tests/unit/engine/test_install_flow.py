@@ -62,7 +62,8 @@ def setup(tmp_path):
         bus = EventBus([sink, jsonl, LogSink(log)], weights(phases), redact=runner.redact)
         ctx = InstallContext(CONFIG, LVM_PLAN, HARDWARE, runner, bus,
                              LiveInfo(tmp_path / "payload.squashfs", None, mirror="http://mirror.invalid/debian"),
-                             target=target, log_path=log_path, host_root=host)
+                             target=target, log_path=log_path, events_path=tmp_path / "log/events.jsonl",
+                             host_root=host)
         return SimpleNamespace(ctx=ctx, phases=phases, calls=calls, sink=sink, runner=runner, target=target,
                                log=log, log_path=log_path, events_path=tmp_path / "log/events.jsonl")
     return make
@@ -94,6 +95,25 @@ def test_the_target_gets_its_files_identity_and_root_access(setup):
     assert not (t / "usr/sbin/policy-rc.d").exists(), "policy-rc.d is removed at the end"
     chpasswd = [(argv, stdin) for argv, stdin in s.runner.calls if "chpasswd" in argv]
     assert chpasswd == [(("chroot", str(t), "chpasswd"), f"root:{PASSWORD}\n")]
+
+
+def test_the_event_stream_is_copied_to_the_target_with_the_log_for_root_only(setup):
+    s = setup()
+    run_install(s.ctx, s.phases)
+    for path in (s.log_path, s.events_path):
+        copy = s.target / str(path).lstrip("/")
+        assert copy.is_file(), path
+        assert copy.stat().st_mode & 0o777 == 0o600
+    assert '"type": "phase"' in (s.target / str(s.events_path).lstrip("/")).read_text()
+
+
+def test_the_event_stream_is_readable_by_its_owner_only(tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_text("")
+    path.chmod(0o644)                       # as an older install left it
+    sink = JsonLinesSink(path)
+    sink.close()
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 def test_commands_run_in_install_order(setup):
