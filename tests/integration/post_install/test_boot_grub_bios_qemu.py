@@ -15,22 +15,28 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from boot_fakes import FakeSystem, MtoolsTree, make_vfat_image
-from keel_testing.boot_guest import CMDLINE, ESP_UUID, NEWER, OLDER, booted, initrd_saying
+
 from keel_boot import cli
 from keel_boot.commands import BootTool
 from keel_boot.state import SystemPaths
+from keel_harness import Disk, Machine
+from keel_testing.boot_fakes import FakeSystem, MtoolsTree, make_vfat_image
+from keel_testing.boot_guest import CMDLINE, ESP_UUID, NEWER, OLDER, booted, initrd_saying
 
 MiB = 1024 * 1024
 SECTOR = 512
 GRUB_PC = Path("/usr/lib/grub/i386-pc")
 CORE_SECTOR = 34  # the BIOS boot partition (EF02) the installer makes: sectors 34-2047
 ESP_START = 2048
+BOOT_TIMEOUT = 240
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("qemu-system-x86_64") and shutil.which("grub-mkimage") and (GRUB_PC / "boot.img").is_file()),
-    reason="needs qemu-system-x86 and grub-pc-bin",
-)
+pytestmark = [
+    pytest.mark.qemu,
+    pytest.mark.skipif(
+        not (shutil.which("qemu-system-x86_64") and shutil.which("grub-mkimage") and (GRUB_PC / "boot.img").is_file()),
+        reason="needs qemu-system-x86 and grub-pc-bin",
+    ),
+]
 
 
 def disk_with_grub(work: Path, esp_image: Path) -> Path:
@@ -62,14 +68,12 @@ def disk_with_grub(work: Path, esp_image: Path) -> Path:
 
 
 def boot_with_seabios(disk: Path) -> str:
-    argv = ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", "1024", "-nographic", "-no-reboot",
-            "-nic", "none", "-drive", f"file={disk},format=raw,if=virtio"]
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=240,
-                                stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the guest did not power off in time; console:\n{(exc.stdout or b'')[-3000:]!r}")
-    return result.stdout
+    """Boot the disk with SeaBIOS; the line the initrd printed before powering off."""
+    with Machine("grub-bios", firmware="bios", memory=1024, cpus=1, nics=(), disks=[Disk(image=disk)],
+                 allow_reboot=False, state_dir=disk.parent / "vm") as machine:
+        _, said = machine.wait_for_line([r"^KEEL-BOOTED "], timeout=BOOT_TIMEOUT)
+        machine.wait_for_shutdown(timeout=60)
+    return said.string
 
 
 @pytest.fixture

@@ -14,20 +14,25 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from boot_fakes import FakeSystem, MtoolsTree, make_vfat_image
-from keel_testing.boot_guest import CMDLINE, ESP_UUID, NEWER, OLDER, booted, download, initrd_saying
+
 from keel_boot import cli
 from keel_boot.commands import BootTool
 from keel_boot.state import SystemPaths
+from keel_harness import Disk, Machine, esp_disk_image
+from keel_harness.qemu_argv import OVMF_SECURE_BOOT
+from keel_testing.boot_fakes import FakeSystem, MtoolsTree, make_vfat_image
+from keel_testing.boot_guest import CMDLINE, ESP_UUID, NEWER, OLDER, booted, download, initrd_saying
 
-OVMF_CODE_SB = Path("/usr/share/OVMF/OVMF_CODE_4M.ms.fd")
-OVMF_VARS_SB = Path("/usr/share/OVMF/OVMF_VARS_4M.ms.fd")
-MiB = 1024 * 1024
+BOOT_TIMEOUT = 300
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("qemu-system-x86_64") and OVMF_CODE_SB.is_file() and OVMF_VARS_SB.is_file()),
-    reason="needs qemu-system-x86 and ovmf (with the Microsoft-keys variant)",
-)
+pytestmark = [
+    pytest.mark.qemu,
+    pytest.mark.skipif(
+        not (shutil.which("qemu-system-x86_64") and OVMF_SECURE_BOOT.code.is_file()
+             and OVMF_SECURE_BOOT.vars_template.is_file()),
+        reason="needs qemu-system-x86 and ovmf (with the Microsoft-keys variant)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -64,27 +69,12 @@ def test_shim_and_signed_grub_boot_the_synced_kernel_with_secure_boot_on(tmp_pat
     tool = BootTool(paths, system, out=io.StringIO(), err=io.StringIO())
     assert cli.main(["kernel", "pin", OLDER], tool=tool) == 0, tool.err.getvalue()
 
-    disk = tmp_path / "disk.img"
-    with open(disk, "wb") as f:
-        f.truncate(esp_image.stat().st_size + 2 * MiB)
-    subprocess.run(["sgdisk", "-n", f"1:2048:+{esp_image.stat().st_size // 1024}K", "-t", "1:EF00", str(disk)],
-                   capture_output=True, check=True, timeout=60)
-    with open(disk, "r+b") as f, open(esp_image, "rb") as esp:
-        f.seek(MiB)
-        shutil.copyfileobj(esp, f)
-    vars_copy = tmp_path / "OVMF_VARS.fd"
-    shutil.copyfile(OVMF_VARS_SB, vars_copy)
-    argv = ["qemu-system-x86_64", "-machine", "q35,smm=on,accel=tcg", "-cpu", "max", "-m", "1024", "-nographic",
-            "-no-reboot", "-nic", "none", "-global", "driver=cfi.pflash01,property=secure,value=on",
-            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE_SB}",
-            "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}",
-            "-drive", f"file={disk},format=raw,if=virtio"]
-    try:
-        console = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=300,
-                                 stdin=subprocess.DEVNULL).stdout
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the guest did not power off in time; console:\n{(exc.stdout or b'')[-3000:]!r}")
-    assert "Secure boot enabled" in console, console[-3000:]
-    version, cmdline = booted(console)
+    disk = esp_disk_image(esp_image, tmp_path / "disk.img")
+    with Machine("secure-boot", firmware="uefi", secure_boot=True, memory=1024, cpus=1, nics=(),
+                 disks=[Disk(image=disk)], allow_reboot=False, state_dir=tmp_path / "vm") as machine:
+        machine.wait_for_line([r"Secure boot enabled"], timeout=BOOT_TIMEOUT)
+        _, said = machine.wait_for_line([r"^KEEL-BOOTED "], timeout=BOOT_TIMEOUT)
+        machine.wait_for_shutdown(timeout=60)
+    version, cmdline = booted(said.string)
     assert version == OLDER
     assert cmdline == [f"BOOT_IMAGE=/vmlinuz-{OLDER}", *CMDLINE.split()]

@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from boot_fakes import FakeSystem, MtoolsTree, make_vfat_image
-from keel_testing.boot_guest import CMDLINE, ESP_UUID, NEWER, OLDER, booted, initrd_saying
+
 from keel_boot import cli
 from keel_boot.commands import BootTool
 from keel_boot.state import SystemPaths
+from keel_harness import Disk, Machine, esp_disk_image
+from keel_harness.qemu_argv import OVMF
+from keel_testing.boot_fakes import FakeSystem, MtoolsTree, make_vfat_image
+from keel_testing.boot_guest import CMDLINE, ESP_UUID, NEWER, OLDER, booted, initrd_saying
 
-OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
-OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
-MiB = 1024 * 1024
+BOOT_TIMEOUT = 240
 
 pytestmark = [
-    pytest.mark.skipif(not shutil.which("qemu-system-x86_64") or not OVMF_CODE.is_file(),
+    pytest.mark.qemu,
+    pytest.mark.skipif(not shutil.which("qemu-system-x86_64") or not OVMF.code.is_file(),
                        reason="needs qemu-system-x86 and ovmf"),
     pytest.mark.skipif(not all(shutil.which(t) for t in ("mkfs.vfat", "mcopy", "sgdisk", "apt-get", "dpkg-deb")),
                        reason="needs dosfstools, mtools, gdisk, apt-get and dpkg-deb"),
@@ -58,32 +59,13 @@ def host(tmp_path, parts):
 
 
 def boot_with_ovmf(esp_image: Path, work: Path) -> str:
-    """Put the ESP into a GPT disk, boot it with OVMF under TCG, return the serial console output."""
-    disk = work / "disk.img"
-    esp_size = esp_image.stat().st_size
-    with open(disk, "wb") as f:
-        f.truncate(esp_size + 2 * MiB)
-    subprocess.run(["sgdisk", "-n", f"1:2048:+{esp_size // 1024}K", "-t", "1:EF00", str(disk)],
-                   capture_output=True, check=True, timeout=60)
-    with open(disk, "r+b") as f, open(esp_image, "rb") as esp:
-        f.seek(MiB)
-        shutil.copyfileobj(esp, f)
-    vars_copy = work / "OVMF_VARS.fd"
-    shutil.copyfile(OVMF_VARS, vars_copy)
-    argv = [
-        "qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "max", "-m", "1024", "-smp", "1",
-        "-nographic", "-no-reboot", "-nic", "none",
-        "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
-        "-drive", f"if=pflash,format=raw,file={vars_copy}",
-        "-drive", f"file={disk},format=raw,if=virtio",
-    ]
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=240,
-                                stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the guest did not power off in time; console:\n{(exc.stdout or b'')[-3000:]!r}")
-    return result.stdout
-
+    """Boot the ESP (as a GPT disk's only partition) with OVMF; the line the initrd printed before powering off."""
+    disk = esp_disk_image(esp_image, work / "disk.img")
+    with Machine("sd-boot", firmware="uefi", memory=1024, cpus=1, nics=(), disks=[Disk(image=disk)],
+                 allow_reboot=False, state_dir=work / "vm") as machine:
+        _, said = machine.wait_for_line([r"^KEEL-BOOTED "], timeout=BOOT_TIMEOUT)
+        machine.wait_for_shutdown(timeout=60)
+    return said.string
 
 
 def test_systemd_boot_boots_the_newest_entry_then_the_pinned_one(host):
