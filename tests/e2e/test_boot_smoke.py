@@ -10,6 +10,7 @@ under OVMF to the ready installer on the serial console (`KEEL-READY mode=auto`)
 from pathlib import Path
 
 import pytest
+
 from keel_harness import Disk, GiB, Iso, UsbImage, timeouts
 
 

@@ -4,6 +4,7 @@ command framing over a real serial line, login, power control. Seconds per boot 
 from pathlib import Path
 
 import pytest
+
 from keel_harness import (
     CommandFailed,
     Disk,

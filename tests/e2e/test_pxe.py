@@ -2,6 +2,7 @@
 live environment reaches the same ready installer as from the ISO."""
 
 import pytest
+
 from keel_harness import BuildOutputs, Disk, GiB, Pxe, timeouts
 
 
