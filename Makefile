@@ -47,7 +47,7 @@ lint: deps
 	$(PY) -m ruff check .
 
 demo: demo-answers
-	PYTHONPATH=qemu-harness $(PY) -m keel_harness.demo
+	$(PY) -m keel_harness.demo
 
 demo-answers: deps
 	$(PY) -m answerfile.demo

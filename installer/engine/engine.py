@@ -85,4 +85,7 @@ def run_install(ctx: InstallContext, phases: Sequence[Phase]) -> None:
         ctx.events.error(f"Installation failed in phase '{current}': {reason}", detail)
         ctx.events.finished(False, f"Installation failed - see {ctx.log_path}")
         raise InstallFailed(current, reason, detail) from failure
-    ctx.events.finished(True, "Installation finished")
+    if ctx.dry_run:
+        ctx.events.finished(True, "Dry run finished: every command was recorded, no disk was touched.")
+    else:
+        ctx.events.finished(True, "Installation finished")

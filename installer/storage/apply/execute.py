@@ -17,7 +17,7 @@ from installer.storage.plan.types import StoragePlan
 
 from . import mount, partition, teardown
 from .guard import ApplyError, owning_disk, require_selected
-from .steps import StorageStep, storage_steps
+from .steps import StorageStep, storage_steps, volume_parts
 
 if TYPE_CHECKING:
     from installer.phase import InstallContext
@@ -118,6 +118,8 @@ def partition_disks(ctx: InstallContext) -> None:
 
 
 def create_volumes(ctx: InstallContext) -> None:
+    if not volume_parts(ctx.plan):
+        raise ApplyError("plan: expected exactly one of lvm, zfs, btrfs, found none")
     run_phase(ctx, "volumes")
 
 

@@ -97,10 +97,14 @@ def partition_steps(plan: StoragePlan) -> list[StorageStep]:
     return steps
 
 
+def volume_parts(plan: StoragePlan) -> list[str]:
+    """Which of the plan's LVM, ZFS and Btrfs parts are set (an install has exactly one)."""
+    return [name for name, part in (("lvm", plan.lvm), ("zfs", plan.zfs), ("btrfs", plan.btrfs)) if part]
+
+
 def volume_steps(plan: StoragePlan, target: Path) -> list[StorageStep]:
-    parts = [name for name, part in (("lvm", plan.lvm), ("zfs", plan.zfs), ("btrfs", plan.btrfs)) if part]
-    if len(parts) != 1:
-        raise ApplyError(f"plan: expected exactly one of lvm, zfs, btrfs, found {', '.join(parts) or 'none'}")
+    if len(volume_parts(plan)) > 1:
+        raise ApplyError(f"plan: expected exactly one of lvm, zfs, btrfs, found {', '.join(volume_parts(plan))}")
     if plan.lvm is not None:
         lvm = plan.lvm
         if not lvm.pvs:
@@ -118,7 +122,8 @@ def volume_steps(plan: StoragePlan, target: Path) -> list[StorageStep]:
         steps.append(_cmd("volumes", ["zfs", "set", "sync=disabled", zfs.pool], "fast writes while installing"))
         return steps
     btrfs = plan.btrfs
-    assert btrfs is not None
+    if btrfs is None:
+        return []
     uuid = plan.fs_uuids.get("root")
     if not uuid:
         raise ApplyError("fs_uuids.root: the plan has no UUID for the Btrfs root filesystem")

@@ -47,7 +47,7 @@ def auto(tmp_path, capsys, monkeypatch):
 def test_a_valid_answer_installs_in_a_dry_run_and_finishes(auto):
     status, out = auto(ANSWER.format(password=PASSWORD, disk="sda"))
     assert status == 0
-    assert "Installation finished" in out
+    assert "Dry run finished" in out
     assert PASSWORD not in out
 
 
