@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from installer.core.events import Event
+from installer.engine.phases import build_phases, unpack
 from installer.core.hardware import HardwareProfile
 from installer.tui.app import Options, WizardApp
 from installer.tui.checks import answerfile_checks
@@ -61,8 +62,10 @@ def screens(hardware: HardwareProfile) -> Iterator[tuple[str, str]]:
     yield "Summary of every choice; Install stays refused until the erase is confirmed", _text(app)
     app.screens["summary"].erase.set_state(True)
     _press(app, "meta i")
-    app.handle_event(Event("phase", text="Unpacking the system", phase="Unpacking the system"))
-    app.handle_event(Event("progress", text="84211 of 187339 files", phase="Unpacking the system", ratio=0.42))
+    # the engine's own phase names, so the picture cannot drift from the install
+    extract = next(p.name for p in build_phases() if p.run is unpack)
+    app.handle_event(Event("phase", text=extract, phase=extract))
+    app.handle_event(Event("progress", text="/usr/lib/x86_64-linux-gnu/libc.so.6", phase=extract, ratio=0.42))
     assert app.progress is not None
     app.progress.show_log(EXAMPLE_LOG)
     yield "Progress: bar, phase, the last lines of the install log", _text(app)
