@@ -39,6 +39,8 @@ def configure_system(ctx: InstallContext) -> None:
     configure.write_configuration(ctx)
     configure.copy_hostid(ctx)
     configure.new_machine_id(ctx)
+    ctx.events.progress(0.6, "SSH host keys")
+    configure.generate_host_keys(ctx)
     ctx.events.progress(0.7, "root access")
     configure.set_root_access(ctx)
     ctx.events.progress(0.85, "mail")

@@ -115,6 +115,12 @@ def set_root_access(ctx: InstallContext) -> None:
                           system.render_authorized_keys(root.ssh_keys), mode=0o600)
 
 
+def generate_host_keys(ctx: InstallContext) -> None:
+    """The installed system's SSH host keys, made now (the payload ships none, as Proxmox's installer does), so
+    the webhook report, the first SSH login and `ssh-keygen -lf` on the machine all show the same keys."""
+    ctx.chroot_run(["ssh-keygen", "-A"], timeout=300)
+
+
 def configure_mail(ctx: InstallContext) -> None:
     """Rebuild the alias database so root's mail goes to mailto; a payload without postfix only warns."""
     if not ctx.path("/usr/sbin/postfix").exists() and not ctx.dry_run:

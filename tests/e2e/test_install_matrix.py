@@ -206,15 +206,23 @@ def test_old_content_on_the_selected_disk_is_gone_and_the_unselected_disks_keep_
 
 def test_an_answer_from_a_pinned_https_url_is_fetched_with_the_system_info(build, tmp_path):
     with HostServer(https=True) as server:
-        server.serve("answer", answer("matrix9", "ext4", ["vda"]))
+        webhook = (f'[post-installation-webhook]\nurl = "{server.guest_url("webhook")}"\n'
+                   f'cert-fingerprint = "{server.fingerprint}"\n')
+        server.serve("answer", answer("matrix9", "ext4", ["vda"]) + webhook)
         m = kernel_machine(build, tmp_path, "answer-https", [Disk(24 * GiB)],
                            [f"keel.answer={server.guest_url('answer')}", f"keel.fingerprint={server.fingerprint}"])
         with m:
             assert run_install(m, menu=False) is Outcome.FINISHED
             info = json.loads(server.posts("/answer")[0].body)
             assert info["$schema"] == {"version": "1.0"} and info["network_interfaces"]
+            report = json.loads(server.posts("/webhook")[0].body)
             installed(m)
             check_host(m, "matrix9")
+            # the host keys were made during the install: the report shows the ones the machine serves
+            for kind in ("ed25519", "ecdsa", "rsa"):
+                reported = report["ssh-public-host-keys"][kind].split()[:2]
+                assert reported and reported == m.succeed(f"cat /etc/ssh/ssh_host_{kind}_key.pub").split()[:2]
+            assert m.succeed("ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub").split()[1].startswith("SHA256:")
 
 
 def test_a_wrong_fingerprint_is_refused_and_nothing_is_written(build, tmp_path):

@@ -128,7 +128,7 @@ def test_commands_run_in_install_order(setup):
         programs.append(key)
     assert programs == [
         "teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target",
-        "unsquashfs", "systemd-id128", "chpasswd", "update-initramfs", "grub-install", "update-grub",
+        "unsquashfs", "systemd-id128", "ssh-keygen", "chpasswd", "update-initramfs", "grub-install", "update-grub",
         "unmount_target", "finalize_storage",
     ]
 
