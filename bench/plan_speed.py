@@ -7,37 +7,17 @@ wizard on every change of the disk selection, so a plan should take well under a
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import time
 from pathlib import Path
 
-from installer.core.config import (
-    BtrfsOptions,
-    BtrfsRaid,
-    DiskSetup,
-    Filesystem,
-    InstallConfig,
-    LvmOptions,
-    NetworkConfig,
-    RootAccess,
-    ZfsOptions,
-    ZfsRaid,
-)
-from installer.core.hardware import Disk, HardwareProfile
+from installer.core.config import BtrfsRaid, ZfsRaid
 from installer.hardware.pve_env import load_pve_env
 from installer.storage.plan import plan
+from keel_testing.builders import btrfs_setup, compat_dir, config, disk, hardware, lvm_setup, zfs_setup
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("KEEL_SHARED_DIR") or REPO.parent / "shared")
-COMPAT = SHARED / "compat" / "pve-auto-installer"
-GiB = 1024**3
-
-
-def install_config(setup: DiskSetup) -> InstallConfig:
-    net = NetworkConfig("eno1", "pve1", "example.com", "192.168.1.10/24", "192.168.1.1", "192.168.1.1")
-    return InstallConfig(setup, net, RootAccess(password="12345678"), "at", "UTC", "de", "ops@example.com",
-                         unattended=True)
+COMPAT = compat_dir()
 
 
 def timed(fn, repeat: int) -> dict[str, float]:
@@ -55,16 +35,15 @@ def main() -> int:
         server = load_pve_env(COMPAT / "run-env-info.json", COMPAT / "run-env-udev.json")
         sata = ("/dev/sda", "/dev/sdb", "/dev/sdc", "/dev/sdd")
         layouts = {
-            "fixture ext4": DiskSetup(Filesystem.EXT4, ("/dev/sda",), lvm=LvmOptions()),
-            "fixture zfs RAID10": DiskSetup(Filesystem.ZFS, sata, zfs=ZfsOptions(ZfsRaid.RAID10)),
-            "fixture btrfs RAID1": DiskSetup(Filesystem.BTRFS, sata[:2], btrfs=BtrfsOptions(BtrfsRaid.RAID1)),
+            "fixture ext4": lvm_setup("/dev/sda"),
+            "fixture zfs RAID10": zfs_setup(ZfsRaid.RAID10, *sata),
+            "fixture btrfs RAID1": btrfs_setup(BtrfsRaid.RAID1, *sata[:2]),
         }
         for name, setup in layouts.items():
-            cfg = install_config(setup)
+            cfg = config(setup)
             results[name] = timed(lambda cfg=cfg: plan(cfg, server), 500)
-    sweep = [HardwareProfile(disks=(Disk("sda", "/dev/sda", gib * GiB),), memory_mib=8192, boot_mode="efi")
-             for gib in range(8, 4096, 4)]
-    cfg = install_config(DiskSetup(Filesystem.EXT4, ("/dev/sda",), lvm=LvmOptions()))
+    sweep = [hardware(disk("sda", gib), memory_mib=8192, boot_mode="efi") for gib in range(8, 4096, 4)]
+    cfg = config(lvm_setup("/dev/sda"))
     start = time.perf_counter()
     for hw in sweep:
         plan(cfg, hw)
