@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+import unicodedata
 
 from installer.core import locales
 
@@ -92,13 +93,30 @@ def email_problem(email: str) -> str | None:
     return None
 
 
+_CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab"}
+
+
+def control_character_problem(secret: str) -> str | None:
+    """A password or hash goes to `chpasswd` as one line: a line break would start another account's line."""
+    for position, char in enumerate(secret, 1):
+        if unicodedata.category(char) == "Cc":
+            name = _CONTROL_NAMES.get(char, f"U+{ord(char):04X}")
+            return ("must not contain control characters such as line breaks or tabs "
+                    f"(found {name} at character {position})")
+    return None
+
+
 def password_problem(password: str) -> str | None:
+    if problem := control_character_problem(password):
+        return problem
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"must be at least {MIN_PASSWORD_LENGTH} characters long (got {len(password)})"
     return None
 
 
 def password_hash_problem(hashed: str) -> str | None:
+    if problem := control_character_problem(hashed):
+        return problem
     if not _CRYPT.match(hashed):
         return "is not a crypt(3) password hash like '$y$j9T$...' (create one with: mkpasswd)"
     return None

@@ -108,6 +108,11 @@ OFFLINE = [
      "one of root-password or root-password-hashed must be set"),
     ("short password", g(**{"root-password": "12345"}), "global.root-password",
      "must be at least 8 characters long (got 5)"),
+    ("password with a line break", g(**{"root-password": "secret-pw\nnobody:x"}), "global.root-password",
+     "must not contain control characters such as line breaks or tabs (found a line break at character 10)"),
+    ("hash with a line break", both(drop("global", "root-password"), g(**{"root-password-hashed":
+     "$y$j9T$VgMv8lsz/TEvzesCZU3xD.$SK.h4QW51Jr/EmjuaTz5Bt4kYiX2Iezz6omzoqVEwj9\nnobody:x"})),
+     "global.root-password-hashed", "must not contain control characters such as line breaks or tabs"),
     ("hash that is not crypt(3)", both(drop("global", "root-password"), g(**{"root-password-hashed": "secret"})),
      "global.root-password-hashed", "is not a crypt(3) password hash"),
     ("text that is no SSH key", g(**{"root-ssh-keys": ["hello"]}), "global.root-ssh-keys[0]",

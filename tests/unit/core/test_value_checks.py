@@ -44,6 +44,30 @@ def test_password_needs_eight_characters():
     assert checks.password_problem("12345678") is None
 
 
+@pytest.mark.parametrize(("password", "found"), [
+    ("secret-pw\nnobody:x", "a line break at character 10"),
+    ("secret-pw\r", "a carriage return at character 10"),
+    ("secret\tpw", "a tab at character 7"),
+    ("\x00secret-pw", "U+0000 at character 1"),
+    ("secret-pw\x7f", "U+007F at character 10"),
+    ("secret-pw\x85", "U+0085 at character 10"),
+], ids=["a line break would give chpasswd a second line", "carriage return", "tab", "NUL", "DEL",
+        "C1 next-line"])
+def test_password_with_a_control_character_is_refused(password, found):
+    assert checks.password_problem(password) == (
+        f"must not contain control characters such as line breaks or tabs (found {found})")
+
+
+def test_password_may_hold_spaces_colons_and_non_ascii_letters():
+    assert checks.password_problem("correct horse: bätterÿ") is None
+
+
+def test_password_hash_with_a_control_character_is_refused():
+    hashed = "$y$j9T$VgMv8lsz/TEvzesCZU3xD.$SK.h4QW51Jr/EmjuaTz5Bt4kYiX2Iezz6omzoqVEwj9"
+    assert checks.password_hash_problem(hashed + "\nnobody:x") == (
+        "must not contain control characters such as line breaks or tabs (found a line break at character 74)")
+
+
 @pytest.mark.parametrize(("hashed", "ok"), [("$y$j9T$VgMv8lsz/TEvzesCZU3xD.$SK.h4QW51Jr", True),
                                             ("$6$salt$abcdefghijk", True), ("abcdefghijklm", True),
                                             ("plain text", False), ("$6", False)])

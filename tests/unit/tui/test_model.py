@@ -84,7 +84,11 @@ def test_time_zone_list_ends_with_utc(wizard):
 @pytest.mark.parametrize(("password", "confirm", "field", "message"), [
     ("short", "short", "password", "password must be at least 8 characters long (got 5)"),
     ("long enough", "long enougH", "password_confirm", "passwords do not match"),
-], ids=["a five character password is refused", "a confirmation that differs is refused"])
+    ("secret-pw\nnobody:x", "secret-pw\nnobody:x", "password",
+     "password must not contain control characters such as line breaks or tabs (found a line break at "
+     "character 10)"),
+], ids=["a five character password is refused", "a confirmation that differs is refused",
+        "a pasted line break is refused, as in the answer file"])
 def test_password_step_refuses(wizard, password, confirm, field, message):
     wizard.state.password, wizard.state.password_confirm = password, confirm
     wizard.state.email = "root@lab.example"
