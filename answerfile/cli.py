@@ -72,7 +72,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         return 1
     if result.warnings:
         _print_problems(f"{args.file}: {len(result.warnings)} warning(s):", result.warnings, to_stderr=True)
-    config = result.config.redacted() if args.redacted else result.config
+    config = result.config if args.show_secrets else result.config.redacted()
     print(config.to_json())
     return 0
 
@@ -161,12 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("config", cmd_config, "print the InstallConfig an answer gives on a machine",
                 "Resolve an answer file for a machine and print the resulting InstallConfig as JSON: the exact "
-                "disks, network, host name and options the installer would use.",
-                "keel-answer config answer.toml --hardware server.json --redacted")
+                "disks, network, host name and options the installer would use. The root password (or its "
+                "hash), the webhook token and the subscription key are shown as <redacted> unless "
+                "--show-secrets is given.",
+                "keel-answer config answer.toml --hardware server.json")
     p.add_argument("file", type=Path, help="the answer file (TOML)")
     p.add_argument("--hardware", type=Path, metavar="PROFILE", required=True,
                    help="HardwareProfile JSON (keel-installer probe, or convert-pve-env)")
-    p.add_argument("--redacted", action="store_true", help="replace passwords, tokens and keys by <redacted>")
+    p.add_argument("--show-secrets", action="store_true",
+                   help="print the password, hash, tokens and keys as written instead of <redacted>")
+    p.add_argument("--redacted", action="store_true",
+                   help="accepted for older scripts; secrets are redacted unless --show-secrets is given")
     p.add_argument("--interactive", action="store_true", help="resolve as for an attended install")
 
     command("schema", cmd_schema, "print the JSON Schema of answer files",

@@ -56,12 +56,30 @@ def test_missing_file_is_a_one_line_usage_error(capsys, tmp_path):
     assert err.strip() == f"keel-answer: {missing}: cannot read the answer file (No such file or directory)"
 
 
-def test_config_prints_the_install_config_json(capsys):
-    code, out, _ = run(capsys, "config", MINIMAL, "--hardware", HARDWARE, "--redacted")
+def test_config_prints_the_install_config_json_without_secrets(capsys):
+    code, out, _ = run(capsys, "config", MINIMAL, "--hardware", HARDWARE)
     assert code == 0
     data = json.loads(out)
     assert data["disk_setup"]["disks"] == ["/dev/sda"]
     assert data["root"]["password"] == "<redacted>"
+    assert "change-me-please" not in out
+
+
+def test_config_shows_secrets_only_when_asked(capsys):
+    code, out, _ = run(capsys, "config", MINIMAL, "--hardware", HARDWARE, "--show-secrets")
+    assert code == 0
+    assert json.loads(out)["root"]["password"] == "change-me-please"
+
+
+def test_config_still_accepts_redacted_from_older_scripts(capsys):
+    code, out, _ = run(capsys, "config", MINIMAL, "--hardware", HARDWARE, "--redacted")
+    assert code == 0
+    assert json.loads(out)["root"]["password"] == "<redacted>"
+
+
+def test_config_help_names_the_flag_that_shows_secrets(capsys):
+    _, out, _ = run(capsys, "config", "--help")
+    assert "--show-secrets" in out
 
 
 def test_schema_prints_json(capsys):
