@@ -42,6 +42,11 @@ class ExistingContent:
     group_id: str = ""       # VG UUID, pool GUID, md UUID, btrfs UUID
 
 
+def kernel_node(name: str) -> str:
+    """The /dev node of the block device the kernel calls `name` (sysfs writes "/" in a name as "!")."""
+    return "/dev/" + name.replace("!", "/")
+
+
 @dataclass(frozen=True)
 class Disk:
     name: str                                  # kernel name: "sda", "nvme0n1"
@@ -68,10 +73,17 @@ class Disk:
         """Size in logical sectors."""
         return self.size_bytes // self.logical_block_size
 
-    def partition_path(self, number: int) -> str:
-        """The device node of partition `number`: nvme/mmcblk/loop names take a `p` before the number."""
-        sep = "p" if self.name[-1].isdigit() else ""
-        return f"{self.path}{sep}{number}"
+    def name_problem(self) -> str | None:
+        """Why this disk's kernel name and path disagree (`sdx` at /dev/nvme0n1), or None when they agree.
+
+        Partition nodes are named after the disk's node, so a profile where they disagree would have the plan
+        write partitions of another device (/dev/nvme0n11 is namespace 11, not a partition of `sdx`).
+        """
+        expected = kernel_node(self.name)
+        if self.name and self.path == expected:
+            return None
+        return (f"disk {self.name or '(no name)'}: the recorded path {self.path} is not its kernel name's node "
+                f"{expected}: the hardware profile is inconsistent; record it again on this machine")
 
 
 @dataclass(frozen=True)

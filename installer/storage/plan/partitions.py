@@ -3,9 +3,12 @@
 Sectors are the disk's logical sectors, start and end inclusive. Partition 1 (BIOS boot) sits at sectors
 34-2047 on 512-byte-sector disks only; partition 2 (ESP) starts at 1 MiB; partition 3 runs from the end of the
 ESP to hdsize or to the last whole MiB before the backup GPT (16 KiB of entries plus the backup header).
+How a partition is named (`partition_path`, `partition_number`) lives here too, for the planner and the guard.
 """
 
 from __future__ import annotations
+
+import re
 
 from installer.core.hardware import Disk
 from installer.storage.plan.sizing import GiB, MiB, esp_mib
@@ -22,6 +25,29 @@ SGDISK_CODE: dict[str, str] = {"bios-boot": "EF02", "esp": "EF00", "lvm": "8E00"
 
 GPT_ENTRIES_BYTES = 128 * 128                  # 128 entries of 128 bytes
 BIOS_BOOT_FIRST, BIOS_BOOT_LAST = 34, 2047     # Proxmox's fixed sectors, 512-byte sectors only
+
+
+LINK_DIR = "/dev/disk/"                        # udev's by-id / by-path / by-uuid links
+_NUMBER = re.compile(r"[1-9][0-9]*")
+
+
+def partition_path(disk: str, number: int) -> str:
+    """Partition `number` of the disk named `disk`, the way the kernel and udev name it.
+
+    A kernel node takes a `p` before the number when the disk's name ends in a digit (nvme0n1p1, mmcblk0p1,
+    loop0p1, md0p1) and none otherwise (sda1, vda1); a /dev/disk/by-* link of the whole disk gets udev's
+    `-partN` beside it. `disk` is the disk's /dev path, whose last component is its kernel name.
+    """
+    if disk.startswith(LINK_DIR):
+        return f"{disk}-part{number}"
+    return f"{disk}{'p' if disk[-1:].isdigit() else ''}{number}"
+
+
+def partition_number(disk: str, device: str) -> int | None:
+    """The number of the partition `device` names on the disk named `disk` (see `partition_path`), else None."""
+    prefix = partition_path(disk, 0)[:-1]
+    rest = device.removeprefix(prefix) if device.startswith(prefix) else ""
+    return int(rest) if _NUMBER.fullmatch(rest) else None
 
 
 class LayoutError(ValueError):
@@ -80,5 +106,5 @@ def _partition(disk: Disk, number: int, kind: PartitionType, start: int, end: in
         end_sector=end,
         size_bytes=(end - start + 1) * disk.logical_block_size,
         type_guid=guid,
-        path=disk.partition_path(number),
+        path=partition_path(disk.path, number),
     )

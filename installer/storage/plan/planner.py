@@ -24,7 +24,7 @@ from installer.storage.plan.btrfs import btrfs_plan
 from installer.storage.plan.existing import review_existing
 from installer.storage.plan.lvm import lvm_plan
 from installer.storage.plan.mounts import btrfs_mounts, kernel_root, lvm_mounts, zfs_mounts
-from installer.storage.plan.partitions import LayoutError, disk_layout
+from installer.storage.plan.partitions import LayoutError, disk_layout, partition_path
 from installer.storage.plan.sizing import GiB, lvm_sizes, os_kib
 from installer.storage.plan.storagecfg import storage_entries
 from installer.storage.plan.types import (
@@ -46,12 +46,39 @@ BY_ID_PREFIX = "/dev/disk/by-id/"
 BY_ID_SKIP = ("wwn-", "nvme-eui.", "nvme-nvme.", "lvm-pv-uuid-", "md-uuid-", "dm-", "scsi-0", "scsi-1", "scsi-S")
 
 
-def disk_by_id(disk: Disk) -> str | None:
-    """The readable /dev/disk/by-id link of the whole disk (ata-MODEL_SERIAL, nvme-MODEL_SERIAL, ...), if udev
-    recorded one."""
-    links = [link for link in disk.udev.get("DEVLINKS", "").split() if link.startswith(BY_ID_PREFIX)]
-    readable = [link for link in links if not link[len(BY_ID_PREFIX):].startswith(BY_ID_SKIP)]
-    return (readable or [None])[0]
+def _links(disk: Disk) -> list[str]:
+    """The /dev/disk links udev recorded for the whole disk."""
+    return disk.udev.get("DEVLINKS", "").split()
+
+
+def _readable_by_id(disk: Disk) -> list[str]:
+    links = [link for link in _links(disk) if link.startswith(BY_ID_PREFIX)]
+    return [link for link in links if not link[len(BY_ID_PREFIX):].startswith(BY_ID_SKIP)]
+
+
+def disk_by_id(disk: Disk, machine: Sequence[Disk]) -> str | None:
+    """The readable /dev/disk/by-id link of the whole disk (ata-MODEL_SERIAL, nvme-MODEL_SERIAL, ...) that no
+    other disk of `machine` claims too, if udev recorded one.
+
+    Two disks with identical serials claim the same link, and udev points it (and its -partN links) at either
+    of them. Keel does not refuse such disks (their owner cannot change the serials): it leaves the shared link
+    out and the plan names the disk by its kernel name, which is unique; `shared_link_warnings` says so. ZFS
+    finds its members by their labels when it imports the pool, so only `zpool status` shows the difference.
+    """
+    taken = {link for other in machine if other.path != disk.path for link in _links(other)}
+    return next((link for link in _readable_by_id(disk) if link not in taken), None)
+
+
+def shared_link_warnings(disks: Sequence[Disk], machine: Sequence[Disk]) -> list[str]:
+    """One warning per readable by-id link of the selected `disks` that another disk of `machine` claims too."""
+    warnings = []
+    for link in dict.fromkeys(link for disk in disks for link in _readable_by_id(disk)):
+        owners = [d.name for d in machine if link in _links(d)]
+        fallback = [d.path for d in disks if link in _links(d) and disk_by_id(d, machine) is None]
+        if len(owners) > 1 and fallback:
+            warnings.append(f"{' and '.join(owners)} share the by-id link {link} (identical serials), which udev "
+                            f"points at either of them: the plan names {', '.join(fallback)} by kernel name instead")
+    return warnings
 
 
 def _options_problems(config: InstallConfig) -> list[str]:
@@ -91,10 +118,17 @@ def _select_disks(config: InstallConfig, hardware: HardwareProfile) -> tuple[lis
     disks, problems = [], []
     if not config.disk_setup.disks:
         problems.append("disk-setup: no disk selected")
+    # partitions are named after the disk's node: a disk whose name and path disagree would have its partitions
+    # planned on another device, so such a profile is refused whichever disks are selected
+    problems += [problem for disk in hardware.disks if (problem := disk.name_problem())]
     for name in config.disk_setup.disks:
         disk = hardware.disk(name)
+        claimed = [d.name for d in hardware.disks if name in _links(d)]
         if disk is None:
             problems.append(f"disk {name} is not present on this machine")
+        elif len(claimed) > 1:
+            problems.append(f"disk {name}: the link names {len(claimed)} disks ({', '.join(claimed)}; identical "
+                            "serials), so it could point at any of them: select the disk by name")
         else:
             disks.append(disk)
     return disks, problems
@@ -198,7 +232,7 @@ def _lvm_volumes(config: InstallConfig, hardware: HardwareProfile, disk: Disk, p
 def _zfs_volumes(config: InstallConfig, hardware: HardwareProfile, planned: Sequence[PlannedDisk]) -> _Volumes:
     opts = config.disk_setup.zfs
     assert opts is not None, "checked by _options_problems"
-    devices = [f"{p.by_id}-part3" if p.by_id else p.partitions[-1].path for p in planned]
+    devices = [partition_path(p.by_id or p.path, p.partitions[-1].number) for p in planned]
     zfs = zfs_plan(opts, devices, rules.effective_arc_max_mib(opts.arc_max_mib, hardware.memory_mib),
                    config.product)
     return _Volumes(
@@ -250,8 +284,8 @@ def plan(config: InstallConfig, hardware: HardwareProfile, *,
         except LayoutError as err:
             raise PlanError(str(err)) from err
         planned.append(PlannedDisk(disk.path, disk.name, disk.logical_block_size, disk.size_bytes, parts,
-                                   by_id=disk_by_id(disk)))
-    warnings = _warnings(config, unique, planned)
+                                   by_id=disk_by_id(disk, hardware.disks)))
+    warnings = [*shared_link_warnings(unique, hardware.disks), *_warnings(config, unique, planned)]
 
     if fs.uses_lvm:
         volumes = _lvm_volumes(config, hardware, unique[0], planned[0], chosen)

@@ -104,9 +104,3 @@ def test_hardware_profile_round_trips_through_json():
         memory_mib=257597, boot_mode="efi",
     )
     assert HardwareProfile.from_json(profile.to_json()) == profile
-
-
-def test_partition_paths_follow_kernel_naming():
-    assert Disk(name="sda", path="/dev/sda", size_bytes=1).partition_path(3) == "/dev/sda3"
-    assert Disk(name="nvme0n1", path="/dev/nvme0n1", size_bytes=1).partition_path(2) == "/dev/nvme0n1p2"
-    assert Disk(name="vda", path="/dev/vda", size_bytes=1).partition_path(1) == "/dev/vda1"

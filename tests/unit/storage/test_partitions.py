@@ -14,6 +14,8 @@ from installer.storage.plan.partitions import (
     LayoutError,
     disk_layout,
     gpt_reserved_sectors,
+    partition_number,
+    partition_path,
 )
 from keel_testing.builders import disk
 
@@ -113,3 +115,34 @@ def test_whole_disk_of_100_gib_plus_one_sector_gets_the_big_esp() -> None:
     parts = disk_layout(disk("sda", 100, extra_bytes=512), "lvm")
     assert parts[1].size_bytes == 1024 * 1024**2
     assert parts[2].start_sector == 1025 * 2048
+
+
+@pytest.mark.parametrize(("disk_path", "number", "expected"), [
+    ("/dev/sda", 3, "/dev/sda3"),
+    ("/dev/vda", 1, "/dev/vda1"),
+    ("/dev/nvme0n1", 1, "/dev/nvme0n1p1"),
+    ("/dev/mmcblk0", 2, "/dev/mmcblk0p2"),
+    ("/dev/loop0", 3, "/dev/loop0p3"),
+    ("/dev/md0", 1, "/dev/md0p1"),
+    ("/dev/cciss/c0d0", 1, "/dev/cciss/c0d0p1"),
+    ("/dev/disk/by-id/ata-QEMU_HARDDISK_QM00001", 3, "/dev/disk/by-id/ata-QEMU_HARDDISK_QM00001-part3"),
+    ("/dev/disk/by-path/pci-0000:00:1f.2-ata-1", 2, "/dev/disk/by-path/pci-0000:00:1f.2-ata-1-part2"),
+], ids=lambda v: str(v))
+def test_partitions_are_named_as_the_kernel_and_udev_name_them(disk_path: str, number: int, expected: str) -> None:
+    assert partition_path(disk_path, number) == expected
+    assert partition_number(disk_path, expected) == number
+
+
+@pytest.mark.parametrize(("disk_path", "device"), [
+    pytest.param("/dev/nvme0n1", "/dev/nvme0n11", id="nvme0n11 is namespace 11, not a partition of nvme0n1"),
+    pytest.param("/dev/nvme0n1", "/dev/nvme0n2p1", id="nvme0n2p1 is a partition of another namespace"),
+    pytest.param("/dev/sda", "/dev/sdaa1", id="sdaa1 is a partition of sdaa"),
+    pytest.param("/dev/sda", "/dev/sda0", id="there is no partition 0"),
+    pytest.param("/dev/sda", "/dev/sda", id="the disk is not its own partition"),
+    pytest.param("/dev/loop0", "/dev/loop01", id="loop01 is not loop0p1"),
+    pytest.param("/dev/disk/by-id/ata-X", "/dev/disk/by-id/ata-X3", id="a by-id link takes -partN"),
+    pytest.param("/dev/disk/by-id/ata-X", "/dev/disk/by-id/ata-X-part03", id="no leading zero in -partN"),
+])
+def test_names_of_other_devices_are_no_partition_of_the_disk(disk_path: str, device: str) -> None:
+    assert partition_number(disk_path, device) is None
+
