@@ -7,6 +7,8 @@
   (deprecated snake_case keys, MACs not on this machine, disks of a disk-list that are not there);
   `resolve_data(dict, hardware)` the same for an answer that arrived as JSON.
 - `validate_text(text, hardware=None) -> (problems, warnings)`: without hardware only the offline checks.
+- `strict=True` (validate_text, resolve_text, resolve_data) counts as problems the warnings marked `strict`:
+  values Proxmox accepts as written though they cannot work (an SSH key or password hash of the wrong shape).
 - `installer.core.checks` holds the per-value checks the wizard shares (fqdn, email, password, cidr, ip,
   timezone, keyboard, country, pin names); `installer.core.rules` the disk-selection rules.
 """
@@ -43,13 +45,16 @@ class Resolution:
     warnings: list[AnswerProblem]
 
 
-def _check(parsed: ParseResult, hardware: HardwareProfile | None, unattended: bool) -> tuple[
+def _check(parsed: ParseResult, hardware: HardwareProfile | None, unattended: bool, strict: bool) -> tuple[
         InstallConfig | None, list[AnswerProblem], list[AnswerProblem]]:
-    if parsed.answer is None or hardware is None:
-        return None, parsed.problems, parsed.warnings
     out = Collector()
     out.problems, out.warnings = list(parsed.problems), list(parsed.warnings)
-    config = resolve(parsed.answer, hardware, unattended=unattended, out=out)
+    if strict:
+        out.problems += [w for w in out.warnings if w.strict]
+        out.warnings = [w for w in out.warnings if not w.strict]
+    config = None
+    if parsed.answer is not None and hardware is not None:
+        config = resolve(parsed.answer, hardware, unattended=unattended, out=out)
     return config, in_file_order(out.problems), in_file_order(out.warnings)
 
 
@@ -60,23 +65,24 @@ def _result(config: InstallConfig | None, problems: list[AnswerProblem],
     return Resolution(config, warnings)
 
 
-def validate_text(text: str, hardware: HardwareProfile | None = None, *, unattended: bool = True) -> tuple[
-        list[AnswerProblem], list[AnswerProblem]]:
+def validate_text(text: str, hardware: HardwareProfile | None = None, *, unattended: bool = True,
+                  strict: bool = False) -> tuple[list[AnswerProblem], list[AnswerProblem]]:
     """Every problem and warning in an answer; with `hardware`, also whether it resolves on that machine."""
-    _, problems, warnings = _check(parse_text(text, offline_counts=hardware is None), hardware, unattended)
+    _, problems, warnings = _check(parse_text(text, offline_counts=hardware is None), hardware, unattended, strict)
     return problems, warnings
 
 
-def resolve_text(text: str, hardware: HardwareProfile, *, unattended: bool = True) -> Resolution:
+def resolve_text(text: str, hardware: HardwareProfile, *, unattended: bool = True, strict: bool = False) -> Resolution:
     """The InstallConfig an answer gives on `hardware`, with its warnings; AnswerError lists every problem."""
-    return _result(*_check(parse_text(text, offline_counts=False), hardware, unattended))
+    return _result(*_check(parse_text(text, offline_counts=False), hardware, unattended, strict))
 
 
-def resolve_data(data: Mapping[str, Any], hardware: HardwareProfile, *, unattended: bool = True) -> Resolution:
+def resolve_data(data: Mapping[str, Any], hardware: HardwareProfile, *, unattended: bool = True,
+                 strict: bool = False) -> Resolution:
     """Like resolve_text for an answer that arrived as JSON (an answer server's application/json reply)."""
     if not isinstance(data, Mapping):
         raise AnswerError([AnswerProblem("", f"an answer must be a JSON object, got {type(data).__name__}")])
-    return _result(*_check(parse_data(data, offline_counts=False), hardware, unattended))
+    return _result(*_check(parse_data(data, offline_counts=False), hardware, unattended, strict))
 
 
 def parse_install_config(text: str, hardware: HardwareProfile, *, unattended: bool = True) -> InstallConfig:

@@ -49,7 +49,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         text = answerfile.read_answer_file(args.file)
     except answerfile.AnswerError as err:
         raise UsageError(str(err)) from err
-    problems, warnings = answerfile.validate_text(text, hardware, unattended=not args.interactive)
+    problems, warnings = answerfile.validate_text(text, hardware, unattended=not args.interactive,
+                                                  strict=args.strict)
     if warnings:
         _print_problems(f"{args.file}: {len(warnings)} warning(s):", warnings, to_stderr=True)
     if problems:
@@ -152,12 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
                 "Check an answer file. Without --hardware only what needs no machine is checked (syntax, keys, "
                 "types, values, locale, passwords, combinations); with a recorded HardwareProfile the filters and "
                 "disk-list must also resolve and the disk rules hold. Exit status 0 when valid, 1 with every "
-                "problem listed (deprecation warnings go to stderr).",
-                "keel-answer validate answer.toml --hardware server.json")
+                "problem listed (warnings go to stderr).\n\n"
+                "An SSH key that does not decode and a password hash that is not a complete crypt(3) hash are "
+                "warnings, as Proxmox checks neither, while root can still log in another way; with --strict "
+                "they are problems.",
+                "keel-answer validate answer.toml --hardware server.json --strict")
     p.add_argument("file", type=Path, help="the answer file (TOML)")
     p.add_argument("--hardware", type=Path, metavar="PROFILE", help="HardwareProfile JSON of the target machine")
     p.add_argument("--interactive", action="store_true",
                    help="check as for an attended install (disks of 2-8 GiB are then allowed)")
+    p.add_argument("--strict", action="store_true",
+                   help="also refuse what Proxmox accepts but cannot work: SSH keys and password hashes of the "
+                        "wrong shape")
 
     p = command("config", cmd_config, "print the InstallConfig an answer gives on a machine",
                 "Resolve an answer file for a machine and print the resulting InstallConfig as JSON: the exact "

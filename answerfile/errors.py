@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class AnswerProblem:
-    """One thing wrong with (or worth warning about in) an answer: the key path it concerns and what is wrong."""
+    """One thing wrong with (or worth warning about in) an answer: the key path it concerns and what is wrong.
+    `strict` marks a warning that strict validation counts as a problem: a value Proxmox accepts as written
+    though it is most likely a mistake (an SSH key or password hash that cannot work)."""
 
     key: str          # "disk-setup.zfs.raid"; "" for the file as a whole
     message: str      # "ZFS RAIDZ-2 needs at least 4 disks, got 3"
+    strict: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.key}: {self.message}" if self.key else self.message

@@ -326,12 +326,9 @@ def _global(g: dict[str, Any], raw: Any, out: Collector) -> GlobalAnswer | None:
                                           "time; keep one of them")
     elif not ({"root-password", "root-password-hashed"} & raw_keys):
         out.error("global.root-password", "one of root-password or root-password-hashed must be set")
-    if password is not None:
-        out.check("global.root-password", checks.password_problem(password))
-    if hashed is not None:
-        out.check("global.root-password-hashed", checks.password_hash_problem(hashed))
-    for i, ssh_key in enumerate(g.get("root-ssh-keys", ())):
-        out.check(f"global.root-ssh-keys[{i}]", checks.ssh_key_problem(ssh_key))
+    for login in checks.root_login_problems(password, hashed, g.get("root-ssh-keys", ())):
+        problem = AnswerProblem(f"global.{login.value}", login.message, strict=not login.refused)
+        (out.problems if login.refused else out.warnings).append(problem)
     if "subscription-key" in g:
         out.check("global.subscription-key", checks.subscription_key_problem(g["subscription-key"]))
     if not all(k in g for k in ("keyboard", "country", "mailto", "timezone")) or fqdn is None:

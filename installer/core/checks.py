@@ -11,10 +11,14 @@ knows whether it is `global.fqdn` or the wizard's hostname field). The rules fol
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
 import ipaddress
 import re
+import struct
 import unicodedata
+from dataclasses import dataclass
 
 from installer.core import locales
 
@@ -30,9 +34,7 @@ _EMAIL = re.compile(
 )
 _PIN_NAME = re.compile(r"^[a-z][a-z0-9_]{1,20}(?:[:.]\d+)?$", re.IGNORECASE)
 _MAC = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$", re.IGNORECASE)
-_CRYPT = re.compile(r"^\$[0-9a-z]+\$[^\s:]+$|^[./0-9A-Za-z]{13}$")
 _FINGERPRINT = re.compile(r"^(?:[0-9a-f]{2}:){31}[0-9a-f]{2}$|^[0-9a-f]{64}$", re.IGNORECASE)
-_SSH_KEY = re.compile(r"(?:^|\s)(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-\S+|sk-\S+)\s+[A-Za-z0-9+/=]{16,}(?:\s|$)")
 _SUBSCRIPTION = re.compile(r"^(?:pve[0-9]+|pbs|pmg)[cbsp]-[0-9a-f]{10}$")
 
 
@@ -114,11 +116,62 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class CryptScheme:
+    """One crypt(5) hash format: what follows its `$id$` prefix, in words and as a pattern."""
+
+    name: str
+    prefix: str
+    rest: str         # a regular expression for everything after the prefix
+    shape: str        # the same in words, for the message
+    method: str       # mkpasswd -m METHOD
+
+
+_H = "[./0-9A-Za-z]"   # crypt's base-64 alphabet
+_SALT = r"[^$:\s]"
+# The schemes libxcrypt (Debian's crypt, used by chpasswd -e) makes, strongest first; the order is the message's.
+CRYPT_SCHEMES = (
+    CryptScheme("yescrypt", "$y$", rf"{_H}+\${_H}+\${_H}{{43}}",
+                f"parameters, '$', a salt, '$' and 43 characters of {_H[1:-1]}", "yescrypt"),
+    CryptScheme("gost-yescrypt", "$gy$", rf"{_H}+\${_H}+\${_H}{{43}}",
+                f"parameters, '$', a salt, '$' and 43 characters of {_H[1:-1]}", "gost-yescrypt"),
+    CryptScheme("SHA-512 crypt", "$6$", rf"(?:rounds=\d+\$)?{_SALT}{{0,16}}\${_H}{{86}}",
+                f"an optional 'rounds=N$', a salt of up to 16 characters, '$' and 86 characters of {_H[1:-1]}",
+                "sha512crypt"),
+    CryptScheme("SHA-256 crypt", "$5$", rf"(?:rounds=\d+\$)?{_SALT}{{0,16}}\${_H}{{43}}",
+                f"an optional 'rounds=N$', a salt of up to 16 characters, '$' and 43 characters of {_H[1:-1]}",
+                "sha256crypt"),
+    CryptScheme("bcrypt", "$2b$", rf"\d\d\${_H}{{53}}",
+                f"a two-digit cost, '$' and 53 characters of {_H[1:-1]}", "bcrypt"),
+    CryptScheme("scrypt", "$7$", rf"{_H}{{11,}}\${_H}{{43}}",
+                f"parameters and a salt, '$' and 43 characters of {_H[1:-1]}", "scrypt"),
+    CryptScheme("SHA-1 crypt", "$sha1$", rf"\d+\${_SALT}{{1,64}}\${_H}{{28}}",
+                f"rounds, '$', a salt, '$' and 28 characters of {_H[1:-1]}", "sha1crypt"),
+    CryptScheme("MD5 crypt", "$1$", rf"{_SALT}{{0,8}}\${_H}{{22}}",
+                f"a salt of up to 8 characters, '$' and 22 characters of {_H[1:-1]}", "md5crypt"),
+)
+_BCRYPT_PREFIXES = ("$2a$", "$2x$", "$2y$")
+_DES = re.compile(rf"^{_H}{{13}}$|^_{_H}{{19}}$")
+
+
 def password_hash_problem(hashed: str) -> str | None:
+    """A crypt(3) hash as `chpasswd -e` takes it: each scheme's fields and lengths, so that a placeholder like
+    "$6$YOUR_HASH" or a hash cut short while copying is caught (the scheme is named by its `$id$` prefix)."""
     if problem := control_character_problem(hashed):
         return problem
-    if not _CRYPT.match(hashed):
+    if _DES.match(hashed):
+        return None
+    prefix = re.match(r"^\$[0-9a-z]+\$", hashed)
+    if not prefix or len(hashed) <= len(prefix[0]):
         return "is not a crypt(3) password hash like '$y$j9T$...' (create one with: mkpasswd)"
+    wanted = "$2b$" if prefix[0] in _BCRYPT_PREFIXES else prefix[0]
+    scheme = next((s for s in CRYPT_SCHEMES if s.prefix == wanted), None)
+    if scheme is None:
+        known = ", ".join(f"{s.name} {s.prefix}" for s in CRYPT_SCHEMES)
+        return f"'{prefix[0]}' is not a crypt(3) hash scheme Keel knows ({known})"
+    if not re.fullmatch(scheme.rest, hashed[len(prefix[0]):]):
+        return (f"is not a complete {scheme.name} hash: after '{prefix[0]}' come {scheme.shape} "
+                f"(create one with: mkpasswd -m {scheme.method})")
     return None
 
 
@@ -221,11 +274,124 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+# How many length-prefixed fields a public key's blob holds, its type name included (RFC 4253 6.6,
+# RFC 5656 3.1, RFC 8709 4, OpenSSH PROTOCOL.u2f). Certificates are only checked for their type.
+SSH_KEY_FIELDS = {
+    "ssh-ed25519": 2, "ssh-rsa": 3, "ecdsa-sha2-nistp256": 3, "ecdsa-sha2-nistp384": 3, "ecdsa-sha2-nistp521": 3,
+    "sk-ssh-ed25519@openssh.com": 3, "sk-ecdsa-sha2-nistp256@openssh.com": 4, "ssh-dss": 5,
+}
+_SSH_KEY_TYPE = re.compile(r"^(?:ssh-|ecdsa-sha2-|sk-)[A-Za-z0-9@.-]+$")
+_ED25519_KEY_BYTES = 32
+
+
+def _ssh_strings(blob: bytes) -> tuple[list[bytes], bool]:
+    """The blob as SSH wire-format strings (a 4-byte big-endian length, then that many bytes), and whether they
+    fill it exactly (False: the key was cut short, or has bytes after its last field)."""
+    fields, at = [], 0
+    while at + 4 <= len(blob):
+        (length,) = struct.unpack_from(">I", blob, at)
+        if at + 4 + length > len(blob):
+            return fields, False
+        fields.append(blob[at + 4:at + 4 + length])
+        at += 4 + length
+    return fields, at == len(blob)
+
+
+def _key_type_and_data(line: str) -> tuple[str, str] | None:
+    """The key type and base-64 data of an authorized_keys line, after its options (which may quote blanks)."""
+    text = line.strip()
+    if not _SSH_KEY_TYPE.match(text.split(maxsplit=1)[0] if text else ""):
+        quoted, end = False, len(text)
+        for i, char in enumerate(text):
+            if char == '"' and text[i - 1:i] != "\\":
+                quoted = not quoted
+            elif char.isspace() and not quoted:
+                end = i
+                break
+        text = text[end:].strip()
+    parts = text.split()
+    if len(parts) < 2 or not _SSH_KEY_TYPE.match(parts[0]):
+        return None
+    return parts[0], parts[1]
+
+
 def ssh_key_problem(line: str) -> str | None:
-    """One authorized_keys line: options (like from="...") may come first, then the key type and the key."""
-    if not _SSH_KEY.search(line.strip()):
+    """One authorized_keys line: options (like from="...") may come first, then the key type and the key. The
+    key data must decode and begin with the same type, so that a placeholder or a key cut short is caught."""
+    found = _key_type_and_data(line)
+    if found is None:
         return "does not look like an SSH public key ('ssh-ed25519 AAAA... comment')"
+    key_type, data = found
+    certificate = key_type.endswith("-cert-v01@openssh.com")
+    if not certificate and key_type not in SSH_KEY_FIELDS:
+        return (f"'{key_type}' is not an SSH key type Keel knows (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, "
+                "...)")
+    try:
+        blob = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return f"the key data after '{key_type}' is not base64 text: a placeholder, or a key cut short?"
+    fields, whole = _ssh_strings(blob)
+    inner = fields[0].decode("ascii", "replace") if fields else ""
+    if not _SSH_KEY_TYPE.match(inner):
+        return f"the key data after '{key_type}' does not start with its type: a placeholder, or a key cut short?"
+    if inner != key_type:
+        return f"the key data is an '{inner}' key, but the line says '{key_type}'"
+    if certificate:
+        return None
+    if (not whole or len(fields) != SSH_KEY_FIELDS[key_type]
+            or (key_type == "ssh-ed25519" and len(fields[1]) != _ED25519_KEY_BYTES)):
+        return f"the {key_type} key data is cut short or has extra bytes: was it copied whole?"
     return None
+
+
+@dataclass(frozen=True)
+class LoginProblem:
+    """What is wrong with one root login value: `value` names it ("root-password", "root-ssh-keys[1]").
+    `refused` is False for a key or hash that Proxmox would take as written while another way in still works."""
+
+    value: str
+    message: str
+    refused: bool
+
+
+def root_login_problems(password: str | None, hashed: str | None, ssh_keys: tuple[str, ...] | list[str]) -> list[
+        LoginProblem]:
+    """The root password, its hash and the SSH keys, checked together. Proxmox checks neither keys nor hashes, so
+    a key or hash of the wrong shape is refused only when no other root login would work. A control character or
+    a short password is always refused."""
+    refused: list[LoginProblem] = []
+    doubtful: list[tuple[str, str]] = []
+    password_works = key_works = False
+    if password is not None:
+        problem = password_problem(password)
+        if problem:
+            refused.append(LoginProblem("root-password", problem, True))
+        password_works = problem is None
+    if hashed is not None:
+        if problem := control_character_problem(hashed):
+            refused.append(LoginProblem("root-password-hashed", problem, True))
+        elif problem := password_hash_problem(hashed):
+            doubtful.append(("root-password-hashed", problem))
+        else:
+            password_works = True
+    for i, line in enumerate(ssh_keys):
+        if problem := ssh_key_problem(line):
+            doubtful.append((f"root-ssh-keys[{i}]", problem))
+        else:
+            key_works = True
+    out = list(refused)
+    for value, problem in doubtful:
+        is_key = value.startswith("root-ssh-keys")
+        ways = ["the password"] if password_works else []
+        if key_works:
+            ways.append("another SSH key" if is_key else "an SSH key")
+        if ways:
+            out.append(LoginProblem(value, f"{problem} (Proxmox does not check this, and root can still log in "
+                                           f"with {' or '.join(ways)})", False))
+        else:
+            out.append(LoginProblem(value, f"{problem} (and no other root login would work: no usable password "
+                                           "or SSH key)", True))
+    return out
 
 
 def subscription_key_problem(key: str) -> str | None:

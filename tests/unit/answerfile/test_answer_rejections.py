@@ -115,8 +115,6 @@ OFFLINE = [
      "global.root-password-hashed", "must not contain control characters such as line breaks or tabs"),
     ("hash that is not crypt(3)", both(drop("global", "root-password"), g(**{"root-password-hashed": "secret"})),
      "global.root-password-hashed", "is not a crypt(3) password hash"),
-    ("text that is no SSH key", g(**{"root-ssh-keys": ["hello"]}), "global.root-ssh-keys[0]",
-     "does not look like an SSH public key"),
     ("bad subscription key", g(**{"subscription-key": "abc"}), "global.subscription-key",
      "'abc' is not a subscription key"),
     ("static keys with DHCP", net(cidr="10.0.0.5/24"), "network.cidr",
@@ -233,6 +231,73 @@ def test_error_text_lists_one_problem_per_line():
         answerfile.parse_install_config(answer(g(keyboard="us", country="AT")), HardwareProfile())
     assert str(caught.value).splitlines()[0].startswith("global.keyboard: keyboard layout 'us' is not valid")
     assert str(caught.value).splitlines()[1].startswith("global.country: country code 'AT'")
+
+
+GOOD_HASH = "$y$j9T$VgMv8lsz/TEvzesCZU3xD.$SK.h4QW51Jr/EmjuaTz5Bt4kYiX2Iezz6omzoqVEwj9"
+GOOD_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILMC05fsoW1rmFFXxBTMSiTO4iKpRSyaqHYbyHSXLD6Q admin@host"
+HASH_PLACEHOLDER = "$6$YOUR_HASH"
+KEY_PLACEHOLDER = "ssh-ed25519 ChangeMe… ChangeMe"
+HASH_SHAPE = "is not a complete SHA-512 crypt hash"
+KEY_SHAPE = "the key data after 'ssh-ed25519' is not base64 text"
+
+
+def hashed(value: str, *keys: str) -> Callable[[dict[str, Any]], None]:
+    return both(drop("global", "root-password"), g(**{"root-password-hashed": value, "root-ssh-keys": list(keys)}))
+
+
+# What Proxmox accepts as written (it checks neither keys nor hashes) stays a warning while root can still log in.
+LOGIN_WARNINGS = [
+    ("a key placeholder beside a password", g(**{"root-ssh-keys": [KEY_PLACEHOLDER]}), "global.root-ssh-keys[0]",
+     f"{KEY_SHAPE}: a placeholder, or a key cut short? (Proxmox does not check this, and root can still log in "
+     "with the password)"),
+    ("a hash placeholder beside a working key", hashed(HASH_PLACEHOLDER, GOOD_KEY), "global.root-password-hashed",
+     f"{HASH_SHAPE}: after '$6$' come an optional 'rounds=N$', a salt of up to 16 characters, '$' and 86 "
+     "characters of ./0-9A-Za-z (create one with: mkpasswd -m sha512crypt) (Proxmox does not check this, and "
+     "root can still log in with an SSH key)"),
+    ("a key placeholder beside a working key", hashed(HASH_PLACEHOLDER, KEY_PLACEHOLDER, GOOD_KEY),
+     "global.root-ssh-keys[0]", "(Proxmox does not check this, and root can still log in with another SSH key)"),
+    ("a text that is no key beside a working hash", hashed(GOOD_HASH, "hello"), "global.root-ssh-keys[0]",
+     "does not look like an SSH public key ('ssh-ed25519 AAAA... comment') (Proxmox does not check this, and root "
+     "can still log in with the password)"),
+]
+
+
+@pytest.mark.parametrize(("change", "key", "message"), [c[1:] for c in LOGIN_WARNINGS],
+                         ids=[c[0] for c in LOGIN_WARNINGS])
+def test_login_values_proxmox_accepts_only_warn_while_root_can_log_in(change, key, message):
+    problems, warnings = answerfile.validate_text(answer(change))
+    assert problems == []
+    assert any(w.key == key and message in w.message for w in warnings), "\n".join(map(str, warnings))
+
+
+@pytest.mark.parametrize(("change", "key", "message"), [c[1:] for c in LOGIN_WARNINGS],
+                         ids=[c[0] for c in LOGIN_WARNINGS])
+def test_strict_validation_refuses_what_only_warns(change, key, message):
+    problems, warnings = answerfile.validate_text(answer(change), strict=True)
+    assert any(p.key == key and message in p.message for p in problems), "\n".join(map(str, problems))
+    assert not any(w.key == key for w in warnings)
+
+
+NO_LOGIN = "(and no other root login would work: no usable password or SSH key)"
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (hashed(HASH_PLACEHOLDER), [("global.root-password-hashed", HASH_SHAPE)]),
+    (hashed("secret"), [("global.root-password-hashed", "is not a crypt(3) password hash")]),
+    (hashed(HASH_PLACEHOLDER, KEY_PLACEHOLDER, "hello"), [("global.root-password-hashed", HASH_SHAPE),
+                                                          ("global.root-ssh-keys[0]", KEY_SHAPE),
+                                                          ("global.root-ssh-keys[1]", "does not look like")]),
+], ids=["a hash placeholder and no key", "plain text as the hash", "a hash placeholder and only bad keys"])
+def test_login_values_are_refused_when_root_could_not_log_in(change, expected):
+    problems, _ = answerfile.validate_text(answer(change))
+    assert [p.key for p in problems] == [key for key, _ in expected]
+    for problem, (_, start) in zip(problems, expected, strict=True):
+        assert problem.message.startswith(start) and problem.message.endswith(NO_LOGIN), problem.message
+
+
+def test_a_bad_key_beside_a_short_password_is_refused_too():
+    problems, _ = answerfile.validate_text(answer(g(**{"root-password": "short", "root-ssh-keys": ["hello"]})))
+    assert [p.key for p in problems] == ["global.root-password", "global.root-ssh-keys[0]"]
 
 
 def _with(example: HardwareProfile, **changes: Any) -> HardwareProfile:

@@ -49,6 +49,37 @@ def test_invalid_answer_exits_1_listing_every_problem(capsys, tmp_path):
     assert out.splitlines()[2] == "  - global.root-password: must be at least 8 characters long (got 5)"
 
 
+def _with_key(tmp_path, key: str):
+    path = tmp_path / "keys.toml"
+    path.write_text((EXAMPLES / "minimal-ext4.toml").read_text().replace(
+        'root-password = "change-me-please"', f'root-password = "change-me-please"\nroot-ssh-keys = ["{key}"]'))
+    return path
+
+
+def test_a_key_placeholder_beside_a_password_is_valid_with_a_warning(capsys, tmp_path):
+    path = _with_key(tmp_path, "ssh-ed25519 ChangeMe")
+    code, out, err = run(capsys, "validate", str(path))
+    assert code == 0 and out.startswith(f"{path}: valid")
+    assert err.splitlines() == [f"{path}: 1 warning(s):", "  - global.root-ssh-keys[0]: the key data after "
+                                "'ssh-ed25519' does not start with its type: a placeholder, or a key cut short? "
+                                "(Proxmox does not check this, and root can still log in with the password)"]
+
+
+def test_strict_validation_refuses_a_key_placeholder(capsys, tmp_path):
+    path = _with_key(tmp_path, "ssh-ed25519 ChangeMe")
+    code, out, err = run(capsys, "validate", "--strict", str(path))
+    assert code == 1
+    assert out.splitlines()[:2] == [f"{path}: 1 problem(s):", "  - global.root-ssh-keys[0]: the key data after "
+                                    "'ssh-ed25519' does not start with its type: a placeholder, or a key cut "
+                                    "short? (Proxmox does not check this, and root can still log in with the password)"]
+    assert err == ""
+
+
+def test_validate_help_explains_strict(capsys):
+    _, out, _ = run(capsys, "validate", "--help")
+    assert "--strict" in out
+
+
 def test_missing_file_is_a_one_line_usage_error(capsys, tmp_path):
     code, _, err = run(capsys, "validate", str(tmp_path / "nope.toml"))
     assert code == 2
@@ -133,3 +164,4 @@ def test_demo_validates_every_example(capsys):
     for example in EXAMPLES.glob("*.toml"):
         assert f"== {example.name}: valid" in out
     assert out.rstrip().endswith("7 of 7 answers valid")
+    assert "warning:" not in out

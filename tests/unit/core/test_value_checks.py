@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import struct
+
 import pytest
 
 from installer.core import checks
@@ -68,11 +71,52 @@ def test_password_hash_with_a_control_character_is_refused():
         "must not contain control characters such as line breaks or tabs (found a line break at character 74)")
 
 
-@pytest.mark.parametrize(("hashed", "ok"), [("$y$j9T$VgMv8lsz/TEvzesCZU3xD.$SK.h4QW51Jr", True),
-                                            ("$6$salt$abcdefghijk", True), ("abcdefghijklm", True),
-                                            ("plain text", False), ("$6", False)])
-def test_password_hash_looks_like_crypt(hashed, ok):
-    assert (checks.password_hash_problem(hashed) is None) is ok
+# Hashes made by mkpasswd, openssl passwd and libxcrypt for "install-test-pw"; yescrypt is Proxmox's fixture.
+GOOD_HASHES = [
+    ("yescrypt", "$y$j9T$VgMv8lsz/TEvzesCZU3xD.$SK.h4QW51Jr/EmjuaTz5Bt4kYiX2Iezz6omzoqVEwj9"),
+    ("gost-yescrypt", "$gy$j9T$VgMv8lsz/TEvzesCZU3xD.$SK.h4QW51Jr/EmjuaTz5Bt4kYiX2Iezz6omzoqVEwj9"),
+    ("SHA-512", "$6$Wn.WD6jR.YsxPsvw$vE.ng1Iv7Ukmeoe.c0PVyWQd8snc0dmCmu4xW9HjFFZ4pP3d/1gYUu1LieJveGWkBNmKcVSYZEk"
+                ".pHrxx7//V1"),
+    ("SHA-512 with rounds", "$6$rounds=10000$abcdefgh$" + "x" * 86),
+    ("SHA-256", "$5$abcdefgh$uMLZhA462Q8CCV55Y2YO8bH6wRECHx7/ucS.z81LN51"),
+    ("MD5", "$1$RjIpO1oU$uwUaNlSBIom0yjZSQxGnt."),
+    ("bcrypt 2b", "$2b$12$Mez/n52pk6xGAMVZsv8NyO5QJ8wHin5W/rrKhJVzpFaSCQSL2Eoaa"),
+    ("bcrypt 2y", "$2y$10$abcdefghijklmnopqrstuuh2/u04PAoYBy/583IJvSBYs/v2x.d8G"),
+    ("scrypt", "$7$CU..../....abcdefghijklmnop$CDWRm7mlHVRt0ujHOarf1aSEPUbTUqwHGYIZV61NWXA"),
+    ("SHA-1", "$sha1$40000$abcdefgh$SE0xEoQ7YbU4YhVhdr9IDwH1oXxy"),
+    ("DES", "abM23KQns5gNc"),
+    ("extended DES", "_J9..abcdzo0X9mW5LOo"),
+]
+
+
+@pytest.mark.parametrize("hashed", [h for _, h in GOOD_HASHES], ids=[name for name, _ in GOOD_HASHES])
+def test_crypt_hashes_of_every_scheme_pass(hashed):
+    assert checks.password_hash_problem(hashed) is None
+
+
+@pytest.mark.parametrize(("hashed", "message"), [
+    ("$6$YOUR_HASH", "is not a complete SHA-512 crypt hash: after '$6$' come an optional 'rounds=N$', a salt of "
+                     "up to 16 characters, '$' and 86 characters of ./0-9A-Za-z (create one with: mkpasswd -m "
+                     "sha512crypt)"),
+    ("$6$salt$abcdefghijk", "is not a complete SHA-512 crypt hash"),
+    ("$6$Wn.WD6jR.YsxPsvw$vE.ng1Iv7Ukmeoe.c0PVyWQd8snc0dmCmu4xW9HjFFZ4pP3d/1gYUu1LieJveGWkBNmKcVSYZEk",
+     "is not a complete SHA-512 crypt hash"),
+    ("$5$abcdefgh$" + "x" * 86, "is not a complete SHA-256 crypt hash"),
+    ("$y$j9T$CHANGEME", "is not a complete yescrypt hash: after '$y$' come parameters, '$', a salt, '$' and 43 "
+                        "characters of ./0-9A-Za-z (create one with: mkpasswd -m yescrypt)"),
+    ("$1$saltsalt$short", "is not a complete MD5 crypt hash"),
+    ("$2b$12$tooshort", "is not a complete bcrypt hash"),
+    ("$9$abc$def", "'$9$' is not a crypt(3) hash scheme Keel knows (yescrypt $y$, gost-yescrypt $gy$, "
+                   "SHA-512 crypt $6$, SHA-256 crypt $5$, bcrypt $2b$, scrypt $7$, SHA-1 crypt $sha1$, "
+                   "MD5 crypt $1$)"),
+    ("plain text", "is not a crypt(3) password hash like '$y$j9T$...' (create one with: mkpasswd)"),
+    ("$6", "is not a crypt(3) password hash like '$y$j9T$...'"),
+    ("x" * 13 + "!", "is not a crypt(3) password hash like '$y$j9T$...'"),
+], ids=["SHA-512 placeholder without salt and hash", "SHA-512 hash far too short", "SHA-512 hash cut short",
+        "SHA-256 with a SHA-512 length", "yescrypt placeholder", "MD5 too short", "bcrypt too short",
+        "unknown scheme", "plain text", "a dollar and a digit", "text of a DES length"])
+def test_hash_placeholders_and_cut_hashes_name_the_expected_shape(hashed, message):
+    assert message in (checks.password_hash_problem(hashed) or "")
 
 
 @pytest.mark.parametrize(("cidr", "ok"), [("10.0.0.1/24", True), ("10.0.0.1/0", True), ("10.0.0.1/32", True),
@@ -122,14 +166,49 @@ def test_subscription_key_rule():
     assert checks.subscription_key_problem("pve4c-012345678") is not None
 
 
-@pytest.mark.parametrize(("line", "ok"), [
-    ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeelExample admin@host", True),
-    ('from="10.0.0.0/8",no-pty ssh-rsa AAAAB3NzaC1yc2EAAAADAQAB admin', True),
-    ("ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY=", True),
-    ("hello", False), ("ssh-ed25519", False)],
-    ids=["plain key", "key with options", "ecdsa key", "no key", "type without key"])
-def test_ssh_key_lines(line, ok):
-    assert (checks.ssh_key_problem(line) is None) is ok
+ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILMC05fsoW1rmFFXxBTMSiTO4iKpRSyaqHYbyHSXLD6Q admin@host"
+ECDSA = ("ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBDZfy/yLc7J/7vwnC6J7dnz3Nrlty+oPMj"
+         "slz13EpMel/YJbJzBJXC5iqlBVvlZpVcj//aA+pHd0A9y/VDn0jIM= ops")
+RSA = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDHi4WFjgqIdszdYx/G/bEsL4VYURVHECoXB0yCzQqnwEhs4C5fniokn8Wde8sAJYdzQ/92"
+       "y10GwgiLe/dOIoWuI3RBM62DjDSchYEbRAY5rnX4XivGEOXzWQOSSolmjbEYmvHUdXzl4vlZLzjT+SYENmygGfI/45DyIwR6zJocOQ== old")
+
+
+def _ssh_blob(*fields: bytes) -> str:
+    """A key blob as the SSH wire format defines it: each field a 4-byte big-endian length and its bytes."""
+    return base64.b64encode(b"".join(struct.pack(">I", len(f)) + f for f in fields)).decode()
+
+
+SK_ED25519 = "sk-ssh-ed25519@openssh.com " + _ssh_blob(b"sk-ssh-ed25519@openssh.com", b"k" * 32, b"ssh:") + " yubi"
+
+
+@pytest.mark.parametrize("line", [
+    ED25519, ECDSA, RSA, SK_ED25519, ED25519.rsplit(" ", 1)[0],
+    'from="10.0.0.0/8",no-pty ' + ED25519, 'command="echo a b",restrict ' + RSA],
+    ids=["ed25519 (ssh-keygen)", "ecdsa (ssh-keygen)", "rsa (ssh-keygen)", "security-key ed25519", "no comment",
+         "with options", "with a quoted option holding spaces"])
+def test_ssh_public_keys_pass(line):
+    assert checks.ssh_key_problem(line) is None
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("hello", "does not look like an SSH public key ('ssh-ed25519 AAAA... comment')"),
+    ("ssh-ed25519", "does not look like an SSH public key"),
+    ("ssh-ed25519 ChangeMeChangeMeChangeMe ChangeMe",
+     "the key data after 'ssh-ed25519' does not start with its type: a placeholder, or a key cut short?"),
+    ("ssh-ed25519 ChangeMe…", "the key data after 'ssh-ed25519' is not base64 text: a placeholder, or a key cut "
+                             "short?"),
+    ("ssh-ed25519 " + ED25519.split()[1][:-3], "the key data after 'ssh-ed25519' is not base64 text"),
+    ("ssh-rsa " + ED25519.split()[1], "the key data is an 'ssh-ed25519' key, but the line says 'ssh-rsa'"),
+    ("ssh-ed25519 " + _ssh_blob(b"ssh-ed25519", b"k" * 31), "the ssh-ed25519 key data is cut short or has extra "
+                                                           "bytes"),
+    ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeelExample admin@host", "the ssh-ed25519 key data is cut short"),
+    ("ssh-foo " + _ssh_blob(b"ssh-foo", b"k"), "'ssh-foo' is not an SSH key type Keel knows (ssh-ed25519, "
+                                               "ssh-rsa, ecdsa-sha2-nistp256, ...)"),
+], ids=["no key", "type without key", "placeholder of valid base64", "placeholder with an ellipsis",
+        "key with its end cut off", "type that differs from the key data", "ed25519 key one byte short",
+        "made-up key of the old tests", "unknown key type"])
+def test_ssh_key_placeholders_and_cut_keys_are_named(line, message):
+    assert message in (checks.ssh_key_problem(line) or "")
 
 
 def test_a_pin_map_is_checked_whole_for_the_wizard():

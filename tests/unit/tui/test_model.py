@@ -241,7 +241,7 @@ def test_saved_answer_file_resolves_to_the_same_config(wizard):
     choose(wizard, ZFS_RAID1, ["/dev/sdb", "/dev/sda", None, None])
     wizard.state.interface = "enp2s0"
     config = wizard.config()
-    hashed = "$6$saltsalt$0123456789abcdef"
+    hashed = "$y$j9T$VgMv8lsz/TEvzesCZU3xD.$SK.h4QW51Jr/EmjuaTz5Bt4kYiX2Iezz6omzoqVEwj9"
     text = answer_toml(config, wizard.hardware, hashed)
     again = answerfile.parse_install_config(text, wizard.hardware, unattended=False)
     assert again == replace(config, root=RootAccess(password_hashed=hashed))
