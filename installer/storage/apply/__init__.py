@@ -2,8 +2,9 @@
 
 `steps.storage_steps(plan, target)` lists every step as data (built from the command builders in `lvm`, `zfs`,
 `btrfs`, `mkfs`, `mount`, `partition` and `teardown`); `execute` runs them, one storage phase at a time, after
-`guard` has checked every device a step writes against the selected disks. Renames of old VGs/pools on other
-disks, as the plan lists them, are the one deliberate exception. Modules here import each other directly.
+`guard` has checked every device a step writes against the selected disks, by name and, through `resolve`, by
+where it leads on the live system. Renames of old VGs/pools on other disks, as the plan lists them, are the one
+deliberate exception. Modules here import each other directly.
 """
 
 from installer.storage.apply.execute import (

@@ -2,12 +2,15 @@
 
 The install's storage phases are `run_phase(ctx, phase)` for each phase of `steps.STORAGE_PHASES`. Before the
 first step of the install the guard sees every step's devices (`check_steps`), so nothing outside the selected
-disks is written even if a later step would have named it. A dry run records the commands (the runner is a
-recording one) and only describes the actions that would act on devices directly (pyparted, blivet, udev).
+disks is written even if a later step would have named it; then it follows each of them on the live system to
+the node the kernel will open (`check_live`), and again once the new partitions' nodes and links exist. A dry
+run records the commands (the runner is a recording one) and only describes the actions that would act on
+devices directly (pyparted, blivet, udev).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +19,7 @@ from installer.runner import CommandError
 from installer.storage.plan.types import StoragePlan
 
 from . import mount, partition, teardown
-from .guard import ApplyError, owning_disk, require_selected
+from .guard import ApplyError, check_plan_names, require_resolved, require_selected
 from .steps import StorageStep, storage_steps, volume_parts
 
 if TYPE_CHECKING:
@@ -24,16 +27,25 @@ if TYPE_CHECKING:
 
 
 def check_steps(plan: StoragePlan, steps: list[StorageStep]) -> None:
-    """Raise before anything runs if a step would write a device that is not on a selected disk."""
+    """Raise before anything runs if a step would write a device that is not on a selected disk (by name)."""
+    check_plan_names(plan)
     teardown.check_renames(plan)
     for step in steps:
+        twice = [device for device, count in Counter(step.devices).items() if count > 1]
+        if twice:
+            raise ApplyError(f"refusing to {step.why}: it names {twice[0]} twice")
         if step.devices and not step.elsewhere:
             require_selected(plan, step.devices, f"run {step.argv[0]} on" if step.argv else f"{step.action}")
-    for disk in plan.disks:
-        for part in disk.partitions:
-            if owning_disk(plan, part.path) is not disk:
-                raise ApplyError(f"{disk.path}: planned partition {part.number} has the path {part.path} "
-                                 "of another disk")
+
+
+def check_live(ctx: InstallContext, steps: list[StorageStep], *, partitions_made: bool) -> None:
+    """Raise unless every device the steps write leads, on this machine, to a selected disk or the planned
+    partition of one (a dry run writes nothing and checks nothing here)."""
+    if ctx.dry_run:
+        return
+    require_resolved(ctx.plan, [d for step in steps if not step.elsewhere for d in step.devices],
+                     elsewhere=[d for step in steps if step.elsewhere for d in step.devices],
+                     partitions_made=partitions_made, root=ctx.host_root)
 
 
 def _refuse_shared_stacks(ctx: InstallContext, step: StorageStep) -> None:
@@ -52,6 +64,8 @@ def _write_gpt(ctx: InstallContext, step: StorageStep) -> None:
 
 def _wait_partitions(ctx: InstallContext, step: StorageStep) -> None:
     partition.wait_for_partition_nodes(ctx)
+    # the new nodes and links exist only now: where they lead is checked before anything is written to them
+    check_live(ctx, storage_steps(ctx.plan, ctx.target), partitions_made=True)
 
 
 def _mount_zfs_datasets(ctx: InstallContext, step: StorageStep) -> None:
@@ -98,6 +112,7 @@ def run_phase(ctx: InstallContext, phase: str) -> None:
     """Run the plan's steps of one storage phase in order, after the guard has checked every step of the install."""
     steps = storage_steps(ctx.plan, ctx.target)
     check_steps(ctx.plan, steps)
+    check_live(ctx, steps, partitions_made=phase not in ("teardown", "partition"))
     mine = [step for step in steps if step.phase == phase]
     for index, step in enumerate(mine):
         try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from installer.storage.plan import PlannedDisk
+from installer.storage.plan.partitions import partition_path
 
 from .guard import ApplyError
 
@@ -149,7 +150,7 @@ def _free_sector(table, requests: tuple[PartitionRequest, ...], taken: set[int])
 def partition_nodes(plan) -> list[str]:
     """The device paths later phases name: every planned partition, and its by-id link where the disk has one."""
     paths = [part.path for disk in plan.disks for part in disk.partitions]
-    paths += [f"{disk.by_id}-part{part.number}" for disk in plan.disks if disk.by_id for part in disk.partitions]
+    paths += [partition_path(disk.by_id, part.number) for disk in plan.disks if disk.by_id for part in disk.partitions]
     return paths
 
 
