@@ -88,7 +88,8 @@ def partition_steps(plan: StoragePlan) -> list[StorageStep]:
     steps.append(_cmd("partition", ["udevadm", "trigger", "--subsystem-match=block"],
                       "let udev see the new partitions", timeout=60))
     steps.append(StorageStep("partition", "wait until udev has made every new partition's device node and "
-                             "by-id link", action="wait-partitions", timeout=240))
+                             "by-id link, then check that each leads to the planned partition (the guard)",
+                             action="wait-partitions", timeout=240))
     for disk in plan.disks:
         for part in disk.partitions:
             if part.type != "bios-boot":
