@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from installer.core.events import Event
-from installer.engine.phases import build_phases, unpack
 from installer.core.hardware import HardwareProfile
+from installer.engine.phases import build_phases, unpack
 from installer.tui.app import Options, WizardApp
 from installer.tui.checks import answerfile_checks
 from installer.tui.model import Wizard
