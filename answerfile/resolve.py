@@ -80,14 +80,8 @@ def select_disks(disk: DiskAnswer, hardware: HardwareProfile, out: Collector) ->
     matched = filters.match_disks(hardware, globs, mode, size)
     key = "disk-setup.filter" if globs else "disk-setup.filter-size-min"
     if not matched:
-        shown_keys = list(globs)
-        what = " and ".join(f"{k}={v!r}" for k, v in globs.items()) or "the size filter"
-        if size:
-            bounds = [f">= {rules.format_gib(size.min_gib)} GiB" if size.min_gib is not None else "",
-                      f"<= {rules.format_gib(size.max_gib)} GiB" if size.max_gib is not None else ""]
-            what += " with size " + " and ".join(b for b in bounds if b)
-        out.error(key, f"no disk matches {what} (filter-match = {mode}); candidates: "
-                       f"{filters.describe_disks(filters.candidate_disks(hardware), shown_keys)}")
+        out.error(key, f"{_no_disk_matches(disk, globs, size, mode)}; candidates: "
+                       f"{filters.describe_disks(filters.candidate_disks(hardware), list(globs))}")
         return None
     if disk.disk_count is not None:
         if len(matched) < disk.disk_count:
@@ -96,6 +90,27 @@ def select_disks(disk: DiskAnswer, hardware: HardwareProfile, out: Collector) ->
             return None
         return filters.smallest(matched, disk.disk_count)
     return matched if multi else matched[:1]
+
+
+def _no_disk_matches(disk: DiskAnswer, globs: dict[str, str], size: filters.SizeFilter, mode: str) -> str:
+    """What the filter asked for, combined as it was applied: a single disk (ext4/xfs) is the first that matches
+    any key, whatever filter-match says; a disk set combines the keys by filter-match."""
+    joined = (" and " if mode == "all" else " or ").join(f"{k}={v!r}" for k, v in globs.items())
+    bound_texts = []
+    if size.min_gib is not None:
+        bound_texts.append(f">= {rules.format_gib(size.min_gib)} GiB")
+    if size.max_gib is not None:
+        bound_texts.append(f"<= {rules.format_gib(size.max_gib)} GiB")
+    bounds = " and ".join(bound_texts)
+    if not globs:
+        return f"no disk is {bounds}"
+    text = f"no disk of {bounds} matches {joined}" if bounds else f"no disk matches {joined}"
+    if len(globs) < 2:
+        return text
+    if disk.filesystem in ("zfs", "btrfs"):
+        return f"{text} (filter-match = {mode})"
+    return (f"{text} ({disk.filesystem} takes the first disk that matches any of them; filter-match does not apply "
+            f"to {disk.filesystem})")
 
 
 def _check_disks(disk: DiskAnswer, selected: list[Disk], hardware: HardwareProfile, *, unattended: bool,

@@ -98,7 +98,8 @@ PINNING = Key("interface-name-pinning", "table", "Give NICs stable names on the 
 
 NETWORK = Key("network", "table", "Management network of the installed system.", required=True, keys=(
     Key("source", "string", "\"from-dhcp\": keep what DHCP gave the live system (as static configuration); "
-        "\"from-answer\": the values below.", required=True, choices=("from-dhcp", "from-answer")),
+        "\"from-answer\": use cidr, dns, gateway and filter from this section.", required=True,
+        choices=("from-dhcp", "from-answer")),
     Key("cidr", "string", "Address with prefix length, \"192.168.1.10/24\".", when="from-answer, required"),
     Key("dns", "string", "DNS server address.", when="from-answer, required"),
     Key("gateway", "string", "Default gateway address.", when="from-answer, required"),

@@ -117,6 +117,9 @@ OFFLINE = [
      "global.root-password-hashed", "is not a crypt(3) password hash"),
     ("bad subscription key", g(**{"subscription-key": "abc"}), "global.subscription-key",
      "'abc' is not a subscription key"),
+    ("network without source", drop("network", "source"), "network.source",
+     "required key is missing (\"from-dhcp\": keep what DHCP gave the live system (as static configuration); "
+     "\"from-answer\": use cidr, dns, gateway and filter from this section.)"),
     ("static keys with DHCP", net(cidr="10.0.0.5/24"), "network.cidr",
      "only used with source = \"from-answer\""),
     ("static network without gateway", net(source="from-answer", cidr="10.0.0.5/24", dns="10.0.0.1",
@@ -317,8 +320,27 @@ HARDWARE = [
      "none of the listed disks is on this machine"),
     ("filter that matches nothing lists the candidates", both(drop("disk-setup", "disk-list"),
      disks(filter={"ID_MODEL": "WD*"})), None, "disk-setup.filter",
-     "no disk matches ID_MODEL='WD*' (filter-match = any); candidates: sda (ID_MODEL='SAMSUNG_MZ7KM240HAGR-00005', "
+     "no disk matches ID_MODEL='WD*'; candidates: sda (ID_MODEL='SAMSUNG_MZ7KM240HAGR-00005', "
      "223.57 GiB)"),
+    ("an ext4 filter of two keys takes the first disk matching either, whatever filter-match says",
+     both(drop("disk-setup", "disk-list"), disks(filter={"ID_MODEL": "PERC*", "ID_WWN": "0x5000c5*"},
+                                                 **{"filter-match": "all"})), None, "disk-setup.filter",
+     "no disk matches ID_MODEL='PERC*' or ID_WWN='0x5000c5*' (ext4 takes the first disk that matches any of them; "
+     "filter-match does not apply to ext4); candidates: sda (ID_MODEL='SAMSUNG_MZ7KM240HAGR-00005', "
+     "ID_WWN='0x5002538c40000001', 223.57 GiB)"),
+    ("a ZFS filter with filter-match = all needs every key", lambda d: d.update({"disk-setup": {
+     "filesystem": "zfs", "zfs": {"raid": "RAID1"}, "filter": {"ID_MODEL": "PERC*", "ID_SERIAL": "X*"},
+     "filter-match": "all"}}), None, "disk-setup.filter",
+     "no disk matches ID_MODEL='PERC*' and ID_SERIAL='X*' (filter-match = all); candidates:"),
+    ("a ZFS filter with filter-match = any needs one key", lambda d: d.update({"disk-setup": {
+     "filesystem": "zfs", "zfs": {"raid": "RAID1"}, "filter": {"ID_MODEL": "PERC*", "ID_SERIAL": "X*"}}}), None,
+     "disk-setup.filter", "no disk matches ID_MODEL='PERC*' or ID_SERIAL='X*' (filter-match = any); candidates:"),
+    ("a size bound with a filter", both(drop("disk-setup", "disk-list"), disks(filter={"ID_MODEL": "ST4000*"},
+     **{"filter-size-min": 5000})), None, "disk-setup.filter",
+     "no disk of >= 5000 GiB matches ID_MODEL='ST4000*'; candidates:"),
+    ("only size bounds", both(drop("disk-setup", "disk-list"), disks(**{"filter-size-min": 5000,
+     "filter-size-max": 6000})), None, "disk-setup.filter-size-min",
+     "no disk is >= 5000 GiB and <= 6000 GiB; candidates:"),
     ("install medium never matches a filter", both(drop("disk-setup", "disk-list"),
      disks(filter={"ID_MODEL": "Ultra*"})), None, "disk-setup.filter", "no disk matches ID_MODEL='Ultra*'"),
     ("install medium named in disk-list", disks(**{"disk-list": ["sdg"]}), None, "disk-setup.disk-list",
