@@ -254,7 +254,9 @@ def _syntax_problem(err: Exception, text: str) -> AnswerProblem:
     line = text.splitlines()[int(found[1]) - 1] if int(found[1]) <= len(text.splitlines()) else ""
     bare = re.match(r"^\s*[\w.\"-]+\s*=\s*([A-Za-z*?][^\s\"'#]*)\s*(#.*)?$", line)
     hint = ""
-    if bare and bare[1] not in ("true", "false", "inf", "nan"):
+    if placeholder := checks.template_placeholder(line):
+        message, hint = f"{checks.TEMPLATE_UNFILLED}: {placeholder}", " (fill it in; text goes in quotes)"
+    elif bare and bare[1] not in ("true", "false", "inf", "nan"):
         hint = f" (text needs quotes: \"{bare[1]}\")"
     elif line.strip():
         hint = f" in: {line.strip()[:60]}"
@@ -366,6 +368,8 @@ def _network(n: dict[str, Any], raw: Any, out: Collector) -> NetworkAnswer | Non
         if families["cidr"] and families["gateway"] and families["cidr"] != families["gateway"]:
             out.error("network.gateway", f"is IPv{families['gateway']} but cidr is IPv{families['cidr']}; "
                                          "the management network uses one address family")
+        if "cidr" in n and "gateway" in n and (warning := checks.gateway_warning(n["cidr"], n["gateway"])):
+            out.warn("network.gateway", warning)
     pin = n.get("interface-name-pinning") or {}
     mapping: dict[str, str] = {}
     for mac, name in (pin.get("mapping") or {}).items():

@@ -36,6 +36,9 @@ _PIN_NAME = re.compile(r"^[a-z][a-z0-9_]{1,20}(?:[:.]\d+)?$", re.IGNORECASE)
 _MAC = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$", re.IGNORECASE)
 _FINGERPRINT = re.compile(r"^(?:[0-9a-f]{2}:){31}[0-9a-f]{2}$|^[0-9a-f]{64}$", re.IGNORECASE)
 _SUBSCRIPTION = re.compile(r"^(?:pve[0-9]+|pbs|pmg)[cbsp]-[0-9a-f]{10}$")
+# A placeholder of the template languages answer files are made with (Jinja/Ansible, Mustache, Go): {{ fqdn }}.
+_TEMPLATE = re.compile(r"\{\{[^{}\n]*\}\}")
+TEMPLATE_UNFILLED = "a template placeholder was left unfilled"
 
 
 def _suggest(value: str, choices: list[str] | set[str] | frozenset[str], n: int = 3) -> str:
@@ -43,6 +46,19 @@ def _suggest(value: str, choices: list[str] | set[str] | frozenset[str], n: int 
     if not close and value.lower() != value:
         close = difflib.get_close_matches(value.lower(), sorted(choices), n=n, cutoff=0.6)
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def template_placeholder(value: str) -> str | None:
+    """The first template placeholder ("{{ fqdn }}") in a value, or None."""
+    found = _TEMPLATE.search(value)
+    return found[0] if found else None
+
+
+def template_problem(value: str) -> str | None:
+    """A value that still holds a placeholder of the template it was made from: say so, rather than what the
+    placeholder's characters break (a suggestion built from them would be just as wrong)."""
+    placeholder = template_placeholder(value)
+    return f"{TEMPLATE_UNFILLED}: {placeholder}" if placeholder else None
 
 
 def label_problem(label: str) -> str | None:
@@ -65,6 +81,8 @@ def hostname_problem(hostname: str) -> str | None:
 
 def domain_problem(domain: str) -> str | None:
     """A domain name: dot-separated DNS labels, at most 253 characters in total."""
+    if problem := template_problem(domain):
+        return problem
     if not domain:
         return "domain name is empty"
     if len(domain) > MAX_FQDN_LENGTH:
@@ -78,16 +96,21 @@ def domain_problem(domain: str) -> str | None:
 
 def fqdn_problem(fqdn: str) -> str | None:
     """A fully-qualified domain name: host and domain ("pve1.example.com"), host not purely numeric."""
+    if problem := template_problem(fqdn):
+        return problem
     if len(fqdn) > MAX_FQDN_LENGTH:
         return f"FQDN is too long: {len(fqdn)} > {MAX_FQDN_LENGTH} characters"
     if "." not in fqdn:
+        host = fqdn if fqdn and hostname_problem(fqdn) is None else "pve1"
         return (f"'{fqdn}' is not a fully-qualified domain name: give host and domain, like "
-                f"'{fqdn or 'pve1'}.example.com', or use fqdn.source = \"from-dhcp\"")
+                f"'{host}.example.com', or use fqdn.source = \"from-dhcp\"")
     host, domain = fqdn.split(".", 1)
     return hostname_problem(host) or domain_problem(domain)
 
 
 def email_problem(email: str) -> str | None:
+    if problem := template_problem(email):
+        return problem
     if email == PLACEHOLDER_EMAIL:
         return f"'{email}' is the placeholder address; give a real address for the administrator's mail"
     if not _EMAIL.match(email):
@@ -111,6 +134,8 @@ def control_character_problem(secret: str) -> str | None:
 def password_problem(password: str) -> str | None:
     if problem := control_character_problem(password):
         return problem
+    if template_placeholder(password):
+        return TEMPLATE_UNFILLED   # without the placeholder: the rest of the value may be a real password
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"must be at least {MIN_PASSWORD_LENGTH} characters long (got {len(password)})"
     return None
@@ -157,7 +182,7 @@ _DES = re.compile(rf"^{_H}{{13}}$|^_{_H}{{19}}$")
 def password_hash_problem(hashed: str) -> str | None:
     """A crypt(3) hash as `chpasswd -e` takes it: each scheme's fields and lengths, so that a placeholder like
     "$6$YOUR_HASH" or a hash cut short while copying is caught (the scheme is named by its `$id$` prefix)."""
-    if problem := control_character_problem(hashed):
+    if problem := control_character_problem(hashed) or template_problem(hashed):
         return problem
     if _DES.match(hashed):
         return None
@@ -176,6 +201,8 @@ def password_hash_problem(hashed: str) -> str | None:
 
 
 def ip_problem(address: str) -> str | None:
+    if problem := template_problem(address):
+        return problem
     try:
         ipaddress.ip_address(address)
     except ValueError:
@@ -185,6 +212,8 @@ def ip_problem(address: str) -> str | None:
 
 def cidr_problem(cidr: str) -> str | None:
     """An address with its prefix length: "192.168.1.10/24" or "2001:db8::10/64"."""
+    if problem := template_problem(cidr):
+        return problem
     address, slash, prefix = cidr.partition("/")
     if not slash:
         return f"invalid IP address '{cidr}': the prefix length is missing (like '{cidr}/24')"
@@ -199,7 +228,28 @@ def cidr_problem(cidr: str) -> str | None:
     return None
 
 
+def gateway_warning(cidr: str, gateway: str) -> str | None:
+    """A gateway the host cannot use: its own address, or one outside its subnet (an IPv6 link-local gateway is
+    fine: routers announce themselves that way). None also when cidr or gateway is invalid (errors elsewhere)."""
+    try:
+        interface = ipaddress.ip_interface(cidr if "/" in cidr else "")
+        router = ipaddress.ip_address(gateway)
+    except ValueError:
+        return None
+    if router.version != interface.version:
+        return None
+    if router == interface.ip:
+        return (f"{gateway} is the host's own address (cidr {cidr}); the gateway is another machine, usually the "
+                "router")
+    if router not in interface.network and not (router.version == 6 and router.is_link_local):
+        return (f"{gateway} is outside {interface.network}, the subnet of cidr {cidr}: the host cannot reach it "
+                "directly")
+    return None
+
+
 def timezone_problem(zone: str) -> str | None:
+    if problem := template_problem(zone):
+        return problem
     zones = locales.timezones()
     if zone in zones:
         return None
@@ -207,6 +257,8 @@ def timezone_problem(zone: str) -> str | None:
 
 
 def keyboard_problem(keyboard: str) -> str | None:
+    if problem := template_problem(keyboard):
+        return problem
     if keyboard in locales.KEYBOARDS:
         return None
     by_layout = [k.id for k in locales.KEYBOARDS.values() if k.xkb_layout == keyboard.lower()]
@@ -216,6 +268,8 @@ def keyboard_problem(keyboard: str) -> str | None:
 
 
 def country_problem(country: str) -> str | None:
+    if problem := template_problem(country):
+        return problem
     known = locales.countries()
     if country in known:
         return None
@@ -227,6 +281,8 @@ def country_problem(country: str) -> str | None:
 
 
 def mac_problem(mac: str) -> str | None:
+    if problem := template_problem(mac):
+        return problem
     if not _MAC.match(mac):
         return f"'{mac}' is not a MAC address like 'aa:bb:cc:dd:ee:ff'"
     return None
@@ -262,6 +318,8 @@ def pin_mapping_problems(mapping: dict[str, str]) -> list[str]:
 
 
 def fingerprint_problem(fingerprint: str) -> str | None:
+    if problem := template_problem(fingerprint):
+        return problem
     if not _FINGERPRINT.match(fingerprint):
         return ("is not a SHA-256 certificate fingerprint (64 hex digits, with or without colons; get it with "
                 "openssl x509 -noout -fingerprint -sha256)")
@@ -269,6 +327,8 @@ def fingerprint_problem(fingerprint: str) -> str | None:
 
 
 def url_problem(url: str) -> str | None:
+    if problem := template_problem(url):
+        return problem
     if not re.match(r"^https?://[^\s/]+", url):
         return f"'{url}' is not an http:// or https:// URL"
     return None
@@ -318,6 +378,8 @@ def _key_type_and_data(line: str) -> tuple[str, str] | None:
 def ssh_key_problem(line: str) -> str | None:
     """One authorized_keys line: options (like from="...") may come first, then the key type and the key. The
     key data must decode and begin with the same type, so that a placeholder or a key cut short is caught."""
+    if problem := template_problem(line):
+        return problem
     found = _key_type_and_data(line)
     if found is None:
         return "does not look like an SSH public key ('ssh-ed25519 AAAA... comment')"
@@ -395,6 +457,8 @@ def root_login_problems(password: str | None, hashed: str | None, ssh_keys: tupl
 
 
 def subscription_key_problem(key: str) -> str | None:
+    if problem := template_problem(key):
+        return problem
     if not _SUBSCRIPTION.match(key):
         return f"'{key}' is not a subscription key like 'pve4c-0123456789'"
     return None

@@ -194,6 +194,54 @@ def test_offline_rejection(change, key, message):
     assert any(p.key == key and message in p.message for p in problems), "\n".join(map(str, problems))
 
 
+PLACEHOLDER = "a template placeholder was left unfilled"
+
+
+@pytest.mark.parametrize(("change", "key", "message"), [
+    (g(fqdn="{{ fqdn }}"), "global.fqdn", f"{PLACEHOLDER}: {{{{ fqdn }}}}"),
+    (g(fqdn="{{ inventory_hostname }}.example.com"), "global.fqdn", f"{PLACEHOLDER}: {{{{ inventory_hostname }}}}"),
+    (g(fqdn={"source": "from-dhcp", "domain": "{{domain}}"}), "global.fqdn.domain", f"{PLACEHOLDER}: {{{{domain}}}}"),
+    (g(mailto="{{ admin_email }}"), "global.mailto", f"{PLACEHOLDER}: {{{{ admin_email }}}}"),
+    (g(**{"root-password": "{{ vault_root_password }}"}), "global.root-password", PLACEHOLDER),
+    (lambda d: d.update(network={**STATIC, "cidr": "{{ ip }}/24"}), "network.cidr", f"{PLACEHOLDER}: {{{{ ip }}}}"),
+    (lambda d: d.update(network={**STATIC, "gateway": "{{ gw }}"}), "network.gateway", f"{PLACEHOLDER}: {{{{ gw }}}}"),
+], ids=["fqdn", "host part of the fqdn", "domain", "mailto", "root password, not echoed", "cidr", "gateway"])
+def test_an_unfilled_template_placeholder_is_named_as_such(change, key, message):
+    problems, _ = answerfile.validate_text(answer(change))
+    assert [(p.key, p.message) for p in problems] == [(key, message)]
+
+
+def test_an_unquoted_template_placeholder_is_named_in_the_toml_error():
+    text = answer().replace('fqdn = "pve1.example.com"', "fqdn = {{ fqdn }}")
+    problems, _ = answerfile.validate_text(text)
+    assert [str(p) for p in problems] == [f"TOML syntax error at line 4, column 9: {PLACEHOLDER}: {{{{ fqdn }}}} "
+                                          "(fill it in; text goes in quotes)"]
+
+
+GATEWAY_WARNINGS = [
+    ("gateway outside the subnet", {"gateway": "10.0.1.1"},
+     "10.0.1.1 is outside 10.0.0.0/24, the subnet of cidr 10.0.0.5/24: the host cannot reach it directly"),
+    ("gateway equal to the host's address", {"gateway": "10.0.0.5"},
+     "10.0.0.5 is the host's own address (cidr 10.0.0.5/24); the gateway is another machine, usually the router"),
+    ("IPv6 gateway outside the prefix", {"cidr": "2001:db8:1::5/64", "gateway": "2001:db8:2::1", "dns": "2001:db8::53"},
+     "2001:db8:2::1 is outside 2001:db8:1::/64, the subnet of cidr 2001:db8:1::5/64: the host cannot reach it "
+     "directly"),
+]
+
+
+@pytest.mark.parametrize(("values", "message"), [c[1:] for c in GATEWAY_WARNINGS], ids=[c[0] for c in GATEWAY_WARNINGS])
+def test_a_gateway_the_host_cannot_use_is_a_warning(values, message):
+    problems, warnings = answerfile.validate_text(answer(lambda d: d.update(network={**STATIC, **values})))
+    assert problems == []
+    assert [(w.key, w.message) for w in warnings] == [("network.gateway", message)]
+
+
+@pytest.mark.parametrize("values", [{}, {"cidr": "2001:db8:1::5/64", "gateway": "fe80::1", "dns": "2001:db8::53"}],
+                         ids=["gateway in the subnet", "IPv6 link-local gateway (the usual router address)"])
+def test_a_usable_gateway_gives_no_warning(values):
+    assert answerfile.validate_text(answer(lambda d: d.update(network={**STATIC, **values}))) == ([], [])
+
+
 def test_the_base_answer_is_valid_offline():
     assert answerfile.validate_text(answer()) == ([], [])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import struct
 
 import pytest
@@ -40,6 +41,36 @@ def test_bad_fqdns_name_the_problem(fqdn, message):
                                            ("a b@example.com", False)])
 def test_email_rule(email, ok):
     assert (checks.email_problem(email) is None) is ok
+
+
+@pytest.mark.parametrize("fqdn", ["my_host", "{{ fqdn }}", "1234"], ids=["underscore", "placeholder", "numeric"])
+def test_a_suggested_fqdn_is_itself_valid(fqdn):
+    suggestions = re.findall(r"like '([^']+)'", checks.fqdn_problem(fqdn) or "")
+    assert all(checks.fqdn_problem(s) is None for s in suggestions)
+
+
+@pytest.mark.parametrize(("value", "placeholder"), [("{{ fqdn }}", "{{ fqdn }}"), ("{{fqdn}}.lan", "{{fqdn}}"),
+                                                    ("{{{ raw }}}", "{{ raw }}"), ("{{ .Host }}", "{{ .Host }}"),
+                                                    ("pve1.example.com", None), ("a{b}c", None)],
+                         ids=["Jinja", "in a longer value", "Mustache triple", "Go template", "no template",
+                              "single braces"])
+def test_template_placeholders_are_found(value, placeholder):
+    assert checks.template_placeholder(value) == placeholder
+
+
+@pytest.mark.parametrize(("cidr", "gateway", "warning"), [
+    ("10.0.0.5/24", "10.0.0.1", None),
+    ("10.0.0.5/24", "10.0.1.1", "10.0.1.1 is outside 10.0.0.0/24, the subnet of cidr 10.0.0.5/24: the host cannot "
+                                "reach it directly"),
+    ("10.0.0.5/24", "10.0.0.5", "10.0.0.5 is the host's own address (cidr 10.0.0.5/24); the gateway is another "
+                                "machine, usually the router"),
+    ("2001:db8::5/64", "fe80::1", None),
+    ("10.0.0.5/24", "2001:db8::1", None),
+    ("10.0.0.5", "10.0.0.1", None),
+], ids=["same subnet", "other subnet", "own address", "IPv6 link-local gateway", "other family (an error elsewhere)",
+        "no prefix (an error elsewhere)"])
+def test_gateway_warning(cidr, gateway, warning):
+    assert checks.gateway_warning(cidr, gateway) == warning
 
 
 def test_password_needs_eight_characters():
