@@ -42,12 +42,13 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from installer.answer_sources.errors import AnswerSourceError
+from installer.core.limits import MAX_INPUT_BYTES, text_problem
 from installer.core.redact import redact_url
 
 logger = logging.getLogger(__name__)
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
-MAX_ANSWER_BYTES = 1024 * 1024          # an answer file is a few KiB; anything near this is not one
+MAX_ANSWER_BYTES = MAX_INPUT_BYTES      # an answer file is a few KiB; anything near this is not one
 ERROR_EXCERPT_BYTES = 2048              # what is read of an error page, for the message
 CHUNK = 65536
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -171,6 +172,8 @@ def answer_toml(text: str, content_type: str, shown: str) -> str:
 
     if not text.strip():
         raise not_an_answer("got an empty reply")
+    if problem := text_problem(text):  # before a parser could recurse on it
+        raise not_an_answer(problem)
     if _is_json(content_type):
         try:
             value = json.loads(text)
@@ -180,7 +183,7 @@ def answer_toml(text: str, content_type: str, shown: str) -> str:
         try:
             tomllib.loads(text)
             return text
-        except tomllib.TOMLDecodeError as err:
+        except ValueError as err:  # a TOMLDecodeError, or an integer beyond Python's digit limit
             toml_error = err
         try:
             value = json.loads(text)

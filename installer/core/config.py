@@ -194,7 +194,7 @@ class InstallConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> InstallConfig:
-        return cls.from_json(Path(path).read_text())
+        return jsoncodec.load(cls, path)
 
     def save(self, path: str | Path) -> None:
         """Write the config readable by its owner only (0600): it may hold the root password."""

@@ -163,7 +163,7 @@ class HardwareProfile:
 
     @classmethod
     def load(cls, path: str | Path) -> HardwareProfile:
-        return cls.from_json(Path(path).read_text())
+        return jsoncodec.load(cls, path)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_json() + "\n")

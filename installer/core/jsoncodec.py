@@ -5,11 +5,18 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import sys
 import types
 import typing
+from pathlib import Path
 from typing import Any, TypeVar
 
+from installer.core import limits
+
 T = TypeVar("T")
+
+# Every integer in Keel's documents (sizes in bytes, MiB, indexes) fits in 64 bits; a larger one is a broken file.
+INT64 = (-(2**63), 2**63 - 1)
 
 
 class DecodeError(ValueError):
@@ -39,11 +46,26 @@ def to_json(value: Any, indent: int | None = 2) -> str:
 
 
 def from_json(cls: type[T], text: str) -> T:
+    """Decode `cls` from JSON text; DecodeError for anything else, also text beyond `installer.core.limits`."""
+    if problem := limits.text_problem(text):
+        raise DecodeError(problem)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise DecodeError(f"not valid JSON: {err}") from err
+    except ValueError as err:  # Python's limit on int() of a string
+        raise DecodeError(f"not valid JSON: a number of more than {sys.get_int_max_str_digits()} digits") from err
     return from_data(cls, data)
+
+
+def load(cls: type[T], path: str | Path) -> T:
+    """Decode `cls` from a JSON file: OSError when it cannot be read, DecodeError when it is too large, not UTF-8
+    or not the shape of `cls`."""
+    try:
+        text = limits.read_text(path)
+    except limits.InputLimitError as err:
+        raise DecodeError(str(err)) from err
+    return from_json(cls, text)
 
 
 def _decode(tp: Any, data: Any, path: str) -> Any:
@@ -62,10 +84,10 @@ def _decode(tp: Any, data: Any, path: str) -> Any:
                 return _decode(arg, data, path)
             except DecodeError as err:
                 errors.append(str(err))
-        raise DecodeError(errors[0] if len(errors) == 1 else f"{path}: no variant of {tp} fits {data!r}")
+        raise DecodeError(errors[0] if len(errors) == 1 else f"{path}: no variant of {tp} fits {_shown(data)}")
     if origin is typing.Literal:
         if data not in args:
-            raise DecodeError(f"{path}: expected one of {', '.join(map(repr, args))}, got {data!r}")
+            raise DecodeError(f"{path}: expected one of {', '.join(map(repr, args))}, got {_shown(data)}")
         return data
     if dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
@@ -74,7 +96,9 @@ def _decode(tp: Any, data: Any, path: str) -> Any:
         fields = {f.name: f for f in dataclasses.fields(tp) if f.init}
         unknown = set(data) - set(fields)
         if unknown:
-            raise DecodeError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+            names = sorted(unknown)
+            more = f", ... ({len(names)} in all)" if len(names) > 5 else ""
+            raise DecodeError(f"{path}: unknown key(s) {', '.join(_cut(n) for n in names[:5])}{more}")
         kwargs = {}
         for name, field in fields.items():
             if name in data:
@@ -87,7 +111,7 @@ def _decode(tp: Any, data: Any, path: str) -> Any:
             return tp(data)
         except ValueError as err:
             choices = ", ".join(repr(m.value) for m in tp)
-            raise DecodeError(f"{path}: expected one of {choices}, got {data!r}") from err
+            raise DecodeError(f"{path}: expected one of {choices}, got {_shown(data)}") from err
     if origin is tuple:
         if not isinstance(data, list):
             raise DecodeError(f"{path}: expected a list, got {type(data).__name__}")
@@ -101,10 +125,24 @@ def _decode(tp: Any, data: Any, path: str) -> Any:
         return {_decode(kt, k, path): _decode(vt, v, f"{path}.{k}") for k, v in data.items()}
     if tp is float:
         if isinstance(data, bool) or not isinstance(data, (int, float)):
-            raise DecodeError(f"{path}: expected a number, got {data!r}")
+            raise DecodeError(f"{path}: expected a number, got {_shown(data)}")
+        if isinstance(data, int) and not INT64[0] <= data <= INT64[1]:
+            raise DecodeError(f"{path}: number out of range, got {_shown(data)}")
         return float(data)
     if tp in (int, str, bool):
         if not isinstance(data, tp) or (tp is int and isinstance(data, bool)):
-            raise DecodeError(f"{path}: expected {tp.__name__}, got {data!r}")
+            raise DecodeError(f"{path}: expected {tp.__name__}, got {_shown(data)}")
+        if tp is int and not INT64[0] <= data <= INT64[1]:
+            raise DecodeError(f"{path}: integer out of range (at most 64 bits), got {_shown(data)}")
         return data
     raise DecodeError(f"{path}: cannot decode type {tp!r}")
+
+
+def _shown(data: Any) -> str:
+    """A value for an error message: its repr, cut to 60 characters (a number may have thousands of digits)."""
+    return _cut(f"a number of {data.bit_length()} bits" if isinstance(data, int) and abs(data) >= 10**60
+                else repr(data))
+
+
+def _cut(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[:width - 3] + "..."
