@@ -23,6 +23,7 @@ from typing import Any
 from answerfile.errors import AnswerError, AnswerProblem
 from answerfile.parse import Collector, ParseResult, in_file_order, parse_data, parse_text
 from answerfile.resolve import resolve
+from installer.core import limits
 from installer.core.config import InstallConfig
 from installer.core.hardware import HardwareProfile
 
@@ -90,11 +91,12 @@ def parse_install_config(text: str, hardware: HardwareProfile, *, unattended: bo
 
 
 def read_answer_file(path: str | Path) -> str:
-    """An answer file's text, or AnswerError naming the file when it cannot be read."""
+    """An answer file's text, or AnswerError naming the file when it cannot be read, is larger than
+    `installer.core.limits.MAX_INPUT_BYTES` (it is not read further) or is not UTF-8."""
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
+        return limits.read_text(path)
+    except (OSError, limits.InputLimitError) as err:
+        reason = err.strerror if isinstance(err, OSError) else str(err)
         raise AnswerError([AnswerProblem("", f"{path}: cannot read the answer file ({reason})")]) from err
 
 

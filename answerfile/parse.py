@@ -13,6 +13,7 @@ import difflib
 import ipaddress
 import math
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 from answerfile import schema
 from answerfile.errors import AnswerProblem
 from answerfile.schema import Key
-from installer.core import checks, rules
+from installer.core import checks, limits, rules
 from installer.core.config import FirstBoot, Webhook
 from installer.core.locales import LocaleDataError
 
@@ -105,21 +106,38 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+# Bounds on single values, far above any real answer, that keep every check fast on a file of the 1 MiB the
+# reader accepts: the value checks, glob matching and the hints for unknown keys all grow with these.
+MAX_TEXT_CHARS = 16 * 1024      # a string value (an SSH key of 16384 bits has about 2,800 characters)
+MAX_GLOB_CHARS = 256            # a filter glob (udev property values are shorter)
+MAX_ENTRIES = 1024              # the entries of an array or of a table of names (disk-list, filter, mapping)
+MAX_KEY_CHARS = 200             # a key path as a problem shows it
+HINTS = 100                     # unknown keys that get a "did you mean" (a file of thousands is not an answer)
+
+
 class Collector:
     def __init__(self) -> None:
         self.problems: list[AnswerProblem] = []
         self.warnings: list[AnswerProblem] = []
 
     def error(self, key: str, message: str) -> None:
-        self.problems.append(AnswerProblem(key, message))
+        self.problems.append(AnswerProblem(_cut(key), message))
 
     def warn(self, key: str, message: str) -> None:
-        self.warnings.append(AnswerProblem(key, message))
+        self.warnings.append(AnswerProblem(_cut(key), message))
 
     def check(self, key: str, problem: str | None) -> bool:
         if problem:
             self.error(key, problem)
         return problem is None
+
+
+def _cut(key: str) -> str:
+    return key if len(key) <= MAX_KEY_CHARS else key[:MAX_KEY_CHARS - 3] + "..."
+
+
+def _too_long(value: str, limit: int) -> str | None:
+    return f"is too long: {len(value)} characters, at most {limit}" if len(value) > limit else None
 
 
 def _unknown_key_hint(name: str, spec: Key, path: str) -> str:
@@ -161,9 +179,12 @@ def _read_value(value: Any, spec: Key, path: str, out: Collector) -> tuple[bool,
                             f"got {_type_name(value)} {_shown(value)}")
             return False, None
         ok = True
+        limit = MAX_GLOB_CHARS if kind == "globs" else MAX_TEXT_CHARS
         for k, v in value.items():
             if not isinstance(v, str):
                 out.error(f"{path}.{k}", f"expected a string, got {_type_name(v)} {_shown(v)}")
+                ok = False
+            elif not out.check(f"{path}.{k}", _too_long(v, limit)):
                 ok = False
             elif kind == "globs":
                 ok = out.check(f"{path}.{k}", checks.glob_problem(v)) and ok
@@ -176,7 +197,10 @@ def _read_value(value: Any, spec: Key, path: str, out: Collector) -> tuple[bool,
         bad = [i for i, v in enumerate(value) if not isinstance(v, str)]
         for i in bad:
             out.error(f"{path}[{i}]", f"expected a string, got {_type_name(value[i])} {_shown(value[i])}")
-        return not bad, tuple(value) if not bad else None
+        long = [i for i, v in enumerate(value) if isinstance(v, str) and len(v) > MAX_TEXT_CHARS]
+        for i in long:
+            out.error(f"{path}[{i}]", str(_too_long(value[i], MAX_TEXT_CHARS)))
+        return not bad and not long, tuple(value) if not bad and not long else None
     if kind == "boolean":
         if not isinstance(value, bool):
             out.error(path, f"expected true or false, got {_type_name(value)} {_shown(value)}")
@@ -201,6 +225,8 @@ def _read_value(value: Any, spec: Key, path: str, out: Collector) -> tuple[bool,
     # string
     if not isinstance(value, str):
         out.error(path, f"expected a string, got {_type_name(value)} {_shown(value)}")
+        return False, None
+    if not out.check(path, _too_long(value, MAX_TEXT_CHARS)):
         return False, None
     if spec.choices and not spec.checked_elsewhere:
         if value in spec.choices:
@@ -228,7 +254,8 @@ def _read_table(raw: Mapping[str, Any], spec: Key, path: str, out: Collector) ->
             key = by_alias[name]
             out.warn(key_path, f"deprecated key '{name}', use '{key.name}' instead")
         if key is None:
-            out.error(key_path, f"unknown key{_unknown_key_hint(name, spec, path)}")
+            hint = _unknown_key_hint(name, spec, path) if len(out.problems) < HINTS else ""
+            out.error(key_path, f"unknown key{hint}")
             continue
         if key.name in given:
             out.error(key_path, f"'{given[key.name]}' and '{name}' are the same key; keep only '{key.name}'")
@@ -494,22 +521,72 @@ def _first_boot(f: dict[str, Any], raw: Any, out: Collector) -> FirstBoot | None
                      url=f.get("url") if source == "from-url" else None, cert_fingerprint=f.get("cert-fingerprint"))
 
 
+# TOML integers are 64-bit: "an integer that cannot be represented losslessly must be an error" (tomllib and
+# json read any size, which would overflow the float a size option becomes).
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def structure_problems(data: Any) -> list[AnswerProblem]:
+    """Nesting deeper than limits.MAX_DEPTH, arrays and tables of more than MAX_ENTRIES entries and integers
+    beyond 64 bits, found without recursion: such an answer never reaches the readers below (or the repr in a
+    problem message), which recurse and grow with the entries."""
+    problems: list[AnswerProblem] = []
+    # (container, depth, key in its parent, the parent's entry): paths are spelled only for a problem
+    stack: list[tuple[Any, int, str, Any]] = [(data, 0, "", None)]
+    while stack:
+        entry = stack.pop()
+        value, depth = entry[0], entry[1]
+        items = list(value.items()) if isinstance(value, Mapping) else list(enumerate(value))
+        if len(items) > MAX_ENTRIES or (items and depth >= limits.MAX_DEPTH):
+            message = (f"has too many entries: {len(items)}, at most {MAX_ENTRIES}" if len(items) > MAX_ENTRIES
+                       else f"nested too deeply: more than {limits.MAX_DEPTH} levels")
+            problems.append(AnswerProblem(_path(entry), message))
+            continue
+        for key, child in reversed(items):
+            if isinstance(child, (Mapping, list)):
+                stack.append((child, depth + 1, key, entry))
+            elif isinstance(child, int) and not isinstance(child, bool) and not INT64[0] <= child <= INT64[1]:
+                problems.append(AnswerProblem(_path((child, depth + 1, key, entry)), f"integer out of range: "
+                                              f"{child.bit_length()} bits, TOML integers have at most 64"))
+    return problems
+
+
+def _path(entry: tuple[Any, int, Any, Any]) -> str:
+    """The key path of a structure_problems entry: global.root-ssh-keys[0]."""
+    parts: list[str] = []
+    while entry is not None and entry[3] is not None:
+        key = entry[2]
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+        entry = entry[3]
+    return _cut("".join(reversed(parts)).lstrip("."))
+
+
 def parse_data(data: Mapping[str, Any], *, offline_counts: bool = True) -> ParseResult:
     """Check a decoded answer (a TOML document or the same structure as JSON)."""
+    if problems := structure_problems(data):
+        return ParseResult(None, problems, [])
     out = Collector()
     doc = read_data(data, out)
     return _build(doc, data, out, offline_counts)
 
 
 def parse_text(text: str, *, offline_counts: bool = True) -> ParseResult:
-    """Check answer TOML text. `offline_counts` checks RAID disk counts on disk-list alone (no hardware)."""
-    out = Collector()
+    """Check answer TOML text. `offline_counts` checks RAID disk counts on disk-list alone (no hardware).
+    Text beyond `installer.core.limits` (size, nesting, dotted-key length) is refused before it is parsed."""
+    if problem := limits.text_problem(text):
+        return ParseResult(None, [AnswerProblem("", problem)], [])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         return ParseResult(None, [_syntax_problem(err, text)], [])
-    doc = read_data(data, out)
-    return _build(doc, data, out, offline_counts)
+    except ValueError:  # Python's limit on int() of a string, which tomllib does not turn into a TOMLDecodeError
+        digits = sys.get_int_max_str_digits()
+        found = next((m for m in re.finditer(r"[\d_]+", text) if len(m[0]) > digits), None)
+        line = text.count("\n", 0, found.start()) + 1 if found else 0
+        where = f" at line {line}" if line else ""
+        return ParseResult(None, [AnswerProblem("", f"TOML syntax error{where}: an integer of more than {digits} "
+                                                    "digits (TOML integers have at most 64 bits)")], [])
+    return parse_data(data, offline_counts=offline_counts)
 
 
 def _build(doc: dict[str, Any], data: Mapping[str, Any], out: Collector, offline_counts: bool) -> ParseResult:

@@ -85,13 +85,19 @@ def _load_config(args: argparse.Namespace, hardware: HardwareProfile) -> Install
     if not Path(args.answer).is_file():
         raise InputError(f"{args.answer}: no such answer file")
     try:
-        from answerfile import AnswerError, load_install_config
+        from answerfile import AnswerError, parse_install_config, read_answer_file
     except ImportError as err:
         raise InputError("answer files cannot be read: the answerfile package is not available") from err
     try:
-        return load_install_config(args.answer, hardware)
+        text = read_answer_file(args.answer)       # too large or not UTF-8: it cannot be read
     except AnswerError as err:
-        raise PlanError(str(err).splitlines() or [f"{args.answer}: not accepted"]) from err
+        raise InputError(str(err)) from err
+    try:
+        return parse_install_config(text, hardware)
+    except AnswerError as err:
+        # a problem of the file as a whole (nested too deeply, TOML syntax) names the file
+        problems = [str(p) if p.key else f"{args.answer}: {p}" for p in err.problems]
+        raise PlanError(problems or [f"{args.answer}: not accepted"]) from err
 
 
 def run(args: argparse.Namespace) -> int:
