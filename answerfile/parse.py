@@ -477,6 +477,7 @@ def _disk_setup(d: dict[str, Any], raw: Any, out: Collector, *, offline_counts: 
             out.check("disk-setup.disk-list", rules.raid_count_problem(fs, raid, count))
         if fs in ("ext4", "xfs"):
             out.check("disk-setup.lvm.swapsize", rules.swap_problem(options.get("swapsize"), options.get("hdsize")))
+            out.check("disk-setup.lvm.maxroot", rules.maxroot_problem(options.get("maxroot")))
         if "filter-match" in present and fs in ("ext4", "xfs"):
             out.warn("disk-setup.filter-match", f"ignored for {fs}: a single disk is the first match")
         if fs in ("ext4", "xfs") and (d.get("disk-count") or 1) > 1:

@@ -34,11 +34,16 @@ def _default(key: Key, nested: bool) -> str:
     return f"`{json.dumps(key.default)}`"
 
 
+def _number(value: float) -> str:
+    """2, 0.5, 1073741824: whole numbers in full (":g" would print 1.07374e+09)."""
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
 def _notes(key: Key) -> str:
     parts = [key.doc]
     if key.minimum is not None or key.maximum is not None:
-        lo = "" if key.minimum is None else f"{key.minimum:g}"
-        hi = "" if key.maximum is None else f"{key.maximum:g}"
+        lo = "" if key.minimum is None else _number(key.minimum)
+        hi = "" if key.maximum is None else _number(key.maximum)
         parts.append(f"Range {lo}..{hi}." if lo and hi else f"At least {lo}." if lo else f"At most {hi}.")
     if key.alias:
         parts.append(f"Deprecated spelling: `{key.alias}`.")

@@ -21,6 +21,7 @@ from installer.core.config import (
     ZfsOptions,
     ZfsRaid,
 )
+from installer.core.hardware import GiB
 from installer.core.locales import KEYBOARDS
 
 Kind = Literal[
@@ -55,6 +56,12 @@ class Key:
 
     def child(self, name: str) -> Key | None:
         return next((k for k in self.keys if k.name == name), None)
+
+
+def _gib_range(name: str) -> dict[str, float]:
+    """A size option's minimum and maximum, from the one table the planner checks too (rules.SIZE_GIB)."""
+    low, high = rules.SIZE_GIB[name]
+    return {"minimum": low, "maximum": high}
 
 
 ZFS_RAID = tuple(map(str, ZfsRaid))
@@ -120,25 +127,27 @@ ZFS = Key("zfs", "table", "ZFS options (filesystem = \"zfs\").", keys=(
     Key("compress", "string", "Compression.", default=str(ZfsOptions.compress), choices=tuple(map(str, ZfsCompress))),
     Key("copies", "integer", "Data copies (ZFS copies property).", default=ZfsOptions.copies,
         minimum=rules.ZFS_COPIES[0], maximum=rules.ZFS_COPIES[1]),
-    Key("hdsize", "number", "GiB of every disk to use (default: the first selected disk's size).", minimum=2),
+    Key("hdsize", "number", "GiB of every disk to use (default: the first selected disk's size).",
+        **_gib_range("hdsize")),
 ))
 
 LVM = Key("lvm", "table", "LVM sizes in GiB (filesystem = \"ext4\" or \"xfs\").", keys=(
-    Key("hdsize", "number", "GiB of the disk to use (default: the whole disk).", minimum=2),
+    Key("hdsize", "number", "GiB of the disk to use (default: the whole disk).", **_gib_range("hdsize")),
     Key("swapsize", "number", "Swap LV size; 0 = no swap (default: from RAM, 0.5-8 GiB, at most hdsize/8). "
-        "At most hdsize / 2.", minimum=0),
-    Key("maxroot", "number", "Maximum root LV size (default 96 GiB; root is hdsize/4 + 12 GiB above 48 GiB).",
-        minimum=0),
+        "At most hdsize / 2.", **_gib_range("swapsize")),
+    Key("maxroot", "number", "Maximum root LV size (default 96 GiB; root is hdsize/4 + 12 GiB above 48 GiB); "
+        f"0 = the default, else at least {rules.format_gib(rules.MIN_ROOT_BYTES / GiB)}.", **_gib_range("maxroot")),
     Key("minfree", "number", "Space left free in the VG for snapshots (default: 16 GiB above 128 GiB, "
-        "else hdsize/8).", minimum=0),
-    Key("maxvz", "number", "Maximum size of the data thin pool; 0 = no data pool.", minimum=0),
+        "else hdsize/8).", **_gib_range("minfree")),
+    Key("maxvz", "number", "Maximum size of the data thin pool; 0 = no data pool.", **_gib_range("maxvz")),
 ))
 
 BTRFS = Key("btrfs", "table", "Btrfs options (filesystem = \"btrfs\").", keys=(
     Key("raid", "string", "RAID level.", choices=BTRFS_RAID, ignore_case=True, when="btrfs, required"),
     Key("compress", "string", "Compression mount option.", default=str(BtrfsOptions.compress),
         choices=tuple(map(str, BtrfsCompress))),
-    Key("hdsize", "number", "GiB of every disk to use (default: the first selected disk's size).", minimum=2),
+    Key("hdsize", "number", "GiB of every disk to use (default: the first selected disk's size).",
+        **_gib_range("hdsize")),
 ))
 
 DISK_SETUP = Key("disk-setup", "table", "Target disks and filesystem.", required=True, keys=(
@@ -151,8 +160,10 @@ DISK_SETUP = Key("disk-setup", "table", "Target disks and filesystem.", required
     Key("filter-match", "string", "ZFS/Btrfs: a disk matches if any filter matches, or unless one fails "
         "(all; a missing property does not count as failing).", default="any", choices=("any", "all"),
         alias="filter_match"),
-    Key("filter-size-min", "number", "Only disks of at least this many GiB match.", minimum=0, keel=True),
-    Key("filter-size-max", "number", "Only disks of at most this many GiB match.", minimum=0, keel=True),
+    Key("filter-size-min", "number", "Only disks of at least this many GiB match.", keel=True,
+        **_gib_range("filter-size-min")),
+    Key("filter-size-max", "number", "Only disks of at most this many GiB match.", keel=True,
+        **_gib_range("filter-size-max")),
     Key("disk-count", "integer", "Take this many matching disks, the smallest first.", minimum=1, keel=True),
     ZFS,
     LVM,

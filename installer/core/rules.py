@@ -4,19 +4,43 @@ Each rule is a pure function returning a message (or None / an empty list when t
 The numbers follow the Proxmox VE installer (reference §2.3, §2.4, §3.1): minimum disk counts per RAID
 level, mirrored disks within 10 % of each other, no 4Kn disk with legacy BIOS boot, disk size limits of
 2 GiB (hard) and 8 GiB (soft, an error when nobody is at the console), and swap at most half of hdsize.
+Keel adds what its own install needs: 512- or 4096-byte sectors, room for a root file system of
+MIN_ROOT_BYTES, and the ranges of the size options (SIZE_GIB), which the answer file's schema and the planner
+both take from here.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from enum import Enum
 from typing import Literal
 
-from installer.core.hardware import Disk, GiB
+from installer.core.hardware import Disk, GiB, MiB
 
 HARD_MIN_DISK_GIB = 2
 SOFT_MIN_DISK_GIB = 8
 MIRROR_TOLERANCE = 0.10
+
+# The root file system receives the payload (about 3 GiB installed) and then kernels, updates and logs. A
+# smaller root makes the install fail while unpacking, after the disks were wiped, so the planner refuses it.
+MIN_ROOT_BYTES = 4 * GiB
+# The logical sector sizes the partition layout is made for (the ESP at 1 MiB, the GPT before it).
+SECTOR_SIZES = (512, 4096)
+
+# The size options of the disk setup in GiB, (minimum, maximum): the answer file's schema and the planner take
+# them from here. No disk comes near the maximum (1 EiB); it keeps every size exact in the planner's arithmetic
+# and turns a typo such as 1e308 into an error rather than "the whole disk".
+MAX_SIZE_GIB = 1024**3
+SIZE_GIB: dict[str, tuple[float, float]] = {
+    "hdsize": (HARD_MIN_DISK_GIB, MAX_SIZE_GIB),
+    "swapsize": (0, MAX_SIZE_GIB),
+    "maxroot": (0, MAX_SIZE_GIB),        # 0 = the default (96 GiB), else at least MIN_ROOT_BYTES: maxroot_problem
+    "minfree": (0, MAX_SIZE_GIB),
+    "maxvz": (0, MAX_SIZE_GIB),
+    "filter-size-min": (0, MAX_SIZE_GIB),
+    "filter-size-max": (0, MAX_SIZE_GIB),
+}
 
 # (filesystem, RAID level) -> minimum number of disks
 MIN_DISKS: dict[tuple[str, str], int] = {
@@ -44,6 +68,8 @@ def _text(value: str | Enum | None) -> str:
 
 def format_gib(value: float) -> str:
     """A GiB number as people write it: 16 rather than 16.0, 16.01 as given, at most 2 decimals."""
+    if not math.isfinite(value) or abs(value) >= 1e15:  # 1e+308, not its 309 digits
+        return f"{value:g}"
     rounded = round(float(value), 2)
     return str(int(rounded)) if rounded == int(rounded) else f"{rounded:g}"
 
@@ -106,6 +132,78 @@ def four_kn_problem(disk: Disk, boot_mode: Literal["bios", "efi"] | str) -> str 
     return None
 
 
+ESP_SMALL_MIB, ESP_LARGE_MIB = 512, 1024
+# What LVM and the rounding of Proxmox's sizes may take from partition 3 besides swap and root, at most: the PV
+# header (1 MiB), whole 4 MiB extents, swap rounded up to one, root aligned down and 4 MiB left free beside it,
+# and the last MiB partition 3 may lose to the backup GPT.
+LVM_OVERHEAD_BYTES = 16 * MiB
+
+
+def esp_mib(disk_bytes: int) -> int:
+    """ESP size: 1024 MiB when the whole disk is larger than 100 GiB, else 512 MiB (before any hdsize)."""
+    return ESP_LARGE_MIB if disk_bytes > 100 * GiB else ESP_SMALL_MIB
+
+
+def partition3_bytes(disk: Disk, hdsize: float | None) -> int:
+    """Partition 3's size on `disk`, never more than the planner's layout gives it (and at most 1 MiB less): it
+    starts after 1 MiB and the ESP, and ends at hdsize or before the backup GPT (less than 64 KiB at the end)."""
+    end_mib = (disk.size_bytes - 64 * 1024) // MiB
+    if hdsize is not None and hdsize * GiB < disk.size_bytes:
+        end_mib = min(end_mib, int(hdsize * 1024))
+    return max(0, end_mib - esp_mib(disk.size_bytes) - 1) * MiB
+
+
+def root_space_problem(disk: Disk, filesystem: str | Enum, hdsize: float | None = None) -> str | None:
+    """Partition 3 must hold a root file system of MIN_ROOT_BYTES: ZFS and Btrfs put it there directly, LVM
+    beside swap (the default swap is at most 1/8 of the partition, a given swapsize is checked by swap_problem)."""
+    p3 = partition3_bytes(disk, hdsize)
+    lvm = _text(filesystem).lower() in ("ext4", "xfs")
+    room = p3 - min(p3 // 8, 8 * GiB) - LVM_OVERHEAD_BYTES if lvm else p3
+    if room >= MIN_ROOT_BYTES:
+        return None
+    what = "the root volume and swap" if lvm else "the root file system"
+    need = -(-(MIN_ROOT_BYTES + LVM_OVERHEAD_BYTES) * 8 // 7) if lvm else MIN_ROOT_BYTES
+    return (f"disk {disk.name} is too small for {what}: partition 3 would have {_gib_down(p3)} GiB, at least "
+            f"{_gib_up(need)} GiB needed (the installed system takes about 3 GiB)")
+
+
+def maxroot_problem(maxroot: float | None) -> str | None:
+    """maxroot 0 means the default (96 GiB, as in Proxmox); any other value must leave room for the system."""
+    if maxroot is None or maxroot == 0 or maxroot * GiB >= MIN_ROOT_BYTES:
+        return None
+    return (f"must be 0 (the default) or at least {format_gib(MIN_ROOT_BYTES / GiB)} GiB, the root file system "
+            f"the installed system needs, got {maxroot:g}")
+
+
+def size_problem(name: str, value: float | None) -> str | None:
+    """The range of one size option (SIZE_GIB), worded as the answer file's schema words it."""
+    if value is None:
+        return None
+    low, high = SIZE_GIB[name]
+    if not math.isfinite(value):
+        return f"expected a finite number, got {value}"
+    if value < low:
+        return f"must be at least {format_gib(low)}, got {value}"
+    if value > high:
+        return f"must be at most {format_gib(high)}, got {value}"
+    return maxroot_problem(value) if name == "maxroot" else None
+
+
+def sector_size_problem(disk: Disk) -> str | None:
+    if disk.logical_block_size in SECTOR_SIZES:
+        return None
+    return (f"disk {disk.name} has {disk.logical_block_size}-byte logical sectors; Keel installs to disks with "
+            f"{' or '.join(map(str, SECTOR_SIZES))}-byte sectors only")
+
+
+def _gib_down(size_bytes: float) -> str:
+    return format_gib(math.floor(size_bytes / GiB * 100) / 100)
+
+
+def _gib_up(size_bytes: float) -> str:
+    return format_gib(math.ceil(size_bytes / GiB * 100) / 100)
+
+
 def usable_gib(disk: Disk, hdsize: float | None) -> int:
     """The whole GiB the installer may use on `disk`: its size, or hdsize when that is smaller."""
     size = disk.size_bytes / GiB
@@ -145,7 +243,8 @@ def install_medium_problem(disk: Disk) -> str | None:
 
 
 def swap_problem(swapsize: float | None, hdsize: float | None) -> str | None:
-    """Swap may use at most half of the disk space given to the installer."""
+    """Swap may use at most half of the disk space given to the installer, and must leave the root volume
+    MIN_ROOT_BYTES beside the largest ESP and the LVM overhead (LVM_OVERHEAD_BYTES)."""
     if swapsize is None or hdsize is None:
         return None
     limit = hdsize / 2
@@ -154,6 +253,11 @@ def swap_problem(swapsize: float | None, hdsize: float | None) -> str | None:
             f"Swap size {format_gib(swapsize)} GiB cannot be greater than {format_gib(limit)} GiB "
             "(hard disk size / 2)"
         )
+    most = hdsize * GiB - (ESP_LARGE_MIB + 1) * MiB - LVM_OVERHEAD_BYTES - MIN_ROOT_BYTES
+    if swapsize * GiB > most:
+        hint = f"at most {_gib_down(most)} GiB of swap fit" if most >= 0 else "not even without swap"
+        return (f"Swap size {format_gib(swapsize)} GiB leaves less than {format_gib(MIN_ROOT_BYTES / GiB)} GiB for "
+                f"the root volume on {format_gib(hdsize)} GiB ({hint})")
     return None
 
 
@@ -166,8 +270,9 @@ def disk_selection_problems(
     unattended: bool,
     hdsize: float | None = None,
 ) -> list[str]:
-    """Every rule over one selection of disks, in a stable order: duplicates, install medium, count, sizes,
-    mirror sizes, 4Kn with BIOS. An empty list means the selection can be installed to."""
+    """Every rule over one selection of disks, in a stable order: duplicates, install medium, count, sector sizes,
+    sizes (the disk, then room for the root file system), mirror sizes, 4Kn with BIOS. An empty list means the
+    selection can be installed to."""
     problems = duplicate_disk_problems([d.name for d in disks])
     unique: list[Disk] = []
     for disk in disks:
@@ -177,7 +282,9 @@ def disk_selection_problems(
     count = raid_count_problem(filesystem, raid, len(unique))
     if count:
         problems.append(count)
-    problems += [p for d in unique if (p := disk_size_problem(d, hdsize=hdsize, unattended=unattended))]
+    problems += [p for d in unique if (p := sector_size_problem(d))]
+    problems += [p for d in unique if (p := disk_size_problem(d, hdsize=hdsize, unattended=unattended)
+                                       or root_space_problem(d, filesystem, hdsize))]
     if _text(filesystem).lower() == "zfs" and not count:
         problems += mirror_size_problems(raid, unique)
     problems += [p for d in unique if (p := four_kn_problem(d, boot_mode))]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from installer.storage.plan.sizing import KiB, LvmSizes, MiB
 from installer.storage.plan.types import LogicalVolume, LvmPlan
 
@@ -27,11 +29,13 @@ def allocated_bytes(lvs: tuple[LogicalVolume, ...]) -> int:
 
 def lvm_plan(vg: str, pv: str, pv_bytes: int, sizes: LvmSizes) -> tuple[LvmPlan, str | None]:
     """The VG and its LVs in creation order (swap, root, data). Returns a warning when Proxmox's sizes (computed
-    from the unaligned OS size) would overfill the real VG and the thin pool had to give up those extents."""
+    from the unaligned OS size) would overfill the real VG and the thin pool (or root) had to give up those
+    extents."""
     lvs = []
     if sizes.swap_kib > 0:
         lvs.append(LogicalVolume("swap", sizes.swap_kib * KiB))
-    lvs.append(LogicalVolume("root", sizes.root_kib * KiB))
+    root = LogicalVolume("root", sizes.root_kib * KiB)
+    lvs.append(root)
     data = None
     if sizes.data_kib > 0:
         data = LogicalVolume("data", sizes.data_kib * KiB, thin_pool=True, metadata_bytes=sizes.meta_kib * KiB)
@@ -39,10 +43,12 @@ def lvm_plan(vg: str, pv: str, pv_bytes: int, sizes: LvmSizes) -> tuple[LvmPlan,
     total = vg_bytes(pv_bytes)
     free = total - allocated_bytes(tuple(lvs))
     warning = None
-    if free < 0 and data is not None and data.size_bytes + free > 0:
-        shrunk = LogicalVolume("data", extents_bytes(data.size_bytes) + free, True, data.metadata_bytes)
-        lvs[-1] = shrunk
-        warning = (f"thin pool 'data' reduced by {-free // MiB} MiB to fit VG '{vg}' "
-                   f"({total // MiB} MiB after LVM metadata)")
+    # The thin pool gives up the missing extents; without one (small disks, where root is all that swap leaves
+    # but 4 MiB) root does: Proxmox's sizes start from the partition before LVM's header and extent rounding.
+    giver = data if data is not None and data.size_bytes + free > 0 else root
+    if free < 0 and extents_bytes(giver.size_bytes) + free > 0:
+        lvs[lvs.index(giver)] = replace(giver, size_bytes=extents_bytes(giver.size_bytes) + free)
+        what = "thin pool 'data'" if giver is data else "root volume"
+        warning = f"{what} reduced by {-free // MiB} MiB to fit VG '{vg}' ({total // MiB} MiB after LVM metadata)"
         free = 0
     return LvmPlan(vg=vg, pvs=(pv,), lvs=tuple(lvs), free_bytes=free, size_bytes=total), warning

@@ -5,7 +5,6 @@ Pure: the only inputs are the InstallConfig, the HardwareProfile and (optionally
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -25,7 +24,7 @@ from installer.storage.plan.existing import review_existing
 from installer.storage.plan.lvm import lvm_plan
 from installer.storage.plan.mounts import btrfs_mounts, kernel_root, lvm_mounts, zfs_mounts
 from installer.storage.plan.partitions import LayoutError, disk_layout, partition_path
-from installer.storage.plan.sizing import GiB, lvm_sizes, os_kib
+from installer.storage.plan.sizing import GiB, MiB, lvm_sizes, os_kib
 from installer.storage.plan.storagecfg import storage_entries
 from installer.storage.plan.types import (
     BtrfsPlan,
@@ -89,15 +88,14 @@ def _options_problems(config: InstallConfig) -> list[str]:
         problems.append("disk-setup.zfs.raid: a ZFS install needs a RAID level")
     if fs == Filesystem.BTRFS and setup.btrfs is None:
         problems.append("disk-setup.btrfs.raid: a Btrfs install needs a RAID level")
-    hdsize = setup.hdsize
-    if hdsize is not None and (not math.isfinite(hdsize) or hdsize <= 0):
-        problems.append(f"disk-setup.hdsize: must be a positive number of GiB, got {hdsize}")
+    # the ranges the answer file's schema checks too (rules.SIZE_GIB), so an answer it accepts can be planned
+    if problem := rules.size_problem("hdsize", setup.hdsize):
+        problems.append(f"disk-setup.hdsize: {problem}")
     lvm = setup.lvm
     if fs.uses_lvm and lvm is not None:
         for key in ("swapsize", "maxroot", "minfree", "maxvz"):
-            value = getattr(lvm, key)
-            if value is not None and (not math.isfinite(value) or value < 0):
-                problems.append(f"disk-setup.lvm.{key}: must be 0 or more GiB, got {value}")
+            if problem := rules.size_problem(key, getattr(lvm, key)):
+                problems.append(f"disk-setup.lvm.{key}: {problem}")
     if fs == Filesystem.ZFS and setup.zfs is not None:
         z = setup.zfs
         for key, value, bounds in (("ashift", z.ashift, rules.ZFS_ASHIFT), ("copies", z.copies, rules.ZFS_COPIES)):
@@ -218,6 +216,8 @@ def _lvm_volumes(config: InstallConfig, hardware: HardwareProfile, disk: Disk, p
     lvm, fit_warning = lvm_plan(config.product, p3.path, p3.size_bytes, sizes)
     if lvm.free_bytes < 0:
         raise PlanError(f"disk {disk.name}: the volumes do not fit into VG '{lvm.vg}': lower swapsize or maxroot")
+    if problem := root_volume_problem(disk, lvm):
+        raise PlanError(problem)
     # Only an EFI-booted LVM system mounts an ESP (the first disk's) on /boot/efi (reference §4.1).
     esp_uuid = uuids[esp_key(disk.path)] if hardware.boot_mode == "efi" else None
     return _Volumes(
@@ -308,3 +308,15 @@ def plan(config: InstallConfig, hardware: HardwareProfile, *,
         rename=existing.rename,
         warnings=(*warnings, *volumes.warnings),
     )
+
+
+def root_volume_problem(disk: Disk, lvm: LvmPlan) -> str | None:
+    """The root LV must hold the installed system (rules.MIN_ROOT_BYTES); swap, or minfree for products
+    without a thin pool, can leave it less than the disk-size rules foresee."""
+    root = lvm.lv("root")
+    size = root.size_bytes if root else 0
+    if size >= rules.MIN_ROOT_BYTES:
+        return None
+    return (f"disk {disk.name}: the root volume would have {size // MiB} MiB, at least {rules.MIN_ROOT_BYTES // MiB}"
+            f" MiB ({_gib(rules.MIN_ROOT_BYTES)} GiB) needed for the installed system: lower swapsize or minfree, "
+            "or use a larger disk or hdsize")

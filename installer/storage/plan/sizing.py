@@ -1,4 +1,6 @@
-"""Proxmox's size arithmetic: ESP size, the LVM volume sizes (reference §2.4, step by step) and the ZFS ARC limit.
+"""Proxmox's size arithmetic: the LVM volume sizes (reference §2.4, step by step) from the OS partition.
+
+The ESP size (`esp_mib`) is a rule of `installer.core.rules`, where the disk-size checks use it too.
 
 Everything here follows the Perl engine literally: sizes in KiB (floats where Perl divides), user options in
 GiB (2^30) floats, "align down to 4 MiB" = clear the low 12 bits of a KiB value. Results are whole KiB.
@@ -7,6 +9,8 @@ GiB (2^30) floats, "align down to 4 MiB" = clear the low 12 bits of a KiB value.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from installer.core.rules import esp_mib
 
 KiB = 1024
 MiB = 1024**2
@@ -23,11 +27,6 @@ SKIP_LOW_SPACE = "Skipping auto-creation of LVM thinpool for guest data due to l
 SKIP_MAXVZ_LOW = (
     "Skipping auto-creation of LVM thinpool for guest data. Maximum data volume size set too low (<= 4 GiB)."
 )
-
-
-def esp_mib(disk_bytes: int) -> int:
-    """ESP size: 1024 MiB when the whole disk is larger than 100 GiB, else 512 MiB (before any hdsize)."""
-    return 1024 if disk_bytes > 100 * GiB else 512
 
 
 def restricted_kib(disk_bytes: int, hdsize_gib: float | None) -> float:

@@ -166,12 +166,12 @@ def test_a_failed_install_offers_the_debug_shell(wizard):
 
 def test_a_disk_below_8_gib_is_accepted_only_after_asking(wizard):
     app = WizardApp(wizard, Options(license_text="EULA"))
-    wizard.state.lvm_disk = "/dev/sdc"            # the 4 GiB USB stick: above the 2 GiB hard limit
+    wizard.state.lvm_disk = "/dev/sdc"            # the 6 GiB USB stick: above the 2 GiB hard limit
     app.show_step(1)
     app.screens["disks"].load()
     press(app, "meta n")
     text = screen_text(app)
-    assert "Disk sdc has only 4 GiB, below the recommended minimum of 8 GiB" in text
+    assert "Disk sdc has only 6 GiB, below the recommended minimum of 8 GiB" in text
     press(app, "n")                               # No
     assert step_title(app) == "Target disks and options"
     press(app, "meta n", "meta y")                # Yes, continue

@@ -89,7 +89,7 @@ def test_zfs_gives_one_slot_per_disk_and_the_do_not_use_choice(wizard):
 
 def test_zfs_refusal_is_shown_on_the_screen_and_in_the_preview(wizard):
     screen = DisksScreen(wizard, RecordingHost())
-    # zfs (RAID10) over all four disks mirrors sda+sdb (32/32 GiB: fine) and nvme0n1+sdc (64/4 GiB: refused)
+    # zfs (RAID10) over all four disks mirrors sda+sdb (32/32 GiB: fine) and nvme0n1+sdc (64/6 GiB: refused)
     press(screen, *["right"] * 4)
     problems = screen.validate()
     assert [p.field for p in problems] == ["disks"]

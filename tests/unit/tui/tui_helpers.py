@@ -43,14 +43,14 @@ def shared_dir() -> Path:
 
 
 def small_machine(**changes: object) -> HardwareProfile:
-    """Four disks (two 32 GiB SATA, one 64 GiB NVMe with an old 'pve' VG, one 4 GiB USB), three NICs."""
+    """Four disks (two 32 GiB SATA, one 64 GiB NVMe with an old 'pve' VG, one 6 GiB USB), three NICs."""
     disks = (
         Disk("sda", "/dev/sda", 32 * GiB, index=0, model="QEMU HARDDISK", bus="sata"),
         Disk("sdb", "/dev/sdb", 32 * GiB, index=1, model="QEMU HARDDISK", bus="sata"),
         Disk("nvme0n1", "/dev/nvme0n1", 64 * GiB, index=2, model="Samsung SSD 980", bus="nvme",
              existing=(ExistingContent("partition-table", "/dev/nvme0n1", "gpt"),
                        ExistingContent("lvm-pv", "/dev/nvme0n1p3", "LVM2_member", "pve", "vg-uuid-1"))),
-        Disk("sdc", "/dev/sdc", 4 * GiB, index=3, model="USB stick", bus="usb"),
+        Disk("sdc", "/dev/sdc", 6 * GiB, index=3, model="USB stick", bus="usb"),
     )
     nics = (
         Nic("enp1s0", "52:54:00:00:00:02", index=3, driver="e1000e", state="DOWN", pinned_id="1",
