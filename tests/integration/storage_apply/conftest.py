@@ -88,11 +88,15 @@ class Loops:
 
 @pytest.fixture
 def loops(tmp_path: Path) -> Iterator[Loops]:
+    # The plans use fixed Btrfs UUIDs: the kernel must forget members of an earlier run's filesystem (a run that
+    # stopped half-way leaves them registered, and the next mount then fails with "File exists").
+    subprocess.run(["btrfs", "device", "scan", "--forget"], capture_output=True, timeout=60)
     loops = Loops(tmp_path)
     try:
         yield loops
     finally:
         loops.detach_all()
+        subprocess.run(["btrfs", "device", "scan", "--forget"], capture_output=True, timeout=60)
 
 
 class Host:
