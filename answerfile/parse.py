@@ -121,10 +121,10 @@ class Collector:
         self.warnings: list[AnswerProblem] = []
 
     def error(self, key: str, message: str) -> None:
-        self.problems.append(AnswerProblem(_cut(key), message))
+        self.problems.append(AnswerProblem(_cut(key), _one_line(message)))
 
     def warn(self, key: str, message: str) -> None:
-        self.warnings.append(AnswerProblem(_cut(key), message))
+        self.warnings.append(AnswerProblem(_cut(key), _one_line(message)))
 
     def check(self, key: str, problem: str | None) -> bool:
         if problem:
@@ -132,7 +132,14 @@ class Collector:
         return problem is None
 
 
+def _one_line(text: str) -> str:
+    """Text for one line of a problem: a line break or other control character in a key or value escaped."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _cut(key: str) -> str:
+    """A key path as a problem shows it: on one line, at most MAX_KEY_CHARS."""
+    key = _one_line(key)
     return key if len(key) <= MAX_KEY_CHARS else key[:MAX_KEY_CHARS - 3] + "..."
 
 

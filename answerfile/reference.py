@@ -35,7 +35,7 @@ def _default(key: Key, nested: bool) -> str:
 
 
 def _number(value: float) -> str:
-    """2, 0.5, 1073741824: whole numbers in full (":g" would print 1.07374e+09)."""
+    """2, 0.5, 8589934592: whole numbers in full (":g" would print 8.58993e+09)."""
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 

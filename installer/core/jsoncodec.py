@@ -20,7 +20,13 @@ INT64 = (-(2**63), 2**63 - 1)
 
 
 class DecodeError(ValueError):
-    """A JSON document does not have the shape of the dataclass it is decoded into."""
+    """A JSON document does not have the shape of the dataclass it is decoded into. The message is one line: a
+    line break or other control character from the document (a key, a value) is escaped."""
+
+    def __init__(self, message: str) -> None:
+        if not message.isprintable():
+            message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        super().__init__(message)
 
 
 def to_data(value: Any) -> Any:

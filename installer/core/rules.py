@@ -29,9 +29,10 @@ MIN_ROOT_BYTES = 4 * GiB
 SECTOR_SIZES = (512, 4096)
 
 # The size options of the disk setup in GiB, (minimum, maximum): the answer file's schema and the planner take
-# them from here. No disk comes near the maximum (1 EiB); it keeps every size exact in the planner's arithmetic
-# and turns a typo such as 1e308 into an error rather than "the whole disk".
-MAX_SIZE_GIB = 1024**3
+# them from here. The maximum is the largest disk a hardware profile can describe (8 EiB: sizes are 64-bit byte
+# counts); it keeps every size exact in the planner's arithmetic and turns a typo such as 1e308 into an error
+# rather than "the whole disk".
+MAX_SIZE_GIB = 2**33
 SIZE_GIB: dict[str, tuple[float, float]] = {
     "hdsize": (HARD_MIN_DISK_GIB, MAX_SIZE_GIB),
     "swapsize": (0, MAX_SIZE_GIB),
@@ -148,7 +149,7 @@ def partition3_bytes(disk: Disk, hdsize: float | None) -> int:
     """Partition 3's size on `disk`, never more than the planner's layout gives it (and at most 1 MiB less): it
     starts after 1 MiB and the ESP, and ends at hdsize or before the backup GPT (less than 64 KiB at the end)."""
     end_mib = (disk.size_bytes - 64 * 1024) // MiB
-    if hdsize is not None and hdsize * GiB < disk.size_bytes:
+    if hdsize is not None and math.isfinite(hdsize) and hdsize * GiB < disk.size_bytes:
         end_mib = min(end_mib, int(hdsize * 1024))
     return max(0, end_mib - esp_mib(disk.size_bytes) - 1) * MiB
 
@@ -205,9 +206,10 @@ def _gib_up(size_bytes: float) -> str:
 
 
 def usable_gib(disk: Disk, hdsize: float | None) -> int:
-    """The whole GiB the installer may use on `disk`: its size, or hdsize when that is smaller."""
+    """The whole GiB the installer may use on `disk`: its size, or hdsize when that is smaller (an hdsize that is
+    not a number is size_problem's to report)."""
     size = disk.size_bytes / GiB
-    if hdsize is not None and hdsize < size:
+    if hdsize is not None and math.isfinite(hdsize) and hdsize < size:
         size = hdsize
     return int(size)
 

@@ -103,6 +103,14 @@ def test_a_problem_shows_at_most_200_characters_of_a_key() -> None:
     assert problem.key == "global." + "k" * 190 + "..."
 
 
+def test_a_problem_is_one_line_whatever_the_key_or_value_holds() -> None:
+    text = MINIMAL.replace("[global]\n", '[global]\n"a\\nb" = 1\n').replace('"sda"', '"s\\nda"')
+    found = [str(p) for p in answerfile.validate_text(text, example_server())[0]]
+    assert "global.a\\nb: unknown key" in found
+    assert any(p.startswith("disk-setup.disk-list: disk 's\\nda' not found") for p in found)
+    assert all("\n" not in p for p in found)
+
+
 def run(capsys, *argv: str) -> tuple[int, list[str], list[str]]:
     code = cli.main(list(argv))
     out, err = capsys.readouterr()

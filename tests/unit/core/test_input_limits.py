@@ -119,3 +119,11 @@ def test_an_install_config_is_read_through_the_same_bounds(tmp_path) -> None:
     path.write_bytes(b"\xfe\xff")
     with pytest.raises(DecodeError, match=r"^not UTF-8 text"):
         InstallConfig.load(path)
+
+
+def test_a_decode_error_is_one_line_whatever_the_document_holds(tmp_path) -> None:
+    path = _profile(tmp_path, json.dumps({"disks": [{"name": "sda", "path": "/dev/sda", "size_bytes": 1,
+                                                       "two\nlines": 1}]}))
+    with pytest.raises(DecodeError) as err:
+        HardwareProfile.load(path)
+    assert str(err.value) == "HardwareProfile.disks[0]: unknown key(s) two\\nlines"

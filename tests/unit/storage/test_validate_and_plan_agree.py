@@ -50,13 +50,13 @@ def test_every_size_option_of_the_schema_has_the_planners_range(table, key) -> N
 
 
 @pytest.mark.parametrize(("option", "value", "message"), [
-    pytest.param("hdsize", "1e308", "must be at most 1073741824, got 1e+308", id="hdsize 1e308"),
+    pytest.param("hdsize", "1e308", "must be at most 8589934592, got 1e+308", id="hdsize 1e308"),
     pytest.param("hdsize", "1.5", "must be at least 2, got 1.5", id="hdsize 1.5"),
     pytest.param("maxroot", "1e-300", "must be 0 (the default) or at least 4 GiB, the root file system the "
                  "installed system needs, got 1e-300", id="maxroot 1e-300"),
     pytest.param("maxroot", "0.004", "must be 0 (the default) or at least 4 GiB, the root file system the "
                  "installed system needs, got 0.004", id="maxroot of 4 MiB (planned a 4 MiB root LV)"),
-    pytest.param("minfree", "1e20", "must be at most 1073741824, got 1e+20", id="minfree 1e20"),
+    pytest.param("minfree", "1e20", "must be at most 8589934592, got 1e+20", id="minfree 1e20"),
 ])
 def test_a_size_out_of_range_is_refused_offline_and_by_the_planner_alike(option, value, message) -> None:
     assert validate(answer(f'filesystem = "ext4"\ndisk-list = ["sda"]\nlvm.{option} = {value}')) == [
@@ -74,6 +74,21 @@ def test_zfs_and_btrfs_hdsize_have_the_same_range(fs, value) -> None:
     setup = (zfs_setup(ZfsRaid.RAID0, "/dev/sda", hdsize=float(value)) if fs == "zfs"
              else btrfs_setup(BtrfsRaid.RAID0, "/dev/sda", hdsize=float(value)))
     assert problem.replace(f"{fs}.", "", 1) in refusals(setup, disk("sda", 32))
+
+
+@pytest.mark.parametrize("value", [float("-inf"), float("inf"), float("nan")], ids=str)
+def test_an_hdsize_that_is_not_a_number_is_one_problem_for_the_planner(value) -> None:
+    # -inf reached int() in the disk-size rules: OverflowError
+    assert refusals(lvm_setup(hdsize=value), disk("sda", 32)) == [
+        f"disk-setup.hdsize: expected a finite number, got {value}"]
+
+
+def test_the_largest_disk_a_profile_can_hold_is_planned_as_validated() -> None:
+    # 2**63 - 1 bytes: the hdsize resolved from it (8 EiB) was beyond a 1 EiB maximum the planner refused
+    machine_ = machine(disk("sda", 0, extra_bytes=2**63 - 1))
+    text = answer('filesystem = "zfs"\nzfs.raid = "raid0"\ndisk-list = ["sda"]')
+    assert validate(text, machine_) == []
+    assert plan(answerfile.resolve_text(text, machine_).config, machine_).zfs is not None
 
 
 def test_maxroot_0_is_the_default_for_both() -> None:
@@ -94,6 +109,15 @@ def test_swap_that_leaves_root_too_little_is_refused_offline_with_hardware_and_b
     assert refusals(lvm_setup(swapsize=4), disk("sda", 8)) == [SWAP_TOO_LARGE]
     assert validate(text.replace("swapsize = 4", "swapsize = 2.98"), machine(disk("sda", 8))) == []
     assert plan(config(lvm_setup(swapsize=2.98)), hardware(disk("sda", 8))).lvm.lv("root").size_bytes >= 4 * GiB
+
+
+@pytest.mark.xfail(strict=True, reason="answerfile/resolve.py checks swapsize against the disk only when hdsize is "
+                   "unset; offline, hdsize 100 allows 50 GiB of swap, and the planner measures the 16 GiB disk")
+def test_swap_is_checked_against_the_disk_when_hdsize_is_larger() -> None:
+    text = answer('filesystem = "ext4"\ndisk-list = ["sda"]\nlvm.hdsize = 100\nlvm.swapsize = 10')
+    message = "Swap size 10 GiB cannot be greater than 8 GiB (hard disk size / 2)"
+    assert refusals(lvm_setup(hdsize=100, swapsize=10), disk("sda", 16)) == [message]
+    assert validate(text, machine(disk("sda", 16))) == [f"disk-setup.lvm.swapsize: {message}"]
 
 
 @pytest.mark.parametrize(("disk_setup", "size_gib", "message"), [
