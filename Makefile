@@ -18,6 +18,7 @@ help:
 	@echo "make deps       install host packages (apt) and the Python venv (.venv); safe to repeat"
 	@echo "make test       unit and integration tests (installs deps first)"
 	@echo "make lint       ruff over the tree"
+	@echo "make fuzz       the property tests (tests/unit/fuzz) with many more examples (KEEL_FUZZ=1; minutes)"
 	@echo "make demo       validate the example answers, then install one into a VM and boot it (builds the ISO)"
 	@echo "make demo-answers  only the first part: what each example answer would install"
 	@echo "make iso        build build/keel-<version>.iso and build/pxe/"
@@ -45,6 +46,10 @@ unit: deps
 
 lint: deps
 	$(PY) -m ruff check .
+
+.PHONY: fuzz
+fuzz: deps
+	KEEL_FUZZ=1 $(PY) -m pytest -q -n auto tests/unit/fuzz
 
 demo: demo-answers
 	$(PY) -m keel_harness.demo
