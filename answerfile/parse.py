@@ -482,6 +482,7 @@ def _disk_setup(d: dict[str, Any], raw: Any, out: Collector, *, offline_counts: 
         elif offline_counts and disk_list and raid:
             count = len({name.removeprefix("/dev/") for name in disk_list})
             out.check("disk-setup.disk-list", rules.raid_count_problem(fs, raid, count))
+        out.check(f"disk-setup.{wanted}.hdsize", rules.hdsize_root_problem(fs, options.get("hdsize")))
         if fs in ("ext4", "xfs"):
             out.check("disk-setup.lvm.swapsize", rules.swap_problem(options.get("swapsize"), options.get("hdsize")))
             out.check("disk-setup.lvm.maxroot", rules.maxroot_problem(options.get("maxroot")))

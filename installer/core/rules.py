@@ -157,14 +157,26 @@ def partition3_bytes(disk: Disk, hdsize: float | None) -> int:
 def root_space_problem(disk: Disk, filesystem: str | Enum, hdsize: float | None = None) -> str | None:
     """Partition 3 must hold a root file system of MIN_ROOT_BYTES: ZFS and Btrfs put it there directly, LVM
     beside swap (the default swap is at most 1/8 of the partition, a given swapsize is checked by swap_problem)."""
-    p3 = partition3_bytes(disk, hdsize)
+    return _root_room_problem(partition3_bytes(disk, hdsize), filesystem, f"disk {disk.name} is")
+
+
+def hdsize_root_problem(filesystem: str | Enum, hdsize: float | None) -> str | None:
+    """The offline part of root_space_problem: an hdsize too small on any disk. Partition 3 is largest on a disk
+    of 100 GiB or less (the 512 MiB ESP), so what fails there fails everywhere."""
+    if hdsize is None or not math.isfinite(hdsize) or hdsize >= 100:
+        return None
+    largest = partition3_bytes(Disk(name="", path="", size_bytes=100 * GiB), hdsize)
+    return _root_room_problem(largest, filesystem, f"{format_gib(hdsize)} GiB is")
+
+
+def _root_room_problem(p3: int, filesystem: str | Enum, subject: str) -> str | None:
     lvm = _text(filesystem).lower() in ("ext4", "xfs")
     room = p3 - min(p3 // 8, 8 * GiB) - LVM_OVERHEAD_BYTES if lvm else p3
     if room >= MIN_ROOT_BYTES:
         return None
     what = "the root volume and swap" if lvm else "the root file system"
     need = -(-(MIN_ROOT_BYTES + LVM_OVERHEAD_BYTES) * 8 // 7) if lvm else MIN_ROOT_BYTES
-    return (f"disk {disk.name} is too small for {what}: partition 3 would have {_gib_down(p3)} GiB, at least "
+    return (f"{subject} too small for {what}: partition 3 would have {_gib_down(p3)} GiB, at least "
             f"{_gib_up(need)} GiB needed (the installed system takes about 3 GiB)")
 
 

@@ -53,7 +53,7 @@ def test_a_valid_answer_installs_in_a_dry_run_and_finishes(auto):
 
 def test_a_too_small_disk_is_refused_before_any_write(auto):
     status, out = auto(ANSWER.format(password=PASSWORD, disk="sdg").replace(
-        'filesystem = "ext4"', 'filesystem = "ext4"\nlvm.hdsize = 2'))
+        'filesystem = "ext4"', 'filesystem = "ext4"\nlvm.hdsize = 6'))
     assert status == 2
     assert out.splitlines()[-1] == "Nothing was written to any disk."
     assert "disk sdg is too small for an unattended install" in out

@@ -14,7 +14,7 @@ import answerfile
 from answerfile import schema
 from answerfile.errors import AnswerProblem
 from answerfile.parse import parse_data, parse_text
-from installer.core import limits
+from installer.core import limits, rules
 from keel_testing.strategies import BASE_ANSWER, PROPERTY, SERVER, machines, nested, toml_ish
 
 KEYS = sorted({path.rsplit(".", 1)[-1] for path in schema.all_key_paths()}
@@ -103,12 +103,12 @@ def test_nesting_and_dotted_keys_beyond_the_bounds_are_one_problem(text) -> None
 
 
 @PROPERTY
-@given(st.integers(min_value=-(2**200), max_value=2**200) | st.floats())
+@given(st.integers(min_value=-(2**200), max_value=2**200) | st.floats() | st.floats(min_value=0, max_value=8))
 def test_a_size_of_any_magnitude_is_accepted_or_one_problem(value) -> None:
     text = tomli_w.dumps({**BASE_ANSWER, "disk-setup": {"filesystem": "ext4", "disk-list": ["sda"],
                                                         "lvm": {"hdsize": value}}})
     problems = [str(p) for p in answerfile.validate_text(text)[0]]
-    fits = math.isfinite(value) and 2 <= value <= 2**33
+    fits = math.isfinite(value) and 2 <= value <= 2**33 and rules.hdsize_root_problem("ext4", value) is None
     assert problems == [] if fits else len(problems) == 1 and problems[0].startswith("disk-setup.lvm.hdsize: ")
 
 

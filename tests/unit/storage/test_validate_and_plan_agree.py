@@ -125,10 +125,11 @@ def test_swap_is_checked_against_the_disk_when_hdsize_is_larger() -> None:
     pytest.param('filesystem = "zfs"\nzfs.raid = "raid0"\ndisk-list = ["sda"]', 4.4,
                  "disk sda is too small for the root file system: partition 3 would have 3.89 GiB, at least 4 GiB "
                  "needed (the installed system takes about 3 GiB)", id="ZFS on a 4.4 GiB disk"),
-    # hdsize 4.5 on a disk over 100 GiB: 4608 MiB - 1 MiB - 1024 MiB of ESP = 3583 MiB = 3.49 GiB
-    pytest.param('filesystem = "btrfs"\nbtrfs.raid = "raid0"\ndisk-list = ["sda"]\nbtrfs.hdsize = 4.5', 200,
-                 "disk sda is too small for the root file system: partition 3 would have 3.49 GiB, at least 4 GiB "
-                 "needed (the installed system takes about 3 GiB)", id="Btrfs with hdsize 4.5 on 200 GiB"),
+    # hdsize 4.7 (fine offline: 4.2 GiB beside a 512 MiB ESP) on a disk over 100 GiB: 4812 MiB - 1 MiB - 1024 MiB
+    # of ESP = 3787 MiB = 3.69 GiB
+    pytest.param('filesystem = "btrfs"\nbtrfs.raid = "raid0"\ndisk-list = ["sda"]\nbtrfs.hdsize = 4.7', 200,
+                 "disk sda is too small for the root file system: partition 3 would have 3.69 GiB, at least 4 GiB "
+                 "needed (the installed system takes about 3 GiB)", id="Btrfs with hdsize 4.7 on 200 GiB"),
     # LVM: swap by default takes up to 1/8, LVM 16 MiB: (4 GiB + 16 MiB) * 8 / 7 = 4.59 GiB
     pytest.param('filesystem = "ext4"\ndisk-list = ["sda"]', 5,
                  "disk sda is too small for the root volume and swap: partition 3 would have 4.49 GiB, at least "
@@ -137,9 +138,23 @@ def test_swap_is_checked_against_the_disk_when_hdsize_is_larger() -> None:
 def test_a_disk_too_small_for_the_root_file_system_is_refused_by_both(disk_setup, size_gib, message) -> None:
     assert validate(answer(disk_setup), machine(disk("sda", size_gib)), interactive=True) == [
         f"disk-setup.disk-list: {message}"]
-    setup = {"zfs": zfs_setup(ZfsRaid.RAID0, "/dev/sda"), "btrfs": btrfs_setup(BtrfsRaid.RAID0, "/dev/sda", hdsize=4.5),
+    setup = {"zfs": zfs_setup(ZfsRaid.RAID0, "/dev/sda"), "btrfs": btrfs_setup(BtrfsRaid.RAID0, "/dev/sda", hdsize=4.7),
              "ext4": lvm_setup()}[disk_setup.split('"')[1]]
     assert refusals(setup, disk("sda", size_gib), unattended=False) == [message]
+
+
+@pytest.mark.parametrize(("fs", "hdsize", "message"), [
+    # partition 3 beside the smaller ESP: 4.5 GiB - 513 MiB = 4095 MiB
+    pytest.param("zfs", 4.5, "4.5 GiB is too small for the root file system: partition 3 would have 3.99 GiB, at "
+                 "least 4 GiB needed (the installed system takes about 3 GiB)", id="ZFS hdsize 4.5"),
+    pytest.param("lvm", 5, "5 GiB is too small for the root volume and swap: partition 3 would have 4.49 GiB, at "
+                 "least 4.59 GiB needed (the installed system takes about 3 GiB)", id="LVM hdsize 5"),
+])
+def test_an_hdsize_too_small_on_any_disk_is_refused_offline(fs, hdsize, message) -> None:
+    table = 'filesystem = "ext4"' if fs == "lvm" else f'filesystem = "{fs}"\n{fs}.raid = "raid0"'
+    assert validate(answer(f'{table}\ndisk-list = ["sda"]\n{fs}.hdsize = {hdsize}')) == [
+        f"disk-setup.{fs}.hdsize: {message}"]
+    assert validate(answer(f'{table}\ndisk-list = ["sda"]\n{fs}.hdsize = {hdsize + 0.2}')) == []
 
 
 def test_a_root_volume_below_4_gib_is_refused_by_the_planner_naming_the_size() -> None:
