@@ -132,7 +132,8 @@ def _check_disks(disk: DiskAnswer, selected: list[Disk], hardware: HardwareProfi
                      f"{rules.format_gib(hdsize)} GiB is more than {smallest.name} has "
                      f"({rules.format_gib(smallest.size_bytes / GiB)} GiB); that disk is used whole")
     swap = disk.options.get("swapsize")
-    if disk.filesystem in ("ext4", "xfs") and hdsize is None and selected:
+    # offline, swapsize was checked against hdsize; the disk decides when there is none or it is the smaller
+    if disk.filesystem in ("ext4", "xfs") and selected and (hdsize is None or hdsize > selected[0].size_bytes / GiB):
         out.check("disk-setup.lvm.swapsize", rules.swap_problem(swap, selected[0].size_bytes / GiB))
 
 

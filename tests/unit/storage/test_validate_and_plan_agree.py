@@ -111,8 +111,6 @@ def test_swap_that_leaves_root_too_little_is_refused_offline_with_hardware_and_b
     assert plan(config(lvm_setup(swapsize=2.98)), hardware(disk("sda", 8))).lvm.lv("root").size_bytes >= 4 * GiB
 
 
-@pytest.mark.xfail(strict=True, reason="answerfile/resolve.py checks swapsize against the disk only when hdsize is "
-                   "unset; offline, hdsize 100 allows 50 GiB of swap, and the planner measures the 16 GiB disk")
 def test_swap_is_checked_against_the_disk_when_hdsize_is_larger() -> None:
     text = answer('filesystem = "ext4"\ndisk-list = ["sda"]\nlvm.hdsize = 100\nlvm.swapsize = 10')
     message = "Swap size 10 GiB cannot be greater than 8 GiB (hard disk size / 2)"
