@@ -33,14 +33,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser = subparsers.add_parser(
         "tui", help="run the installation wizard (terminal UI)",
         description="Run Keel's installation wizard. With --dry-run the engine runs its own dry run (every "
-                    "command recorded, no disk written), then the configuration (without the password) is "
+                    "command recorded, no disk written), then the configuration (the password only as a hash) is "
                     "written and the storage plan printed.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hardware", metavar="PROFILE.json",
                         help="a recorded HardwareProfile instead of probing this machine")
     parser.add_argument("--dry-run", action="store_true",
                         help="do not install: run the engine's dry run, write the InstallConfig (--output, "
-                             "without the password) and print the plan")
+                             "the password only as a hash) and print the plan")
     parser.add_argument("--output", metavar="CONFIG.json",
                         help="where to write the InstallConfig (default with --dry-run: keel-config.json)")
     parser.add_argument("--save-answer", metavar="ANSWER.toml",
@@ -109,13 +109,13 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
 
     def on_install(config: InstallConfig) -> None:
-        """Save what was chosen before the engine starts (a dry run's config keeps no password)."""
+        """Save what was chosen before the engine starts; a dry run's config holds the password only hashed."""
         from installer.runner import CommandError
 
         saved.append(config)
         try:
             if output:
-                (config.redacted() if args.dry_run else config).save(output)
+                (with_hashed_password(config) if args.dry_run else config).save(output)
             if args.save_answer:
                 save_answer(config, hardware, args.save_answer)
         except (OSError, CommandError) as err:   # saving is a convenience: it must not stop the install
@@ -146,6 +146,20 @@ def check_writable(option: str, path: str | None) -> None:
         raise InputError(f"{option} {path}: the directory {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise InputError(f"{option} {path}: the directory {parent} is not writable")
+
+
+def with_hashed_password(config: InstallConfig) -> InstallConfig:
+    """`config` with its plain root password replaced by its SHA-512 crypt hash (still installable, and a file
+    left behind by a demo never shows the password)."""
+    from dataclasses import replace
+
+    from installer.runner import Runner
+    from installer.tui.answer import hash_password
+
+    if not config.root.password:
+        return config
+    hashed = hash_password(Runner(), config.root.password)
+    return replace(config, root=replace(config.root, password=None, password_hashed=hashed))
 
 
 def save_answer(config: InstallConfig, hardware: HardwareProfile, path: str) -> None:
