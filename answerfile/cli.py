@@ -12,7 +12,7 @@ from answerfile import api as answerfile
 from answerfile import filters
 from answerfile.json_schema import answer_schema
 from installer.core.hardware import HardwareProfile
-from installer.core.jsoncodec import DecodeError
+from installer.core.jsoncodec import FileError
 from installer.hardware.pve_env import PveEnvError, load_pve_env
 
 PROG = "keel-answer"
@@ -29,11 +29,9 @@ def _load_hardware(path: Path | None) -> HardwareProfile:
 
         return probe()
     try:
-        return HardwareProfile.load(path)
-    except OSError as err:
-        raise UsageError(f"cannot read hardware profile {path}: {err.strerror}") from err
-    except DecodeError as err:
-        raise UsageError(f"{path} is not a hardware profile: {err}") from err
+        return HardwareProfile.read(path)
+    except FileError as err:
+        raise UsageError(str(err)) from err
 
 
 def _print_problems(title: str, problems: list[answerfile.AnswerProblem], *, to_stderr: bool = False) -> None:

@@ -196,6 +196,11 @@ class InstallConfig:
     def load(cls, path: str | Path) -> InstallConfig:
         return jsoncodec.load(cls, path)
 
+    @classmethod
+    def read(cls, path: str | Path) -> InstallConfig:
+        """`load` for a file a person named: jsoncodec.FileError names the file and the problem."""
+        return jsoncodec.load_file(cls, path, "InstallConfig")
+
     def save(self, path: str | Path) -> None:
         """Write the config readable by its owner only (0600): it may hold the root password."""
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -165,5 +165,10 @@ class HardwareProfile:
     def load(cls, path: str | Path) -> HardwareProfile:
         return jsoncodec.load(cls, path)
 
+    @classmethod
+    def read(cls, path: str | Path) -> HardwareProfile:
+        """`load` for a file a person named: jsoncodec.FileError names the file and the problem."""
+        return jsoncodec.load_file(cls, path, "hardware profile")
+
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_json() + "\n")

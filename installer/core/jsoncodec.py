@@ -74,6 +74,20 @@ def load(cls: type[T], path: str | Path) -> T:
     return from_json(cls, text)
 
 
+class FileError(Exception):
+    """A file named on a command line cannot be used: one line naming the file and what is wrong with it."""
+
+
+def load_file(cls: type[T], path: str | Path, what: str) -> T:
+    """`load`, with both ways to fail as one FileError that names the file and `what` it should hold."""
+    try:
+        return load(cls, path)
+    except OSError as err:
+        raise FileError(f"{path}: cannot read the {what} ({err.strerror or err})") from err
+    except DecodeError as err:
+        raise FileError(f"{path}: not a valid {what}: {err}") from err
+
+
 def _decode(tp: Any, data: Any, path: str) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)

@@ -11,7 +11,7 @@ from pathlib import Path
 from installer.bootloader.setup import boot_steps
 from installer.core.config import InstallConfig
 from installer.core.hardware import HardwareProfile
-from installer.core.jsoncodec import DecodeError
+from installer.core.jsoncodec import FileError
 from installer.core.live import LiveInfo
 from installer.engine.install import DRY_RUN_PAYLOAD, TARGET
 from installer.installed_system.configure import target_files
@@ -67,21 +67,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def _load_hardware(path: str) -> HardwareProfile:
     try:
-        return HardwareProfile.load(path)
-    except OSError as err:
-        raise InputError(f"{path}: cannot read hardware profile: {err.strerror}") from err
-    except DecodeError as err:
-        raise InputError(f"{path}: not a hardware profile: {err}") from err
+        return HardwareProfile.read(path)
+    except FileError as err:
+        raise InputError(str(err)) from err
 
 
 def _load_config(args: argparse.Namespace, hardware: HardwareProfile) -> InstallConfig:
     if args.config:
         try:
-            return InstallConfig.load(args.config)
-        except OSError as err:
-            raise InputError(f"{args.config}: cannot read config: {err.strerror}") from err
-        except DecodeError as err:
-            raise InputError(f"{args.config}: not an InstallConfig: {err}") from err
+            return InstallConfig.read(args.config)
+        except FileError as err:
+            raise InputError(str(err)) from err
     if not Path(args.answer).is_file():
         raise InputError(f"{args.answer}: no such answer file")
     try:

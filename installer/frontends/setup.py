@@ -6,6 +6,7 @@ from pathlib import Path
 
 from installer.core.config import InstallConfig
 from installer.core.hardware import HardwareProfile
+from installer.core.jsoncodec import FileError
 
 
 class SetupError(Exception):
@@ -14,11 +15,9 @@ class SetupError(Exception):
 
 def load_config(path: Path) -> InstallConfig:
     try:
-        return InstallConfig.load(path)
-    except OSError as err:
-        raise SetupError(f"{path}: cannot read the configuration ({err.strerror})") from err
-    except (ValueError, TypeError, KeyError) as err:
-        raise SetupError(f"{path}: not a valid InstallConfig: {str(err).splitlines()[0]}") from err
+        return InstallConfig.read(path)
+    except FileError as err:
+        raise SetupError(str(err)) from err
 
 
 def load_hardware(path: Path | None) -> HardwareProfile:
@@ -26,11 +25,9 @@ def load_hardware(path: Path | None) -> HardwareProfile:
     if path is None:
         return probe_hardware()
     try:
-        return HardwareProfile.load(path)
-    except OSError as err:
-        raise SetupError(f"{path}: cannot read the hardware profile ({err.strerror})") from err
-    except (ValueError, TypeError, KeyError) as err:
-        raise SetupError(f"{path}: not a valid HardwareProfile: {str(err).splitlines()[0]}") from err
+        return HardwareProfile.read(path)
+    except FileError as err:
+        raise SetupError(str(err)) from err
 
 
 def probe_hardware() -> HardwareProfile:

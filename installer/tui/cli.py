@@ -53,18 +53,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def load_hardware(path: str | None) -> HardwareProfile:
-    from installer.core.jsoncodec import DecodeError
+    from installer.core.jsoncodec import FileError
 
     if path is None:
         from installer.hardware import probe
 
         return probe.probe()
     try:
-        return HardwareProfile.load(path)
-    except FileNotFoundError as err:
-        raise InputError(f"--hardware {path}: no such file") from err
-    except DecodeError as err:
-        raise InputError(f"--hardware {path}: not a HardwareProfile: {err}") from err
+        return HardwareProfile.read(path)
+    except FileError as err:
+        raise InputError(f"--hardware {err}") from err
 
 
 def apply_keyboard_live(kmap: str) -> None:

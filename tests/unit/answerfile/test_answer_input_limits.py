@@ -146,4 +146,4 @@ def test_keel_answer_validate_refuses_a_broken_hardware_profile_in_one_line(caps
     profile = tmp_path / "server.json"
     profile.write_bytes(content)
     code, out, err = run(capsys, "validate", str(EXAMPLES / "minimal-ext4.toml"), "--hardware", str(profile))
-    assert (code, out, err) == (2, [], [f"keel-answer: {profile} is not a hardware profile: {reason}"])
+    assert (code, out, err) == (2, [], [f"keel-answer: {profile}: not a valid hardware profile: {reason}"])

@@ -126,7 +126,8 @@ def test_a_refused_answer_gives_one_line_per_problem(server_json, tmp_path) -> N
 
 @pytest.mark.parametrize(("args", "message"), [
     pytest.param(["--hardware", "/nonexistent/hw.json", "--config", "c.json"],
-                 "keel-installer plan: /nonexistent/hw.json: cannot read hardware profile: No such file or directory",
+                 "keel-installer plan: /nonexistent/hw.json: cannot read the hardware profile "
+                 "(No such file or directory)",
                  id="a missing hardware file"),
 ])
 def test_unreadable_input_exits_2_with_one_line(args, message) -> None:
@@ -139,7 +140,7 @@ def test_a_broken_config_names_the_file_and_key(server_json, tmp_path) -> None:
     cfg.write_text('{"disk_setup": {"filesystem": "ext5"}}')
     result = run_cli("--hardware", str(server_json), "--config", str(cfg))
     assert result.returncode == 2
-    assert result.stderr.startswith(f"keel-installer plan: {cfg}: not an InstallConfig: ")
+    assert result.stderr.startswith(f"keel-installer plan: {cfg}: not a valid InstallConfig: ")
     assert len(result.stderr.splitlines()) == 1
 
 

@@ -41,7 +41,7 @@ def test_a_hardware_profile_that_cannot_be_read_exits_2(capsys, tmp_path, conten
     hardware, answer = tmp_path / "server.json", tmp_path / "answer.toml"
     hardware.write_bytes(content)
     answer.write_text(MINIMAL)
-    assert plan(capsys, hardware, answer) == (2, [f"keel-installer plan: {hardware}: not a hardware profile: "
+    assert plan(capsys, hardware, answer) == (2, [f"keel-installer plan: {hardware}: not a valid hardware profile: "
                                                   f"{reason}"])
 
 
