@@ -37,12 +37,14 @@ def build():
     return ensure_built(REPO)
 
 
-def machine(build, tmp_path: Path, name: str, text: str, extra_args: list[str] = ()) -> Machine:
+def machine(build, tmp_path: Path, name: str, text: str, extra_args: list[str] = (), *,
+            allow_reboot: bool = True) -> Machine:
     """The live system booted directly (kernel + initrd, the ISO as medium) in auto mode, the answer on a
-    PROXMOX-AIS image."""
+    PROXMOX-AIS image. With allow_reboot=False, QEMU ends when the guest reboots (so a test sees the reboot)."""
     boot = Kernel(build.pxe_dir / "vmlinuz", build.pxe_dir / "initrd.img", AUTO_ARGS, medium=build.iso)
     return Machine(name=name, firmware="bios", disks=[Disk(24 * GiB)], boot=boot, extra_kernel_args=list(extra_args),
-                   answer_image=build_answer_image(tmp_path / "answer.img", text), state_dir=tmp_path / "vm")
+                   answer_image=build_answer_image(tmp_path / "answer.img", text), state_dir=tmp_path / "vm",
+                   allow_reboot=allow_reboot)
 
 
 def test_a_power_cut_while_extracting_then_the_same_install_again_gives_a_system_that_boots(build, tmp_path):
@@ -69,7 +71,7 @@ def test_a_power_cut_while_extracting_then_the_same_install_again_gives_a_system
 
 def test_a_failing_command_with_reboot_on_error_names_the_phase_then_reboots(build, tmp_path):
     m = machine(build, tmp_path, "fault-reboot", answer("faults2", "reboot-on-error = true"),
-                ["keel.fault=mkfs.ext4"])
+                ["keel.fault=mkfs.ext4"], allow_reboot=False)
     with m:
         m.start()
         m.wait_for_console_text(r"KEEL-READY mode=auto", timeout=BOOT_TIMEOUT)
@@ -77,7 +79,7 @@ def test_a_failing_command_with_reboot_on_error_names_the_phase_then_reboots(bui
         assert verdict.outcome is Outcome.FAILED
         assert "Installation failed in phase 'Creating file systems'" in verdict.line
         m.wait_for_line([r"^reboot-on-error is set: rebooting in \d+ s\.$"], timeout=120)
-        m.wait_for_shutdown(timeout=300)                          # the harness's QEMU ends on a reboot
+        m.wait_for_shutdown(timeout=300)                          # allow_reboot=False: QEMU ends on the reboot
 
 
 def test_a_failing_command_without_reboot_on_error_names_the_phase_and_stays_at_a_shell(build, tmp_path):
