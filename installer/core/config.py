@@ -7,13 +7,13 @@ disks are device paths, the management NIC is a kernel name, network values are 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
 from installer.core import jsoncodec
+from installer.core.files import open_private
 
 
 class Filesystem(StrEnum):
@@ -203,9 +203,7 @@ class InstallConfig:
 
     def save(self, path: str | Path) -> None:
         """Write the config readable by its owner only (0600): it may hold the root password."""
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
-        with open(fd, "w", encoding="utf-8") as file:
+        with open_private(path, append=False) as file:
             file.write(self.to_json() + "\n")
 
     def redacted(self) -> InstallConfig:

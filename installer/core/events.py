@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, TextIO
+
+from installer.core.files import open_private
 
 EventType = Literal["phase", "progress", "message", "warning", "error", "finished"]
 Sink = Callable[["Event"], None]
@@ -143,13 +144,6 @@ class ConsoleSink:
             self._last_shown = event.ratio
         self.stream.write(line + "\n")
         self.stream.flush()
-
-
-def open_private(path: Path) -> TextIO:
-    """`path` opened for appending, readable and writable by its owner only (0600, also when it existed)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.fchmod(fd, 0o600)
-    return open(fd, "a", encoding="utf-8")
 
 
 class JsonLinesSink:

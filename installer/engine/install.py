@@ -21,7 +21,8 @@ from pathlib import Path
 
 from installer.core.cmdline import PROC_CMDLINE, read_kernel_params
 from installer.core.config import InstallConfig
-from installer.core.events import Event, EventBus, JsonLinesSink, LogSink, open_private
+from installer.core.events import Event, EventBus, JsonLinesSink, LogSink
+from installer.core.files import open_private
 from installer.core.hardware import HardwareProfile
 from installer.core.live import LIVE_INFO_PATH, LiveInfo, LiveInfoError
 from installer.engine.engine import InstallFailed, register_secrets, run_install
