@@ -201,6 +201,7 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
     with chroot(runner, tree, apt_archives):
         rootfs.apt_install(runner, tree, [*payload_packages(args.profile), kernel_pkg, *local_debs], console.line)
         runner.run(rootfs.in_chroot(tree, "systemctl", "enable", "keel-ssh-hostkeys.service"), timeout=120)
+        rootfs.generic_initramfs(runner, tree, kernel_version)
     for deb in local_debs:
         (tree / deb.lstrip("/")).unlink()
     (tree / "etc/machine-id").write_text("")

@@ -28,7 +28,11 @@ class BootloaderError(RuntimeError):
     def __init__(self, problems: list[str], detail: str = ""):
         self.problems = problems
         self.detail = detail          # the failing commands' output tails
-        super().__init__("boot loader setup failed:\n" + "\n".join(f"- {p}" for p in problems))
+        if len(problems) == 1:      # the one problem on the first line, which is what the error event shows
+            super().__init__(f"boot loader setup failed: {problems[0]}")
+        else:
+            super().__init__(f"boot loader setup failed ({len(problems)} problems):\n"
+                             + "\n".join(f"- {p}" for p in problems))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from types import ModuleType
 from installer.bootloader.setup import install_bootloader
 from installer.engine.webhook import webhook_payload
 from installer.host.mounts import mounted
-from installer.installed_system import chroot, configure, payload
+from installer.installed_system import chroot, configure, initramfs, payload
 from installer.phase import InstallContext
 
 PhaseFunc = Callable[[InstallContext], None]
@@ -45,10 +45,6 @@ def configure_system(ctx: InstallContext) -> None:
     configure.set_root_access(ctx)
     ctx.events.progress(0.85, "mail")
     configure.configure_mail(ctx)
-
-
-def build_initramfs(ctx: InstallContext) -> None:
-    ctx.chroot_run(["update-initramfs", "-u", "-k", "all"], timeout=1800)
 
 
 def make_bootable(ctx: InstallContext) -> None:
@@ -91,11 +87,11 @@ def build_phases(storage: ModuleType | None = None) -> list[Phase]:
         Phase("Creating volumes", 0.05, storage.create_volumes),
         Phase("Creating file systems", 0.05, storage.make_filesystems),
         Phase("Mounting the target", 0.01, mount_target),
-        Phase("Extracting the base system", 0.45, unpack),
+        Phase("Extracting the base system", 0.57, unpack),
         Phase("Preparing the chroot", 0.01, enter_chroot),
         Phase("Configuring the system", 0.07, configure_system),
-        Phase("Generating the initramfs", 0.12, build_initramfs),
-        Phase("Making the disks bootable", 0.13, make_bootable),
+        Phase("Adding this host's files to the initramfs", 0.01, initramfs.prepare_initramfs),
+        Phase("Making the disks bootable", 0.12, make_bootable),
         Phase("Finishing", 0.05, lambda ctx: finish(ctx, storage)),
     ]
 

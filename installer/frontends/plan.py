@@ -15,6 +15,7 @@ from installer.core.jsoncodec import FileError
 from installer.core.live import LiveInfo
 from installer.engine.install import DRY_RUN_PAYLOAD, TARGET
 from installer.installed_system.configure import target_files
+from installer.installed_system.initramfs import HOST_FILES
 from installer.installed_system.render.fstab import fstab_line
 from installer.installed_system.render.pve import render_storage_cfg
 from installer.storage.apply.guard import ApplyError
@@ -157,8 +158,8 @@ def format_steps(result: StoragePlan, config: InstallConfig, hardware: HardwareP
     lines.append(f"# configure the installed system: {len(files)} files")
     lines += [f"     write {f.path} (mode {f.mode:o})" for f in files]
     lines.append("     chroot /target chpasswd  (the root password on stdin, never shown)")
-    lines.append("# initramfs")
-    lines.append("     chroot /target update-initramfs -u -k all")
+    lines.append("# initramfs: the payload's, built with the ISO; this host's files appended as a cpio archive")
+    lines += [f"     append {inside} to /boot/initrd.img-<version>" for inside, _ in HOST_FILES]
     lines.append("# boot loader (inside the target)")
     for step in boot_steps(result, hardware):
         esp = f"  [ESP {step.esp} on /boot/efi]" if step.esp else ""

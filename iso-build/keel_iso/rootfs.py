@@ -126,3 +126,24 @@ def make_squashfs(runner: Runner, root: Path, output: Path, on_line: Progress,
 def squashfs_file_list(runner: Runner, image: Path) -> str:
     """`unsquashfs -l` output: one path per line (squashfs-root/...), the installer's progress denominator."""
     return runner.run(["unsquashfs", "-l", str(image)], timeout=600).stdout
+
+
+# For the payload's own initramfs only: the fsck hook would otherwise look for the root file system in the build
+# tree's (empty) fstab and put no fsck in. The installed system's later rebuilds use its real fstab.
+GENERIC_INITRAMFS_CONF = "etc/initramfs-tools/conf.d/zz-keel-iso-build"
+GENERIC_INITRAMFS_SETTINGS = "FSTYPE=ext4,xfs,btrfs\n"
+
+
+def generic_initramfs(runner: Runner, root: Path, kernel_version: str) -> None:
+    """Build the payload's initramfs once, for any host: every storage hook the payload has (LVM, thin, ZFS,
+    Btrfs, XFS) and fsck for each root file system the installer makes, and no host's own /etc/hostid. The
+    installer appends the installed host's files to it (installer/installed_system/initramfs.py) instead of
+    running update-initramfs, which took minutes per install."""
+    (root / "etc/hostid").unlink(missing_ok=True)
+    conf = root / GENERIC_INITRAMFS_CONF
+    conf.write_text("# the ISO build's setting for the payload's initramfs; removed when it is built\n"
+                    + GENERIC_INITRAMFS_SETTINGS)
+    try:
+        runner.run(in_chroot(root, "update-initramfs", "-u", "-k", kernel_version), env=APT_ENV, timeout=1800)
+    finally:
+        conf.unlink()

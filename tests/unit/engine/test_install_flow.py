@@ -17,6 +17,7 @@ from installer.runner import FakeRunner, Result
 from keel_testing.samples import CONFIG, HARDWARE, LVM_PLAN, PASSWORD
 
 MACHINE_ID = "0123456789abcdef0123456789abcdef"
+KERNEL = "6.12.0-1-amd64"
 STORAGE_STEPS = ["teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target",
                  "unmount_target", "finalize_storage"]
 
@@ -50,6 +51,9 @@ def setup(tmp_path):
         target = tmp_path / "target"
         (target / "usr/share/zoneinfo/Europe").mkdir(parents=True)
         (target / "usr/share/zoneinfo/Europe/Vienna").write_text("TZif")
+        (target / "boot").mkdir()
+        (target / "boot" / f"vmlinuz-{KERNEL}").write_bytes(b"kernel")
+        (target / "boot" / f"initrd.img-{KERNEL}").write_bytes(b"generic initramfs")
         log_path = tmp_path / "log/install.log"
         log_path.parent.mkdir()
         log = log_path.open("w")
@@ -128,7 +132,7 @@ def test_commands_run_in_install_order(setup):
         programs.append(key)
     assert programs == [
         "teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target",
-        "unsquashfs", "systemd-id128", "ssh-keygen", "chpasswd", "update-initramfs", "grub-install", "update-grub",
+        "unsquashfs", "systemd-id128", "ssh-keygen", "chpasswd", "grub-install", "update-grub",
         "unmount_target", "finalize_storage",
     ]
 
@@ -153,22 +157,22 @@ def fails(program):
 
 
 def test_a_failing_command_ends_in_a_clear_error_and_no_success(setup):
-    s = setup(extra_responders=[fails("update-initramfs")])
+    s = setup(extra_responders=[fails("grub-install")])
     with pytest.raises(InstallFailed) as failed:
         run_install(s.ctx, s.phases)
-    assert failed.value.phase == "Generating the initramfs"
+    assert failed.value.phase == "Making the disks bootable"
     errors = s.sink.of_type("error")
     assert len(errors) == 1
-    assert "Generating the initramfs" in errors[0].text
-    assert "update-initramfs -u -k all" in errors[0].text
+    assert "Making the disks bootable" in errors[0].text
+    assert "grub-install --target=i386-pc" in errors[0].text
     assert f"full log: {s.log_path}" in errors[0].detail
-    assert "update-initramfs: something broke" in errors[0].detail
+    assert "grub-install: something broke" in errors[0].detail
     assert [e.ok for e in s.sink.of_type("finished")] == [False]
     assert not any(e.type == "finished" and e.ok for e in s.sink.events)
 
 
 def test_after_a_failure_everything_is_unmounted_and_storage_is_not_finalized(setup):
-    s = setup(extra_responders=[fails("update-initramfs")])
+    s = setup(extra_responders=[fails("grub-install")])
     with pytest.raises(InstallFailed):
         run_install(s.ctx, s.phases)
     mounted = [argv[-1] for argv in s.runner.commands if argv[0] == "mount"]
@@ -232,9 +236,9 @@ def test_without_a_live_hostid_the_target_gets_a_new_one(setup):
 
 
 def test_an_injected_fault_also_hits_a_program_run_inside_the_chroot(setup):
-    s = setup(fail_on="update-initramfs")
+    s = setup(fail_on="grub-install")
     with pytest.raises(InstallFailed) as failed:
         run_install(s.ctx, s.phases)
-    assert failed.value.phase == "Generating the initramfs"
-    assert "update-initramfs -u -k all" in s.sink.of_type("error")[0].text
+    assert failed.value.phase == "Making the disks bootable"
+    assert "grub-install --target=i386-pc" in s.sink.of_type("error")[0].text
     assert ("chroot", str(s.target), "chpasswd") in s.runner.commands, "earlier chroot commands ran normally"
