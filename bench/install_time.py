@@ -8,12 +8,14 @@ Each filesystem gets a fresh VM (SeaBIOS, 16 GiB virtio disks, the answer on a P
 the ISO's debug mode. In its shell, first the baseline: mkfs.ext4 on the first disk, `unsquashfs` of the
 payload onto it, `sync`, wipe. Then `keel-installer auto --no-reboot` installs from the stick; its time runs
 from the start of the command to its end (answer, hardware probe and plan included). The phase times come from
-the install's own events (/var/log/keel/events.jsonl).
+the install's own events (/var/log/keel/events.jsonl); the install log is kept as build/bench/install-<fs>.log
+and its slowest commands are listed in the results.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import itertools
 import json
 import os
@@ -71,6 +73,19 @@ def phase_seconds(events_jsonl: str) -> dict[str, float]:
     return out
 
 
+def slowest_commands(install_log: str, top: int = 15) -> list[dict]:
+    """The `top` slowest commands of an install log (the runner writes `$ argv` and later `  exit N (S s)`)."""
+    found = []
+    command = None
+    for line in install_log.splitlines():
+        if line.startswith("$ "):
+            command = line[2:].removesuffix("  (streamed)")
+        elif command and line.startswith("  exit ") and line.endswith(" s)"):
+            found.append({"command": command[:160], "seconds": float(line.rsplit("(", 1)[1].split()[0])})
+            command = None
+    return sorted(found, key=lambda c: -c["seconds"])[:top]
+
+
 def timed(machine: Machine, command: str, timeout: float) -> float:
     """Run `command` in the guest's shell and return its wall time as the guest's clock measured it."""
     out = machine.succeed(f"s=$(date +%s.%N); {command}; e=$(date +%s.%N); echo \"KEEL-TIME $s $e\"",
@@ -94,6 +109,9 @@ def bench_one(iso: Path, fs: str, state_dir: Path) -> dict:
         m.succeed(f"umount /mnt && wipefs -q -a {first}")
         install = timed(m, "keel-installer auto --no-reboot > /var/log/keel/bench-auto.out 2>&1", INSTALL_TIMEOUT)
         phases = phase_seconds(m.succeed("cat /var/log/keel/events.jsonl"))
+        log = m.succeed("cat /var/log/keel/install.log")
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        (OUT.parent / f"install-{fs}.log").write_text(log)
         files = int(m.succeed(f"wc -l < {PAYLOAD.replace('.squashfs', '.files')}").strip())
     return {
         "disks": len(disks),
@@ -102,6 +120,8 @@ def bench_one(iso: Path, fs: str, state_dir: Path) -> dict:
         "ratio": round(install / unsquash, 2) if unsquash else None,
         "payload_files": files,
         "phases": phases,
+        "before_first_phase_seconds": round(install - sum(phases.values()), 1),
+        "slowest_commands": slowest_commands(log),
         "load_average_at_start": round(load, 2),
     }
 
@@ -130,17 +150,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def record(build: BuildOutputs, fs: str, result: dict) -> None:
-    """Add one filesystem's result to build/bench/install.json, keeping earlier results for the same ISO."""
-    previous = json.loads(OUT.read_text()) if OUT.exists() else {}
-    header = build.bench_header()
-    kept = previous.get("filesystems", {}) if previous.get("iso_size_bytes") == header["iso_size_bytes"] else {}
-    report = {
-        **header,
-        "baseline": "unsquashfs of the payload onto ext4 on the first disk, then sync, in the same VM",
-        "filesystems": {**kept, fs: result},
-    }
+    """Add one filesystem's result to build/bench/install.json, keeping earlier results for the same ISO (two
+    runs side by side, one filesystem each, share the file: a lock keeps one from losing the other's result)."""
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(report, indent=2) + "\n")
+    with (OUT.parent / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = json.loads(OUT.read_text()) if OUT.exists() else {}
+        header = build.bench_header()
+        kept = previous.get("filesystems", {}) if previous.get("iso_size_bytes") == header["iso_size_bytes"] else {}
+        report = {
+            **header,
+            "baseline": "unsquashfs of the payload onto ext4 on the first disk, then sync, in the same VM",
+            "filesystems": {**kept, fs: result},
+        }
+        OUT.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

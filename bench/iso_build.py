@@ -2,10 +2,15 @@
 firmware and medium, all booted through the QEMU harness.
 
 `make bench` runs it without arguments: it reads build/iso-build.json and the build history iso-build.py keeps
-(the newest cold and warm build), boots build/keel.iso as a CD under SeaBIOS and OVMF up to `KEEL-READY` on the
-serial console, and writes build/bench/iso_build.json. Options boot other media (a raw USB stick, PXE) or go
-through debug mode and run the shell checks there, e.g.
-  .venv/bin/python bench/iso_build.py --boot bios-cd,uefi-usb,pxe --debug-check
+(the newest cold and warm build), boots build/keel.iso as a CD under SeaBIOS and OVMF into debug mode (the
+live system as the installer has it, with a shell), runs the shell checks, records where the boot's time went
+(`systemd-analyze time`, the slowest units of `blame`, the `critical-chain`) and writes
+build/bench/iso_build.json. Options boot other media (a raw USB stick, PXE) or time the serial installer entry
+to `KEEL-READY` instead, e.g.
+  .venv/bin/python bench/iso_build.py --boot bios-cd,uefi-usb,pxe --serial
+It also records the ISO size of each payload profile: build/keel.iso's own, and the others built for the
+purpose into build/bench/iso-<profile>/ (a warm cache takes minutes; --no-profile-builds skips it). The
+standard profile's ISO must stay at or below 1 GiB.
 TCG on a shared host is noisy: the load average at the start of each boot is recorded beside its time.
 """
 
@@ -15,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,11 +38,14 @@ from keel_harness import (
     build_outputs,
     timeouts,
 )
+from keel_harness.boot_analysis import systemd_analysis
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD = REPO / "build"
 OUT = BUILD / "bench" / "iso_build.json"
 BOOTS = ("bios-cd", "uefi-cd", "bios-usb", "uefi-usb", "pxe")
+PROFILES = ("minimal", "standard")
+STANDARD_ISO_LIMIT = 2**30
 DEBUG_CHECKS = ("lsblk", "vgs", "zpool version", "python3 -c 'import blivet, urwid, pyudev, parted, requests'",
                 "test -s /etc/hostid", "test $(hostname) = keel")
 
@@ -70,6 +79,7 @@ def boot_to_ready(boot: str, build: BuildOutputs, debug: bool, state_dir: Path) 
                 result["ready_seconds"] = round(time.monotonic() - start, 1)
                 result["debug_checks"] = {command: m.execute(command, timeout=timeouts.COMMAND)[0]
                                           for command in DEBUG_CHECKS}
+                result["systemd"] = systemd_analysis(m, timeout=timeouts.COMMAND)
             else:
                 match = m.wait_for_console_text(r"KEEL-READY mode=(\w+)", timeout=timeouts.READY)
                 result["ready_seconds"] = round(time.monotonic() - start, 1)
@@ -96,12 +106,39 @@ def build_records() -> dict:
     return out
 
 
+def profile_sizes(build: BuildOutputs, rebuild: bool) -> dict:
+    """ISO size in bytes per payload profile: the built ISO's, and the others built into build/bench/iso-<p>/."""
+    built = json.loads((BUILD / "iso-build.json").read_text()) if (BUILD / "iso-build.json").is_file() else {}
+    sizes = {built.get("profile", "minimal"): build.iso.stat().st_size}
+    for profile in PROFILES:
+        if profile in sizes:
+            continue
+        out = OUT.parent / f"iso-{profile}"
+        record = out / "iso-build.json"
+        if rebuild:
+            print(f"building the {profile} profile's ISO into {out.relative_to(REPO)} ...", flush=True)
+            done = subprocess.run([sys.executable, str(REPO / "iso-build/build.py"), "--profile", profile,
+                                   "--output", str(out)], stdout=subprocess.DEVNULL, check=False)
+            if done.returncode != 0:
+                print(f"bench/iso_build.py: the {profile} ISO build failed (exit {done.returncode})", file=sys.stderr)
+                continue
+            for iso in out.glob("*.iso"):          # only its size is wanted; keep the disk free
+                iso.unlink()
+            shutil.rmtree(out / "pxe", ignore_errors=True)
+        if record.is_file():
+            sizes[profile] = json.loads(record.read_text())["iso_size_bytes"]
+    return sizes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      epilog="Example: .venv/bin/python bench/iso_build.py --boot bios-cd,uefi-cd")
     parser.add_argument("--boot", default="bios-cd,uefi-cd", help=f"comma-separated, from: {', '.join(BOOTS)}")
-    parser.add_argument("--debug-check", action="store_true",
-                        help="boot debug mode and run lsblk, vgs, zpool version and the Python imports")
+    parser.add_argument("--no-profile-builds", action="store_true",
+                        help="do not build the other payload profiles' ISOs (their last recorded size is kept)")
+    parser.add_argument("--serial", action="store_true",
+                        help="boot the serial installer entry and time it to KEEL-READY (default: debug mode, "
+                             "with the shell checks and systemd-analyze)")
     args = parser.parse_args(argv)
     boots = args.boot.split(",")
     unknown = [b for b in boots if b not in BOOTS]
@@ -113,11 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench/iso_build.py: {BUILD / 'keel.iso'} does not exist: run `make iso` first", file=sys.stderr)
         return 2
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    report = {**build.bench_header(), "builds": build_records(), "boots": []}
+    sizes = profile_sizes(build, rebuild=not args.no_profile_builds)
+    report = {**build.bench_header(), "builds": build_records(), "iso_size_bytes_by_profile": sizes,
+              "standard_iso_within_1_gib": sizes.get("standard", 0) <= STANDARD_ISO_LIMIT if sizes.get("standard")
+              else None, "boots": []}
     for boot in boots:
-        state_dir = OUT.parent / f"iso_build-{boot}{'-debug' if args.debug_check else ''}"
+        state_dir = OUT.parent / f"iso_build-{boot}{'-debug' if not args.serial else ''}"
         shutil.rmtree(state_dir, ignore_errors=True)  # a fresh disk and firmware store for every run
-        result = boot_to_ready(boot, build, args.debug_check, state_dir)
+        result = boot_to_ready(boot, build, not args.serial, state_dir)
         print(json.dumps(result), flush=True)
         report["boots"].append(result)
     # Keep earlier results of boot kinds not run this time (a PXE run stays next to the CD runs) for this ISO.
@@ -129,8 +169,9 @@ def main(argv: list[str] | None = None) -> int:
                                 if (old.get("boot"), "debug_checks" in old) not in ran]
     OUT.write_text(json.dumps(report, indent=2) + "\n")
     ready = ", ".join(f"{r['boot']} {r.get('ready_seconds', 'failed')} s" for r in report["boots"])
-    print(f"ISO {report['iso_size_bytes'] / 2**20:.0f} MiB; to ready: {ready}; results in {OUT.relative_to(REPO)}")
-    return 0 if all(r["ok"] for r in report["boots"]) else 1
+    by_profile = ", ".join(f"{p} {n / 2**20:.0f} MiB" for p, n in sizes.items())
+    print(f"ISO {by_profile}; to ready: {ready}; results in {OUT.relative_to(REPO)}")
+    return 0 if all(r["ok"] for r in report["boots"]) and report["standard_iso_within_1_gib"] is not False else 1
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 ext4/xfs (LVM): GRUB for BIOS on every selected disk that is not 4Kn, GRUB EFI into every ESP with the
 removable fallback path (EFI/BOOT/BOOTX64.EFI, which firmware without boot entries, like OVMF, boots), then
-update-grub. ZFS/Btrfs: `keel-boot-tool init <esp>` for every ESP and one `keel-boot-tool refresh`, which keeps
+update-grub. ZFS/Btrfs: `keel-boot-tool init <esp>` for every ESP (each init syncs every ESP listed so far), which keeps
 kernels on all ESPs in sync from then on.
 """
 
@@ -60,7 +60,7 @@ def boot_steps(plan: StoragePlan, hardware: HardwareProfile) -> list[BootStep]:
             esp = esp_of(disk)
             if esp:
                 steps.append(BootStep(("keel-boot-tool", "init", esp, *mode), disk.path))
-        steps.append(BootStep(("keel-boot-tool", "refresh"), ""))
+        # each init syncs every ESP listed so far, so after the last one all are in sync: no `refresh` after it
         return steps
     for disk in plan.disks:
         if disk.logical_block_size != 4096 and any(p.type == "bios-boot" for p in disk.partitions):

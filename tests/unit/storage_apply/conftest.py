@@ -98,6 +98,9 @@ class Harness:
     def warnings(self) -> list[str]:
         return [e.text for e in self.sink.of_type("warning")]
 
+    def messages(self) -> list[str]:
+        return [e.text for e in self.sink.of_type("message")]
+
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Harness:

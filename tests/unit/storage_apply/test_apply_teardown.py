@@ -90,6 +90,7 @@ def test_without_blivet_the_commands_tear_the_stack_down_top_down_then_wipe(harn
     assert harness.commands() == [
         *PREFLIGHT,
         ["vgrename", "Xo3f2N-abcd-efgh", "pve-OLD-1a2b3c4d"],
+        lsblk("/dev/sda"),                 # is it blank? (it has partitions: no)
         lsblk("/dev/sda"),
         *LABELCLEAR,
         lsblk("/dev/sda"),
@@ -102,6 +103,36 @@ def test_without_blivet_the_commands_tear_the_stack_down_top_down_then_wipe(harn
     ]
     assert len(harness.warnings()) == 1
     assert harness.warnings()[0].startswith("blivet teardown unavailable")
+
+
+def test_a_blank_disk_is_left_alone_without_blivet_labelclear_or_wipe(harness, monkeypatch):
+    def blank(argv, _input):
+        if argv[:6] == LSBLK:
+            return Result(argv, 0, json.dumps({"blockdevices": [node("/dev/sda", "disk", 32 * GiB)]}))
+        if argv[0] == "wipefs":
+            return Result(argv, 0, "")
+        return None
+
+    monkeypatch.setitem(sys.modules, "blivet", types.SimpleNamespace(Blivet=lambda: pytest.fail("blivet ran")))
+    harness.runner.responders.append(blank)
+    teardown_existing(harness.context(lvm_plan()))
+    assert harness.commands() == [lsblk("/dev/sda"), lsblk("/dev/sda"),
+                                  ["wipefs", "--no-act", "--noheadings", "--output", "TYPE", "/dev/sda"]]
+    assert any("/dev/sda is blank" in m for m in harness.messages())
+
+
+def test_a_disk_with_only_a_signature_is_not_blank(harness, no_blivet):
+    def signature(argv, _input):
+        if argv[:6] == LSBLK:
+            return Result(argv, 0, json.dumps({"blockdevices": [node("/dev/sda", "disk", 32 * GiB)]}))
+        if argv[:2] == ["wipefs", "--no-act"] or argv[:2] == ("wipefs", "--no-act"):
+            return Result(argv, 0, "LVM2_member\n")
+        return None
+
+    harness.runner.responders.append(signature)
+    teardown_existing(harness.context(lvm_plan()))
+    assert ["zpool", "labelclear", "-f", "/dev/sda"] in harness.commands()
+    assert ["wipefs", "-a", "/dev/sda"] in harness.commands()
 
 
 def test_a_zfs_pool_rename_imports_by_id_under_the_new_name_and_exports(harness, no_blivet):
@@ -280,7 +311,7 @@ def test_mounts_and_swap_on_the_selected_disk_are_released_first(harness, no_bli
         "/dev/sdb2                               partition\t1048572\t\t0\t\t-3\n"))
     harness.runner.responders.append(storage_stack)
     teardown_existing(harness.context(lvm_plan()))
-    start = len(PREFLIGHT) + 1
+    start = len(PREFLIGHT) + 2   # after the blank check and the lsblk of release_in_use
     assert harness.commands()[start:start + 3] == [
         ["umount", "/mnt/esp"],
         ["umount", "/mnt/old"],
