@@ -239,6 +239,7 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
     keel_dir.mkdir(parents=True, exist_ok=True)
     shutil.move(payload_img, keel_dir / "payload.squashfs")
     shutil.move(work / "payload.files", keel_dir / "payload.files")
+    live.mark_updated(tree)
 
     console.step(8, "Live squashfs, kernel and initrd")
     staging = work / "iso"

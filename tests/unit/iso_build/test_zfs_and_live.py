@@ -1,12 +1,14 @@
 """The ZFS module package's metadata and the live environment's small rendered files."""
 
 import json
+import os
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from installer.core.live import LiveInfo
+from keel_iso import live
 from keel_iso.image import volume_id
 from keel_iso.live import (
     install_wheel,
@@ -117,3 +119,15 @@ def test_the_shipped_units_name_programs_debian_installs_there():
     live_units = Path(__file__).resolve().parents[3] / "iso-build/live/rootfs/etc/systemd/system"
     programs = {p for unit in live_units.rglob("*.service") for p in unit_programs(unit.read_text())}
     assert "/usr/sbin/zgenhostid" in programs  # zfsutils-linux ships it in /usr/sbin, not /usr/bin
+
+
+def test_the_live_tree_is_marked_up_to_date_so_boot_skips_ldconfig_and_hwdb(tmp_path):
+    (tmp_path / "usr").mkdir()
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "var").mkdir()
+    os.utime(tmp_path / "usr", (2_000_000_000, 2_000_000_000))
+    live.mark_updated(tmp_path, now_ns=1_900_000_000 * 10**9)     # a clock behind /usr: the stamp follows /usr
+    for stamp in ("etc/.updated", "var/.updated"):
+        path = tmp_path / stamp
+        assert path.stat().st_mtime_ns == 2_000_000_000 * 10**9
+        assert "TIMESTAMP_NSEC=2000000000000000000" in path.read_text()
