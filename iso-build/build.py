@@ -223,7 +223,7 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
         if missing:
             raise RuntimeError(f"unit programs missing in the live environment: {', '.join(missing)}")
         live.install_keel(REPO, tree)
-        live.install_wheel(wheel, tree)
+        wheel_packages = live.install_wheel(wheel, tree)
         (tree / "etc/keel").mkdir(parents=True, exist_ok=True)
         security = args.security_mirror or ("" if args.mirror else host_security_mirror())
         (tree / "etc/keel/live.json").write_text(live.render_live_info(version, args.profile, mirror,
@@ -234,6 +234,8 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
         runner.run(rootfs.in_chroot(tree, "update-initramfs", "-u", "-k", kernel_version), env=rootfs.APT_ENV,
                    timeout=1800)
         runner.run(rootfs.in_chroot(tree, "python3", "-c", LIVE_IMPORT_CHECK), env=rootfs.APT_ENV, timeout=300)
+        runner.run(rootfs.in_chroot(tree, *live.compile_argv([*live.KEEL_PACKAGES, *wheel_packages])),
+                   env=rootfs.APT_ENV, timeout=600)
     live.write_identity(tree)
     keel_dir = tree / live.PAYLOAD_DIR.relative_to("/")
     keel_dir.mkdir(parents=True, exist_ok=True)

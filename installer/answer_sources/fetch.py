@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from installer.answer_sources import http, medium, partition
+from installer.answer_sources import medium, partition
 from installer.answer_sources.errors import AnswerSourceError
 from installer.core.cmdline import KernelParams
 from installer.core.redact import redact_url
@@ -42,12 +42,16 @@ def fetch(params: KernelParams, runner: Runner, system_info: Callable[[], dict[s
           places: Places | None = None, warn: Callable[[str], None] = lambda text: None) -> Answer:
     places = places or Places()
     if params.answer_url:
+        from installer.answer_sources import http  # requests costs seconds to import under emulation
+
         text = http.fetch_answer(params.answer_url, system_info(), fingerprint=params.fingerprint, log=warn)
         return Answer(text, redact_url(params.answer_url))
     mode = medium.read_fetch_mode(places.medium)
     if mode is not None and mode.mode == "http":
         if not mode.url:
             raise AnswerSourceError(f"{places.medium}/keel/auto-installer-mode.toml: mode http needs [http] url")
+        from installer.answer_sources import http
+
         text = http.fetch_answer(mode.url, system_info(), fingerprint=mode.cert_fingerprint, token=mode.token,
                                  log=warn)
         return Answer(text, redact_url(mode.url), tuple(t for t in (mode.token,) if t))

@@ -73,6 +73,13 @@ def install_wheel(wheel: Path, root: Path) -> list[str]:
     return sorted(tops)
 
 
+def compile_argv(packages: list[str]) -> list[str]:
+    """Byte-compile Keel and the wheel's packages in the live tree: without .pyc files every boot compiled them
+    again before the installer could start (seconds under TCG, on the way to KEEL-READY and into every install)."""
+    return ["python3", "-m", "compileall", "-q", "-j", "0",
+            *(f"/{DIST_PACKAGES}/{name}" for name in packages if not name.endswith(".dist-info"))]
+
+
 def write_identity(root: Path) -> None:
     """Hostname keel, an empty machine-id (systemd makes one per boot), no hostid (made at boot)."""
     (root / "etc/hostname").write_text(LIVE_HOSTNAME + "\n")
