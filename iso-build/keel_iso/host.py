@@ -28,6 +28,7 @@ HOST_TOOLS = (
     HostTool("mformat", "mtools"),
     HostTool("dpkg-deb", "dpkg"),
     HostTool("chroot", "coreutils"),
+    HostTool("xz", "xz-utils"),
 )
 
 

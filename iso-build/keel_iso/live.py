@@ -73,6 +73,17 @@ def install_wheel(wheel: Path, root: Path) -> list[str]:
     return sorted(tops)
 
 
+def unpacked_module_argvs(root: Path, kernel_version: str) -> list[list[str]]:
+    """Commands that store the live tree's out-of-tree modules (ZFS, SPL: updates/) uncompressed and rebuild the
+    module index. `modprobe zfs` then skips an xz decompression that cost the live boot seconds under TCG; the
+    live squashfs compresses them anyway. The payload keeps Debian's .ko.xz."""
+    updates = root / "usr/lib/modules" / kernel_version / "updates"
+    found = sorted(updates.rglob("*.ko.xz")) if updates.is_dir() else []
+    if not found:
+        return []
+    return [["xz", "--decompress", "--force", *map(str, found)], ["chroot", str(root), "depmod", kernel_version]]
+
+
 def compile_argv(packages: list[str]) -> list[str]:
     """Byte-compile Keel and the wheel's packages in the live tree: without .pyc files every boot compiled them
     again before the installer could start (seconds under TCG, on the way to KEEL-READY and into every install)."""

@@ -131,3 +131,15 @@ def test_the_live_tree_is_marked_up_to_date_so_boot_skips_ldconfig_and_hwdb(tmp_
         path = tmp_path / stamp
         assert path.stat().st_mtime_ns == 2_000_000_000 * 10**9
         assert "TIMESTAMP_NSEC=2000000000000000000" in path.read_text()
+
+
+def test_the_live_trees_zfs_modules_are_unpacked_and_indexed(tmp_path):
+    dkms = tmp_path / "usr/lib/modules/6.12.1-amd64/updates/dkms"
+    dkms.mkdir(parents=True)
+    (dkms / "zfs.ko.xz").write_bytes(b"")
+    (dkms / "spl.ko.xz").write_bytes(b"")
+    assert live.unpacked_module_argvs(tmp_path, "6.12.1-amd64") == [
+        ["xz", "--decompress", "--force", str(dkms / "spl.ko.xz"), str(dkms / "zfs.ko.xz")],
+        ["chroot", str(tmp_path), "depmod", "6.12.1-amd64"],
+    ]
+    assert live.unpacked_module_argvs(tmp_path, "6.12.2-amd64") == []
