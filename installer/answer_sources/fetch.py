@@ -3,8 +3,13 @@
 1. `keel.answer=<url>` on the kernel command line (with `keel.fingerprint=`): the only source when given,
    so a refused certificate stops the install instead of falling back to something else.
 2. /keel/auto-installer-mode.toml on the medium (Proxmox's prepare-iso): iso, http or partition as it says.
+   Mode http without a URL looks for one as Proxmox does: DHCP option 250 (fingerprint in 251), then the DNS
+   TXT record proxmox-auto-installer.<search domain> (discovery.py).
 3. /keel/answer.toml on the medium.
 4. A partition labelled PROXMOX-AIS (exact, upper or lower case).
+5. Without a mode file (a stock ISO booted in auto mode, often over PXE): DHCP and DNS discovery, as in 2.
+
+A fingerprint baked into the ISO (or given as keel.fingerprint=) wins over one from DHCP or DNS.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from installer.answer_sources import medium, partition
+from installer.answer_sources import discovery, medium, partition
 from installer.answer_sources.errors import AnswerSourceError
 from installer.core.cmdline import KernelParams
 from installer.core.redact import redact_url
@@ -35,11 +40,17 @@ class Places:
     medium: Path = medium.MEDIUM
     by_label: Path = partition.BY_LABEL
     mountpoint: Path = partition.MOUNTPOINT
+    leases: Path = discovery.LEASES
+    resolv_conf: Path = discovery.RESOLV_CONF
+    interface_name: Callable[[int], str] = discovery.interface_name
     tried: list[str] = field(default_factory=list)
 
 
 def fetch(params: KernelParams, runner: Runner, system_info: Callable[[], dict[str, Any]],
-          places: Places | None = None, warn: Callable[[str], None] = lambda text: None) -> Answer:
+          places: Places | None = None, warn: Callable[[str], None] = lambda text: None,
+          log: Callable[[str], None] = lambda text: None,
+          lookup_txt: discovery.TxtLookup = discovery.lookup_txt) -> Answer:
+    """The answer, from the first source that has one; AnswerSourceError naming every place looked at."""
     places = places or Places()
     if params.answer_url:
         from installer.answer_sources import http  # requests costs seconds to import under emulation
@@ -47,9 +58,16 @@ def fetch(params: KernelParams, runner: Runner, system_info: Callable[[], dict[s
         text = http.fetch_answer(params.answer_url, system_info(), fingerprint=params.fingerprint, log=warn)
         return Answer(text, redact_url(params.answer_url))
     mode = medium.read_fetch_mode(places.medium)
+    if mode is not None and mode.mode == "http" and not mode.url:
+        log("The ISO's fetch mode is http without a URL: looking for one (DHCP option 250, DNS TXT)")
+        places.tried.append(f"{places.medium}/keel/auto-installer-mode.toml: mode http, no [http] url")
+        answer = _discovered(params, mode, system_info, places, warn, log, lookup_txt)
+        if answer is not None:
+            return answer
+        places.tried.append("kernel command line: no keel.answer=<url>")
+        raise AnswerSourceError("no answer URL found; looked at:\n" + "\n".join(f"  {t}" for t in places.tried))
     if mode is not None and mode.mode == "http":
-        if not mode.url:
-            raise AnswerSourceError(f"{places.medium}/keel/auto-installer-mode.toml: mode http needs [http] url")
+        assert mode.url is not None
         from installer.answer_sources import http
 
         text = http.fetch_answer(mode.url, system_info(), fingerprint=mode.cert_fingerprint, token=mode.token,
@@ -66,5 +84,29 @@ def fetch(params: KernelParams, runner: Runner, system_info: Callable[[], dict[s
     if text is not None:
         return Answer(text, f"partition labelled {label}")
     places.tried.append(f"{places.by_label}: no partition labelled {' / '.join(partition.label_variants(label))}")
+    if mode is None:
+        log("No answer on the medium or a partition: looking for an answer URL (DHCP option 250, DNS TXT)")
+        answer = _discovered(params, mode, system_info, places, warn, log, lookup_txt)
+        if answer is not None:
+            return answer
     places.tried.append("kernel command line: no keel.answer=<url>")
     raise AnswerSourceError("no answer file found; looked at:\n" + "\n".join(f"  {t}" for t in places.tried))
+
+
+def _discovered(params: KernelParams, mode: medium.FetchMode | None, system_info: Callable[[], dict[str, Any]],
+                places: Places, warn: Callable[[str], None], log: Callable[[str], None],
+                lookup_txt: discovery.TxtLookup) -> Answer | None:
+    """The answer from the URL DHCP or DNS names, pinned to the ISO's fingerprint when it has one."""
+    found = discovery.discover(lookup_txt, log, places.tried,
+                               discovery.DiscoveryPlaces(places.leases, places.resolv_conf), places.interface_name)
+    if found is None:
+        return None
+    baked = (mode.cert_fingerprint if mode else None) or params.fingerprint
+    if baked and found.fingerprint and baked != found.fingerprint:
+        log(f"The fingerprint from the ISO wins over the one from {found.source}")
+    fingerprint = baked or found.fingerprint
+    token = mode.token if mode else None
+    from installer.answer_sources import http  # requests costs seconds to import under emulation
+
+    text = http.fetch_answer(found.url, system_info(), fingerprint=fingerprint, token=token, log=warn)
+    return Answer(text, f"{redact_url(found.url)} (from {found.source})", tuple(t for t in (token,) if t))

@@ -45,6 +45,8 @@ LIVE = (
     "libblockdev-swap3", "libblockdev-utils3",
     "parted", "gdisk", "mtools", "squashfs-tools", "mdadm", "cryptsetup", "pciutils", "kbd", "util-linux",
     "zstd",
+    # DNS TXT discovery of the answer URL (installer.answer_sources.discovery)
+    "python3-dnspython",
 )
 
 # blivet is not packaged by Debian: the release matching trixie's libblockdev 3.3 comes from PyPI.

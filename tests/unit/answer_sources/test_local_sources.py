@@ -20,7 +20,8 @@ ANSWER = '[global]\nkeyboard = "de"\n'
 def places_in(tmp_path: Path) -> Places:
     (tmp_path / "medium").mkdir()
     (tmp_path / "by-label").mkdir()
-    return Places(medium=tmp_path / "medium", by_label=tmp_path / "by-label", mountpoint=tmp_path / "mnt")
+    return Places(medium=tmp_path / "medium", by_label=tmp_path / "by-label", mountpoint=tmp_path / "mnt",
+                  leases=tmp_path / "leases", resolv_conf=tmp_path / "resolv.conf")
 
 
 def labelled(places: Places, name: str) -> Path:
@@ -97,11 +98,14 @@ def test_fetch_mode_partition_uses_the_label_it_names(tmp_path):
 def test_no_answer_anywhere_lists_every_place_looked_at(tmp_path):
     places = places_in(tmp_path)
     with pytest.raises(AnswerSourceError) as err:
-        fetch(KernelParams(), FakeRunner(), no_info, places)
+        fetch(KernelParams(), FakeRunner(), no_info, places, lookup_txt=no_info)
     lines = str(err.value).splitlines()
     assert lines[0] == "no answer file found; looked at:"
+    assert "keel/answer.toml: not there" in lines[1]
     assert "no partition labelled PROXMOX-AIS / proxmox-ais" in lines[2]
-    assert "no keel.answer=<url>" in lines[3]
+    assert lines[3:] == ["  DHCP option 250: no DHCP lease",
+                         "  DNS TXT proxmox-auto-installer.<search domain>: no search domain",
+                         "  kernel command line: no keel.answer=<url>"]
 
 
 def test_a_bad_fetch_mode_file_names_its_key(tmp_path):
