@@ -1,6 +1,7 @@
 """`keel-installer auto`: the unattended install the boot menu's automated entry starts.
 
-Fetch the answer (kernel-command-line URL, the medium, or a PROXMOX-AIS partition), validate it against this
+Bring up the fetch network the kernel command line asks for (keel.ip=, keel.vlan=, keel.bond=), fetch the answer
+(kernel-command-line URL, the medium, a PROXMOX-AIS partition, or a URL from DHCP or DNS), validate it against this
 machine's hardware and plan the storage before anything is written, install, then reboot or power off after a
 countdown. On failure: the error, then exit non-zero (the live environment opens a debug shell), or a reboot
 when the answer says reboot-on-error = true.
@@ -17,8 +18,9 @@ from pathlib import Path
 from installer import __version__
 from installer.answer_sources import AnswerSourceError
 from installer.answer_sources.fetch import Places, fetch
+from installer.answer_sources.fetch_network import bring_up
 from installer.answer_sources.sysinfo import system_info
-from installer.core.cmdline import KernelParams, read_kernel_params
+from installer.core.cmdline import KernelParamError, KernelParams, read_fetch_network, read_kernel_params
 from installer.core.config import InstallConfig
 from installer.core.events import ConsoleSink
 from installer.core.hardware import HardwareProfile
@@ -32,9 +34,33 @@ REBOOT_COUNTDOWN = 5
 ERROR_REBOOT_DELAY = 30
 
 EXAMPLE = """\
+where the answer comes from, in this order:
+  keel.answer=<url> [keel.fingerprint=<sha256>]   on the kernel command line: the only source when given
+  /keel/auto-installer-mode.toml                  the prepared ISO's mode: iso, partition, or http with a URL
+  /keel/answer.toml                               on the medium
+  a partition labelled PROXMOX-AIS                (or the label the mode file names)
+  DHCP option 250 (URL), 251 (fingerprint)        http mode without a URL, or no mode file and nothing above
+  DNS TXT proxmox-auto-installer.<search domain>  and proxmox-auto-installer-cert-fingerprint.<search domain>
+  A fingerprint from the ISO (or keel.fingerprint=) wins over one from DHCP or DNS.
+
+the fetch network (kernel parameters; dracut's syntax with Keel's prefix), brought up before the fetch:
+  keel.ip=<address>:[<peer>]:[<gateway>]:<netmask>:[<hostname>]:<interface>:none[:<dns1>[:<dns2>]]
+      a static address; netmask as 255.255.255.0 or a prefix length; IPv6 in brackets; peer and hostname unused
+  keel.ip=<interface>:dhcp          DHCP on a VLAN or bond (other NICs do DHCP anyway)
+  keel.ifname=<name>:<MAC>          a name for the NIC with this MAC, to use in the other parameters
+  keel.vlan=<name>:<parent>         a VLAN on a NIC or bond; the id ends the name: vlan20, eno1.20, vlan0020
+  keel.bond=<name>:<nic>,<nic>[:<option>=<value>,...]
+      options: mode=active-backup (default) or 802.3ad, miimon=<ms> (100), primary=<nic> (active-backup),
+      lacp_rate=slow|fast and xmit_hash_policy=layer2|layer2+3|layer3+4|encap2+3|encap3+4 (802.3ad)
+  A bond or VLAN without a keel.ip= gets DHCP. The parameters stay out of the installed system.
+
 examples:
   keel-installer auto                      # as the boot menu runs it
   keel-installer auto --answer answer.toml --hardware server.json --dry-run
+  keel.mode=auto keel.ifname=lan0:3c:ec:ef:12:34:56 keel.ip=192.0.2.10::192.0.2.1:24::lan0:none:192.0.2.53
+      keel.answer=https://answers.example/answer      (static address on the NIC with that MAC)
+  keel.mode=auto keel.bond=bond0:eno1,eno2:mode=802.3ad,lacp_rate=fast keel.vlan=vlan20:bond0
+      keel.ip=[2001:db8:20::10]::[2001:db8:20::1]:64::vlan20:none:[2001:db8:20::53]   (LACP bond, VLAN 20)
 """
 
 
@@ -42,9 +68,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "auto", help="unattended install from an answer file",
         description="Install without questions: the answer comes from keel.answer=<url> on the kernel command "
-                    "line (HTTPS, pinned with keel.fingerprint=), from /keel/answer.toml on the medium, or from a "
-                    "partition labelled PROXMOX-AIS. Everything is checked against this machine before any disk "
-                    "is written.",
+                    "line (HTTPS, pinned with keel.fingerprint=), from the medium, from a partition labelled "
+                    "PROXMOX-AIS, or from a URL that DHCP (option 250) or DNS (TXT) names. A static address, VLAN "
+                    "or bond for the fetch comes from keel.ip=, keel.vlan=, keel.bond=. Everything is checked "
+                    "against this machine before any disk is written.",
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--answer", type=Path, help="use this answer file instead of looking for one")
     p.add_argument("--hardware", type=Path, help="HardwareProfile JSON instead of probing (with --dry-run)")
@@ -72,8 +99,11 @@ def prepare(args: argparse.Namespace, params: KernelParams, runner: Runner) -> t
     if args.answer:
         text, source = args.answer.read_text(), str(args.answer)
     else:
+        network = read_fetch_network(args.cmdline)
+        if not network.empty:
+            bring_up(network, hardware.nics, runner, log=say)
         answer = fetch(params, runner, lambda: system_info(hardware, version=live.version or __version__),
-                       Places(), warn=lambda t: say(f"WARNING: {t}"))
+                       Places(), warn=lambda t: say(f"WARNING: {t}"), log=say)
         text, source = answer.text, answer.source
         for secret in answer.secrets:
             runner.add_secret(secret)
@@ -94,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     probe_runner = Runner()
     try:
         config, hardware = prepare(args, params, probe_runner)
-    except (SetupError, AnswerSourceError) as err:
+    except (SetupError, AnswerSourceError, KernelParamError) as err:
         say(f"ERROR: {err}")
         say(NOTHING_WRITTEN)
         return 2

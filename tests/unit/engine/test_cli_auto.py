@@ -82,3 +82,10 @@ def test_a_wrong_fingerprint_is_refused_and_nothing_is_written(auto, https_serve
     assert "does not match keel.fingerprint" in out
     assert out.splitlines()[-1] == "Nothing was written to any disk."
     assert https_server.received == []
+
+
+def test_a_bad_fetch_network_parameter_is_one_error_line_and_nothing_is_written(auto):
+    status, out = auto(cmdline="keel.mode=auto keel.vlan=mgmt:eno1 keel.answer=https://answers.invalid/a")
+    assert status == 2
+    assert "ERROR: keel.vlan=mgmt:eno1: the VLAN name 'mgmt' must end in a VLAN id 1-4094" in out
+    assert out.splitlines()[-1] == "Nothing was written to any disk."
