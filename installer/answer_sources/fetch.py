@@ -104,9 +104,16 @@ def _discovered(params: KernelParams, mode: medium.FetchMode | None, system_info
     baked = (mode.cert_fingerprint if mode else None) or params.fingerprint
     if baked and found.fingerprint and baked != found.fingerprint:
         log(f"The fingerprint from the ISO wins over the one from {found.source}")
-    fingerprint = baked or found.fingerprint
     token = mode.token if mode else None
     from installer.answer_sources import http  # requests costs seconds to import under emulation
+
+    fingerprint = baked
+    if not baked and found.fingerprint:
+        try:
+            fingerprint = http.normalize_fingerprint(found.fingerprint)
+        except AnswerSourceError:
+            raise AnswerSourceError(f"{found.source}: the fingerprint {found.fingerprint!r} is not a SHA-256 "
+                                    "fingerprint (64 hex digits, colons allowed)") from None
 
     text = http.fetch_answer(found.url, system_info(), fingerprint=fingerprint, token=token, log=warn)
     return Answer(text, f"{redact_url(found.url)} (from {found.source})", tuple(t for t in (token,) if t))

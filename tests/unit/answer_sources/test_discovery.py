@@ -252,3 +252,10 @@ def test_the_live_dhcp_client_asks_for_options_250_and_251():
     drop_in = (Path(__file__).resolve().parents[3] / "iso-build/live/rootfs/etc/systemd/network"
                / "80-keel-dhcp.network.d/answer-discovery.conf").read_text()
     assert "[DHCPv4]\nRequestOptions=250 251\nUseDomains=yes\n" in drop_in
+
+
+def test_a_malformed_fingerprint_from_dhcp_names_its_source(setup, https_server):
+    setup.lease(2, LEASE + option_lines(https_server.url, "not-a-fingerprint"))
+    with pytest.raises(AnswerSourceError, match=r"^DHCP option 250 on ens3: the fingerprint 'not-a-fingerprint' "
+                                                r"is not a SHA-256 fingerprint"):
+        setup.fetch()
