@@ -11,9 +11,15 @@ from pathlib import Path
 from answerfile import api as answerfile
 from answerfile import filters
 from answerfile.json_schema import answer_schema
+from answerfile.media.contents import read_keel_iso
+from answerfile.media.image import IsoError, require_xorriso
+from answerfile.media.inspect import render_report
+from answerfile.media.prepare import PXE_LOADERS, PrepareRequest, prepare
+from installer.core.fetch_mode import ANSWER_FILE, FIRST_BOOT_FILE, MODE_FILE
 from installer.core.hardware import HardwareProfile
 from installer.core.jsoncodec import FileError
 from installer.hardware.pve_env import PveEnvError, load_pve_env
+from installer.runner import Runner
 
 PROG = "keel-answer"
 
@@ -131,6 +137,51 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_lines(err: IsoError) -> int:
+    for line in str(err).splitlines():
+        print(f"{PROG}: {line}", file=sys.stderr)
+    return 1
+
+
+def cmd_prepare_iso(args: argparse.Namespace) -> int:
+    request = PrepareRequest(
+        iso=args.iso, fetch_from=args.fetch_from, output=args.output, answer_file=args.answer_file, url=args.url,
+        cert_fingerprint=args.cert_fingerprint, token=args.answer_auth_token, partition_label=args.partition_label,
+        on_first_boot=args.on_first_boot, pxe=args.pxe, pxe_loader=args.pxe_loader, tmp=args.tmp)
+    try:
+        done = prepare(request, Runner(), warn=lambda text: print(f"{PROG}: warning: {text}", file=sys.stderr))
+    except IsoError as err:
+        return _print_lines(err)
+    mode = "mode 0600, as it holds secrets" if done.private else "no secrets in it"
+    print(f"{done.iso}: Keel {done.version}, fetches its answer from {args.fetch_from} ({mode})")
+    for extra in done.files[1:]:
+        print(f"{extra}")
+    return 0
+
+
+def cmd_inspect_iso(args: argparse.Namespace) -> int:
+    try:
+        require_xorriso()
+        iso = read_keel_iso(Runner(), args.iso)
+    except IsoError as err:
+        return _print_lines(err)
+    print(render_report(iso, show_sensitive=args.show_sensitive), end="")
+    return 0
+
+
+def cmd_system_info(args: argparse.Namespace) -> int:
+    from installer import __version__
+    from installer.answer_sources.sysinfo import system_info
+    from installer.core.live import LiveInfo, LiveInfoError
+
+    try:
+        version = LiveInfo.load().version or __version__
+    except LiveInfoError:
+        version = __version__
+    print(json.dumps(system_info(_load_hardware(args.hardware), version=version), indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -209,6 +260,66 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_env_udev", type=Path, metavar="RUN_ENV_UDEV")
     p.add_argument("--override", type=Path, metavar="FILE", help="a NAME.run-env.json replacing parts of the info")
     p.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout)")
+
+    p = command("prepare-iso", cmd_prepare_iso, "make a copy of a Keel ISO that installs unattended",
+                "Copy a Keel ISO and put an answer source into it, with the options of Proxmox's "
+                "proxmox-auto-install-assistant prepare-iso. The copy boots the automated entry after a "
+                f"countdown and stays a BIOS + UEFI, CD + USB hybrid. It carries /{MODE_FILE} (mode, "
+                "partition_label, [http] url, cert_fingerprint, token), with --fetch-from iso the answer at "
+                f"/{ANSWER_FILE}, and with --on-first-boot the executable at /{FIRST_BOOT_FILE}.\n\n"
+                "The answer is checked offline first (as keel-answer validate does); any problem writes "
+                "nothing. The ISO is changed with xorriso (install the xorriso package), not unpacked, so this "
+                "takes seconds. An output holding secrets (an answer, a token, URL credentials, a first-boot "
+                "script) is mode 0600.\n\n"
+                "--pxe also writes vmlinuz, initrd.img and boot.ipxe beside the ISO: serve that directory over "
+                "HTTP and chain boot.ipxe (set keel-base to the directory's URL); it boots the automated entry "
+                "after 10 s, and offers the Terminal UI, the serial console and debug mode.\n\n"
+                "More examples:\n"
+                "  keel-answer prepare-iso keel.iso --output keel-http.iso --fetch-from http \\\n"
+                "      --url https://answers.example.com/answer --cert-fingerprint AB:CD:...:EF\n"
+                "  keel-answer prepare-iso keel.iso --output keel-usb.iso --fetch-from partition "
+                "--partition-label MY-ANSWERS\n"
+                "  keel-answer prepare-iso keel.iso --output /srv/pxe/keel-auto.iso --fetch-from iso "
+                "--answer-file answer.toml --pxe",
+                "keel-answer prepare-iso keel.iso --output keel-auto.iso --fetch-from iso --answer-file answer.toml")
+    p.add_argument("iso", type=Path, metavar="ISO", help="a Keel ISO (make iso builds build/keel.iso)")
+    p.add_argument("--output", type=Path, metavar="OUT",
+                   help="the ISO to write, or a directory for it (default: beside ISO, named "
+                        "<ISO name>-auto-from-<mode>.iso)")
+    p.add_argument("--fetch-from", required=True, choices=("iso", "http", "partition"),
+                   help="where the installer gets the answer: this ISO, an HTTPS answer server, or a partition "
+                        "labelled --partition-label")
+    p.add_argument("--answer-file", type=Path, metavar="FILE", help="the answer to put on the ISO (iso mode)")
+    p.add_argument("--url", help="answer server URL (http mode; without it DHCP option 250 or DNS TXT name it)")
+    p.add_argument("--cert-fingerprint", metavar="FP",
+                   help="SHA-256 fingerprint of the answer server's certificate to pin (http mode)")
+    p.add_argument("--answer-auth-token", metavar="TOKEN",
+                   help="sent as 'Authorization: Bearer TOKEN' with the request (http mode)")
+    p.add_argument("--partition-label", metavar="LABEL",
+                   help="label of the answer partition (partition mode; default proxmox-ais, also tried in "
+                        "upper case)")
+    p.add_argument("--on-first-boot", type=Path, metavar="SCRIPT",
+                   help="executable run once on the installed system's first boot (at most 1 MiB; the answer "
+                        "needs [first-boot] source = \"from-iso\")")
+    p.add_argument("--pxe", action="store_true", help="also write vmlinuz, initrd.img and boot.ipxe beside the ISO")
+    p.add_argument("--pxe-loader", choices=PXE_LOADERS, help="the PXE boot loader to write a script for (ipxe)")
+    p.add_argument("--tmp", type=Path, metavar="DIR", help="where to stage the files put into the ISO")
+
+    p = command("inspect-iso", cmd_inspect_iso, "show what a prepared Keel ISO will do",
+                "Show a Keel ISO's version and payload profile, its fetch mode with URL, certificate "
+                "fingerprint, token and partition label, the first-boot script and the embedded answer. The "
+                "token, URL credentials, root-password, root-password-hashed, subscription-key and auth-token "
+                "are shown as <redacted> unless --show-sensitive is given.",
+                "keel-answer inspect-iso keel-auto.iso")
+    p.add_argument("iso", type=Path, metavar="ISO")
+    p.add_argument("--show-sensitive", action="store_true", help="show secrets as written")
+
+    p = command("system-info", cmd_system_info, "print the JSON the installer sends to an answer server",
+                "Print the system information the installer POSTs to an HTTP answer server (Proxmox's format: "
+                "product, ISO release, DMI serials and UUID, NIC names and MACs), for this machine or a "
+                "recorded profile. An answer server can use it to pick each machine's answer.",
+                "keel-answer system-info > this-server.json")
+    p.add_argument("--hardware", type=Path, metavar="PROFILE", help="a recorded profile instead of this machine")
     return parser
 
 

@@ -53,6 +53,7 @@ class Key:
     keel: bool = False              # a Keel extension Proxmox does not have
     when: str = ""                  # short note on when the key applies / is required
     checked_elsewhere: bool = False  # choices listed in the JSON Schema, checked by installer.core.checks
+    secret: bool = False            # shown as <redacted> (inspect-iso) unless asked for
 
     def child(self, name: str) -> Key | None:
         return next((k for k in self.keys if k.name == name), None)
@@ -84,16 +85,17 @@ GLOBAL = Key("global", "table", "Locale, host name, administrator and root login
     Key("mailto", "string", "Administrator's email address (notifications, root@pam's address).", required=True),
     Key("timezone", "string", "Time zone from tzdata (\"Europe/Vienna\") or \"UTC\".", required=True),
     Key("root-password", "string", "Root password in plain text, at least 8 characters.",
-        alias="root_password", when="one of root-password / root-password-hashed"),
+        alias="root_password", secret=True, when="one of root-password / root-password-hashed"),
     Key("root-password-hashed", "string", "Root password as a crypt(3) hash (mkpasswd).",
-        alias="root_password_hashed", when="one of root-password / root-password-hashed"),
+        alias="root_password_hashed", secret=True, when="one of root-password / root-password-hashed"),
     Key("root-ssh-keys", "string-list", "SSH public keys for root's authorized_keys.", default=[],
         alias="root_ssh_keys"),
     Key("reboot-on-error", "boolean", "Reboot when the installation fails (instead of stopping at a shell).",
         default=False, alias="reboot_on_error"),
     Key("reboot-mode", "string", "What to do after a successful installation.", default="reboot",
         choices=("reboot", "power-off"), alias="reboot_mode"),
-    Key("subscription-key", "string", "Subscription key to activate on first boot.", alias="subscription_key"),
+    Key("subscription-key", "string", "Subscription key to activate on first boot.", alias="subscription_key",
+        secret=True),
 ))
 
 PINNING = Key("interface-name-pinning", "table", "Give NICs stable names on the installed system (by MAC).",
@@ -174,7 +176,8 @@ WEBHOOK = Key("post-installation-webhook", "table", "POST an installation report
     Key("url", "string", "http(s) URL to POST the JSON report to.", required=True),
     Key("cert-fingerprint", "string", "SHA-256 fingerprint of the server certificate to pin.",
         alias="cert_fingerprint"),
-    Key("auth-token", "string", "Token sent back in the report as \"token\".", alias="auth_token"),
+    Key("auth-token", "string", "Token sent back in the report as \"token\".", alias="auth_token",
+        secret=True),
 ))
 
 FIRST_BOOT = Key("first-boot", "table", "Run an executable once on the installed system's first boot.", keys=(
@@ -210,3 +213,17 @@ def all_key_paths() -> list[str]:
 
     walk("", SECTIONS)
     return paths
+
+
+def secret_names() -> frozenset[str]:
+    """The names (and legacy aliases) of the keys whose values are secrets."""
+    names: set[str] = set()
+
+    def walk(keys: tuple[Key, ...]) -> None:
+        for key in keys:
+            if key.secret:
+                names.update(n for n in (key.name, key.alias) if n)
+            walk(key.keys)
+
+    walk(SECTIONS)
+    return frozenset(names)

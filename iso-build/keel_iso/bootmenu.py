@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from installer.core.fetch_mode import ANSWER_FILE, MODE_FILES
+
 SERIAL = "console=ttyS0,115200"
 LIVE_ARGS = "boot=live"
 
@@ -24,8 +26,9 @@ DEBUG_SERIAL = Entry("debug-serial", "Debug mode, serial console", "d", f"keel.m
 DEBUG_VGA = Entry("debug-vga", "Debug mode (VGA console)", "v", "keel.mode=debug")
 AUTO_TIMEOUT = 10
 INTERACTIVE_TIMEOUT = 30
-# Files whose presence on the medium means "this ISO carries an answer source".
-ANSWER_SOURCES = ("/keel/answer.toml", "/keel/auto-installer-mode.toml")
+# Files whose presence on the medium means "this ISO carries an answer source" (a mode file as prepare-iso
+# writes it at the root, Keel's own under /keel/, or an answer built into the ISO).
+ANSWER_SOURCES = tuple(f"/{path}" for path in (ANSWER_FILE, *MODE_FILES))
 
 
 def _grub_entry(entry: Entry, kernel: str, initrd: str, base_args: str, indent: str = "") -> str:
@@ -134,8 +137,10 @@ def render_grub_cfg(version: str, profile: str) -> str:
 IPXE_ENTRIES = (TUI_SERIAL, TUI, AUTO, DEBUG_SERIAL, DEBUG_VGA)
 
 
-def render_ipxe(version: str) -> str:
-    """keel.ipxe: loads vmlinuz/initrd.img relative to its own URL, the squashfs from ${keel-base}.
+def render_ipxe(version: str, *, fetch: str = "filesystem.squashfs", default: Entry = IPXE_ENTRIES[0],
+                timeout: int = 5) -> str:
+    """keel.ipxe: loads vmlinuz/initrd.img relative to its own URL, `fetch` (the squashfs, or a whole ISO that
+    live-boot then loop-mounts as the medium) from ${keel-base}; `default` boots after `timeout` seconds.
 
     The caller may `set keel-base http://HOST:PORT` (default http://${next-server}), `set keel-mode <id>`
     (one of the entry ids below) to skip the menu, and `set keel-args ...` for extra kernel parameters.
@@ -148,13 +153,13 @@ def render_ipxe(version: str) -> str:
         f"menu Keel {version}",
     ]
     lines += [f"item --key {e.hotkey} {e.id} {e.title}" for e in IPXE_ENTRIES]
-    lines += [f"choose --default {IPXE_ENTRIES[0].id} --timeout 5000 target && goto ${{target}} ||"
-              f" goto {IPXE_ENTRIES[0].id}"]
+    lines += [f"choose --default {default.id} --timeout {timeout * 1000} target && goto ${{target}} ||"
+              f" goto {default.id}"]
     for entry in IPXE_ENTRIES:
         lines += [f":{entry.id}", f"set keel-kargs {entry.args}", "goto load"]
     lines += [
         ":load",
-        "kernel vmlinuz initrd=initrd.img boot=live fetch=${keel-base}/filesystem.squashfs ${keel-kargs} ${keel-args}",
+        f"kernel vmlinuz initrd=initrd.img boot=live fetch=${{keel-base}}/{fetch} ${{keel-kargs}} ${{keel-args}}",
         "initrd initrd.img",
         "boot",
         "",

@@ -30,6 +30,8 @@ LAYERS: dict[str, set[str]] = {
     "hardware": {"core", "runner", "host"},
     "answer-sources": {"core", "runner", "host"},
     "answerfile": {"core"},
+    # prepare-iso / inspect-iso: change and read ISO images with xorriso, render iso-build's iPXE menu
+    "answer-media": {"core", "runner", "answerfile", "iso-build"},
     "storage-plan": {"core"},
     "phase": {"core", "runner", "storage-plan"},
     "storage-apply": {"core", "runner", "host", "storage-plan", "phase"},
@@ -56,7 +58,8 @@ def layer_of(module: str) -> str:
         ("installer.storage.plan", "storage-plan"), ("installer.phase", "phase"),
         ("installer.storage.apply", "storage-apply"), ("installer.installed_system", "installed-system"),
         ("installer.bootloader", "bootloader"), ("installer.engine", "engine"),
-        ("answerfile", "answerfile"), ("keel_iso", "iso-build"), ("keel_harness", "harness"),
+        ("answerfile.media", "answer-media"), ("answerfile", "answerfile"), ("keel_iso", "iso-build"),
+        ("keel_harness", "harness"),
         ("keel_boot", "boot-tool"), ("keel_testing", "test-builders"),
     )
     for prefix, layer in prefixes:

@@ -24,6 +24,7 @@ def test_the_layers_are_the_designs(tmp_path: Path):
     assert layer_of("installer.frontends.auto") == "frontend"
     assert layer_of("answerfile.cli") == "frontend"
     assert layer_of("answerfile.parse") == "answerfile"
+    assert layer_of("answerfile.media.prepare") == "answer-media"
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

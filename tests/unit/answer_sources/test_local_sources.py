@@ -95,6 +95,24 @@ def test_fetch_mode_partition_uses_the_label_it_names(tmp_path):
     assert answer.source == "partition labelled myans"
 
 
+def test_the_mode_file_at_the_medium_root_counts_as_prepare_iso_writes_it(tmp_path):
+    places = places_in(tmp_path)
+    (places.medium / "auto-installer-mode.toml").write_text('mode = "partition"\npartition_label = "myans"\n')
+    labelled(places, "MYANS")
+    answer = fetch(KernelParams(), mounting_runner(places), no_info, places)
+    assert answer.source == "partition labelled myans"
+
+
+def test_the_mode_file_at_the_root_wins_over_keels_own(tmp_path):
+    places = places_in(tmp_path)
+    (places.medium / "keel").mkdir()
+    (places.medium / "keel/auto-installer-mode.toml").write_text('mode = "partition"\n')
+    (places.medium / "keel/answer.toml").write_text(ANSWER)
+    (places.medium / "auto-installer-mode.toml").write_text('mode = "iso"\n')
+    answer = fetch(KernelParams(), FakeRunner(), no_info, places)
+    assert answer.source == str(places.medium / "keel/answer.toml")
+
+
 def test_no_answer_anywhere_lists_every_place_looked_at(tmp_path):
     places = places_in(tmp_path)
     with pytest.raises(AnswerSourceError) as err:

@@ -24,7 +24,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("command", ["validate", "config", "schema", "device-info", "device-match",
-                                     "convert-pve-env"])
+                                     "convert-pve-env", "prepare-iso", "inspect-iso", "system-info"])
 def test_every_command_explains_itself_with_an_example(capsys, command):
     code, out, _ = run(capsys, command, "--help")
     assert code == 0

@@ -36,7 +36,8 @@ def test_the_menu_is_on_vga_and_the_first_serial_port_at_115200():
 
 
 def test_an_answer_on_the_medium_makes_automated_first_and_default_with_10_seconds():
-    assert "if [ -f /keel/answer.toml -o -f /keel/auto-installer-mode.toml ]; then" in CFG
+    assert ("if [ -f /keel/answer.toml -o -f /auto-installer-mode.toml -o -f /keel/auto-installer-mode.toml ]; "
+            "then") in CFG
     head = CFG.split("menuentry", 1)[0]
     assert "\tset default=keel-auto\n\tset timeout=10\n" in head
     assert "\tset default=keel-tui\n\tset timeout=30\n" in head
@@ -90,3 +91,15 @@ def test_grub_netboot_fetches_the_squashfs_over_http():
     cfg = render_grub_netboot("0.1.0")
     assert 'set keel_base="http://$net_default_server"' in cfg
     assert "linux /vmlinuz boot=live fetch=$keel_base/filesystem.squashfs keel.mode=tui console=ttyS0,115200" in cfg
+
+
+def test_ipxe_for_a_prepared_iso_fetches_the_whole_iso_and_boots_automated_after_10_seconds():
+    from keel_iso.bootmenu import AUTO
+
+    ipxe = render_ipxe("0.1.0", fetch="keel-auto.iso", default=AUTO, timeout=10)
+    assert "boot=live fetch=${keel-base}/keel-auto.iso ${keel-kargs}" in ipxe
+    assert "choose --default auto --timeout 10000 target && goto ${target} || goto auto" in ipxe
+
+
+def test_ipxe_keeps_the_tui_on_serial_as_default_for_the_pxe_tree():
+    assert "choose --default tui-serial --timeout 5000 target" in IPXE
