@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Host packages: tests (tzdata, keymaps, mtools), the ISO build and the QEMU harness.
 APT_PACKAGES := python3-venv libparted-dev pkg-config gcc tzdata xkb-data console-data \
 	mtools dosfstools gdisk parted squashfs-tools xorriso debootstrap \
-	grub-pc-bin grub-efi-amd64-bin grub-common qemu-system-x86 qemu-utils ovmf ipxe-qemu \
+	grub-pc-bin grub-efi-amd64-bin grub-common qemu-system-x86 qemu-utils ovmf ipxe-qemu ipxe vde2 dnsmasq-base \
 	openssl dpkg-dev e2fsprogs xfsprogs btrfs-progs cpio zstd xz-utils
 
 .PHONY: help deps test unit lint demo demo-answers iso e2e e2e-smoke bench clean

@@ -20,11 +20,11 @@ import pexpect
 
 from installer.runner import CommandError, Runner
 
-from . import framing
+from . import framing, timeouts
 from .console import ConsoleLines, console_lines
 from .httpserver import HostServer
-from .pxe import prepare_tftp_dir
-from .qemu_argv import DiskFile, MachineFiles, ovmf_for, qemu_argv
+from .pxe import add_efi_loader, chain_command, link_tree, prepare_tftp_dir
+from .qemu_argv import DiskFile, MachineFiles, ovmf_for, pxe_bootfile, qemu_argv
 from .qmp import Qmp
 from .spec import Boot, Disk, HarnessError, MachineSpec, Nic, Pxe, UsbImage
 
@@ -160,6 +160,11 @@ class Machine:
                 boot.menu_entry,
                 self.spec.extra_kernel_args,
             )
+        if isinstance(boot, Pxe) and self._uefi_pxe():
+            # OVMF's PXE client needs the EFI loader in the TFTP directory, whatever tree the test gave.
+            if tftp_dir is None:
+                tftp_dir = link_tree(boot.tftp_dir, self.state_dir / "tftp")
+            add_efi_loader(tftp_dir, boot.efi_loader)
         if self._socket_dir is None:
             # Unix socket paths are limited to 107 bytes; a test's state directory can be deeper than that.
             self._socket_dir = Path(tempfile.mkdtemp(prefix="keel-qmp-"))
@@ -223,7 +228,25 @@ class Machine:
             raise HarnessError(
                 f"machine {self.name}: QEMU did not start ({err})\nconsole tail:\n{self.console_tail()}"
             ) from None
+        if self._uefi_pxe():
+            self.chain_ipxe_script()
         return self
+
+    def _uefi_pxe(self) -> bool:
+        return self.spec.firmware == "uefi" and pxe_bootfile(self.spec) is not None
+
+    def chain_ipxe_script(self, timeout: float | None = None) -> None:
+        """UEFI PXE on user networking: at the EFI iPXE's Ctrl-B prompt, have it run the Pxe's `bootfile`.
+
+        start() does this itself for a UEFI machine booting Pxe() on user networking (see pxe.chain_command).
+        """
+        boot = self.spec.boot
+        if not isinstance(boot, Pxe):
+            raise HarnessError(f"machine {self.name}: chain_ipxe_script needs boot=Pxe()")
+        self.wait_for_console_text(r"Ctrl-B", timeout=timeout or timeouts.GRUB_MENU)
+        self.send_keys("\x02")
+        self.wait_for_console_text(r"iPXE>", timeout=120)
+        self.sendline(chain_command(boot.bootfile))
 
     def stop(self) -> None:
         """End QEMU now (QMP quit, then signals); safe to call at any time, any number of times."""

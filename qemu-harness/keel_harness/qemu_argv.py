@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .spec import NIC_MODELS, Disk, Iso, Kernel, MachineSpec, Pxe, UsbImage
+from .spec import NIC_MODELS, Disk, Iso, Kernel, MachineSpec, Nic, Pxe, UsbImage
 
 QEMU = "qemu-system-x86_64"
 
@@ -41,7 +42,29 @@ class MachineFiles:
     disks: tuple[DiskFile, ...] = ()
     boot_overlay: Path | None = None  # qcow2 overlay over a UsbImage
     ovmf_vars: Path | None = None
-    tftp_dir: Path | None = None  # the prepared TFTP directory of a Pxe(http_root=...) boot
+    tftp_dir: Path | None = None  # the prepared TFTP directory of a Pxe(http_root=...) or UEFI Pxe boot
+
+
+def nic_mac(machine: str, index: int, nic: Nic) -> str | None:
+    """The MAC a NIC shows: its own, or for a LAN NIC one derived from machine name and NIC index.
+
+    NICs on user networking keep QEMU's default (each has a LAN of its own). On a shared LAN every NIC needs a
+    distinct address, and the same machine must get the same one on every boot (DHCP reservations,
+    keel.ifname=<name>:<MAC>); 52:54:00 is QEMU's prefix.
+    """
+    if nic.mac is not None:
+        return nic.mac.lower()
+    if nic.network is None:
+        return None
+    digest = hashlib.sha256(f"{machine}/{index}".encode()).digest()
+    return "52:54:00:" + ":".join(f"{b:02x}" for b in digest[:3])
+
+
+def pxe_bootfile(spec: MachineSpec) -> str | None:
+    """The file QEMU's DHCP names for the first NIC: the iPXE script (SeaBIOS) or the EFI loader (OVMF)."""
+    if not isinstance(spec.boot, Pxe) or not spec.nics or spec.nics[0].network is not None:
+        return None
+    return spec.boot.efi_loader if spec.firmware == "uefi" else spec.boot.bootfile
 
 
 def disk_serial(index: int, disk: Disk) -> str:
@@ -140,15 +163,21 @@ def qemu_argv(spec: MachineSpec, files: MachineFiles, allow_reboot: bool = True)
         argv += ["-device", "usb-storage,bus=xhci.0,drive=answer0,removable=on,serial=KEELANSWER"]
 
     for i, nic in enumerate(spec.nics):
-        netdev = f"user,id=net{i}"
-        if i == 0 and isinstance(boot, Pxe):
-            netdev += f",tftp={files.tftp_dir or boot.tftp_dir},bootfile={boot.bootfile}"
+        if nic.network is not None:
+            # A port on the harness's vde_switch (keel_harness.network): an Ethernet segment on this host only.
+            netdev = f"vde,id=net{i},sock={nic.network}"
+        else:
+            netdev = f"user,id=net{i}"
+            bootfile = pxe_bootfile(spec) if i == 0 else None
+            if isinstance(boot, Pxe) and bootfile is not None:
+                netdev += f",tftp={files.tftp_dir or boot.tftp_dir},bootfile={bootfile}"
         argv += ["-netdev", netdev]
         # A fixed PCI slot: the NIC's predictable name (enp0sN) must not change when an answer stick or a USB
         # controller comes or goes between the install and the boot of the installed system.
         dev = f"{NIC_MODELS[nic.model]},netdev=net{i},addr=0x{0x18 + i:x}"
-        if nic.mac:
-            dev += f",mac={nic.mac}"
+        mac = nic_mac(spec.name, i, nic)
+        if mac:
+            dev += f",mac={mac}"
         if i == 0 and isinstance(boot, Pxe):
             dev += ",bootindex=0"
         argv += ["-device", dev]

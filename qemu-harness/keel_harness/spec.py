@@ -52,10 +52,16 @@ class Disk:
 
 @dataclass(frozen=True)
 class Nic:
-    """One NIC on QEMU user networking (the host's loopback is 10.0.2.2 from the guest)."""
+    """One NIC: on QEMU user networking (the host's loopback is 10.0.2.2 from the guest) by default, or on a
+    harness `Network` (a LAN shared with other machines) when `network` is that network's switch socket.
+
+    Make LAN NICs with `Network.nic()`. A LAN NIC without `mac` gets one derived from the machine's name and
+    the NIC's index (qemu_argv.nic_mac), so two machines on one LAN never share QEMU's default MAC.
+    """
 
     model: str = "virtio"
     mac: str | None = None
+    network: Path | None = None
 
     def __post_init__(self) -> None:
         if self.model not in NIC_MODELS:
@@ -86,7 +92,13 @@ class UsbImage:
 
 @dataclass(frozen=True)
 class Pxe:
-    """Network boot through QEMU's built-in TFTP server and the iPXE option ROM of the first NIC (SeaBIOS).
+    """Network boot through QEMU's built-in TFTP server and the first NIC.
+
+    SeaBIOS runs the NIC's iPXE option ROM, which fetches `bootfile` itself. OVMF's own PXE client can only
+    run an EFI program, so under UEFI QEMU's TFTP hands out `efi_loader` (iPXE's EFI build, from `tftp_dir` or
+    else Debian's /usr/lib/ipxe) and the harness then tells that iPXE to chain `bootfile` (see
+    Machine.start): QEMU's DHCP server gives every client the same file name, so an unassisted iPXE would
+    load itself again and again.
 
     With `http_root` (e.g. build/pxe) the machine serves that directory on host loopback while it runs and
     boots a boot.ipxe of its own that points keel.ipxe there (`menu_entry`, `extra_kernel_args` passed on);
@@ -97,6 +109,7 @@ class Pxe:
     bootfile: str = "boot.ipxe"
     http_root: Path | None = None
     menu_entry: str | None = None
+    efi_loader: str = "ipxe.efi"
 
 
 @dataclass(frozen=True)
