@@ -10,6 +10,19 @@ from installer.runner import Runner
 
 from .bootmenu import render_grub_cfg, render_grub_netboot, render_ipxe
 
+# Debian's iPXE builds (package ipxe), shipped in build/pxe so a network's DHCP server can hand firmware PXE one
+# of them: ipxe.efi (UEFI, iPXE's own NIC drivers), snponly.efi (UEFI, through the firmware's network driver) and
+# undionly.kpxe (BIOS, through the NIC's PXE ROM). Each then runs an iPXE script: keel.ipxe, or a boot.ipxe
+# that sets keel-base and chains it.
+IPXE_DIR = Path("/usr/lib/ipxe")
+PXE_LOADERS = ("ipxe.efi", "snponly.efi", "undionly.kpxe")
+PXE_FILES = ("vmlinuz", "initrd.img", "filesystem.squashfs")
+
+
+def pxe_artifacts() -> tuple[str, ...]:
+    """Every file write_pxe puts in build/pxe."""
+    return (*PXE_FILES, "keel.ipxe", "grub-netboot.cfg", *PXE_LOADERS)
+
 
 def volume_id(version: str) -> str:
     """ISO volume id (max 32 chars, upper case, no dots): KEEL_0_1_0."""
@@ -43,10 +56,17 @@ def make_iso(runner: Runner, staging: Path, iso: Path, version: str) -> None:
     partial.replace(iso)
 
 
-def write_pxe(staging: Path, pxe: Path, version: str) -> None:
-    """build/pxe: the same kernel, initrd and squashfs as the ISO, plus keel.ipxe and grub-netboot.cfg."""
+def write_pxe(staging: Path, pxe: Path, version: str, ipxe_dir: Path = IPXE_DIR) -> None:
+    """build/pxe: the same kernel, initrd and squashfs as the ISO, keel.ipxe, grub-netboot.cfg and the iPXE
+    loaders (PXE_LOADERS) for BIOS and UEFI network boot."""
+    missing = [name for name in PXE_LOADERS if not (ipxe_dir / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"PXE loaders {', '.join(missing)} are not in {ipxe_dir}: install Debian's "
+                                "ipxe package (make deps)")
     pxe.mkdir(parents=True, exist_ok=True)
-    for name in ("vmlinuz", "initrd.img", "filesystem.squashfs"):
+    for name in PXE_FILES:
         link_or_copy(staging / "live" / name, pxe / name)
+    for name in PXE_LOADERS:
+        shutil.copyfile(ipxe_dir / name, pxe / name)
     (pxe / "keel.ipxe").write_text(render_ipxe(version))
     (pxe / "grub-netboot.cfg").write_text(render_grub_netboot(version))
