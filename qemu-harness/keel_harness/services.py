@@ -77,7 +77,7 @@ done
 
 # A POSTed answer request (the installer sends its system information) gets the answer file back.
 ANSWER_CGI = """#!/bin/sh
-cat >/dev/null
+head -c "${{CONTENT_LENGTH:-0}}" >/dev/null
 printf 'Content-Type: application/toml\\r\\n\\r\\n'
 cat /srv/answers/{name}
 """
