@@ -40,7 +40,7 @@ from .selftest_image import _cpio_newc, _download
 from .spec import HarnessError, Kernel
 
 SERVICES_READY = "KEEL-SERVICES-READY"
-IMAGE_VERSION = "2"  # bump when the base image's contents change
+IMAGE_VERSION = "3"  # bump when the base image's contents change
 LAN_ADDRESS = "10.77.0.1/24"  # the services guest on the LAN; user networking's 10.0.2.0/24 stays distinct
 DNSMASQ = Path("/usr/sbin/dnsmasq")
 # The drivers a LAN NIC and a VLAN on it need; their dependencies come from modules.dep.
@@ -51,21 +51,21 @@ INIT = r"""#!/bin/busybox sh
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-mkdir -p /tmp /root /var/log /run
+mkdir -p /tmp /root /var/log /run /var/run /var/lib/misc
 hostname keel-services
 for module in $(cat /lib/modules/load-order); do insmod "/lib/modules/$module" 2>/dev/null; done
 exec </dev/ttyS0 >/dev/ttyS0 2>&1
 ip link set lo up
 sh /etc/keel-services/network.sh || echo "KEEL-SERVICES-FAILED network"
 if [ -f /etc/keel-services/dnsmasq.conf ]; then
-  dnsmasq --keep-in-foreground --conf-file=/etc/keel-services/dnsmasq.conf &
+  dnsmasq --keep-in-foreground --user=root --conf-file=/etc/keel-services/dnsmasq.conf &
   sleep 1
   kill -0 $! 2>/dev/null || echo "KEEL-SERVICES-FAILED dnsmasq"
 fi
 if [ -d /srv/www ]; then
   httpd -p 80 -h /srv/www || echo "KEEL-SERVICES-FAILED httpd"
 fi
-ip -brief address
+ip address
 echo "KEEL-SERVICES-READY"
 export HOME=/root
 cd /root
