@@ -40,7 +40,7 @@ from .selftest_image import _cpio_newc, _download
 from .spec import HarnessError, Kernel
 
 SERVICES_READY = "KEEL-SERVICES-READY"
-IMAGE_VERSION = "3"  # bump when the base image's contents change
+IMAGE_VERSION = "4"  # bump when the base image's contents change
 LAN_ADDRESS = "10.77.0.1/24"  # the services guest on the LAN; user networking's 10.0.2.0/24 stays distinct
 DNSMASQ = Path("/usr/sbin/dnsmasq")
 # The drivers a LAN NIC and a VLAN on it need; their dependencies come from modules.dep.
@@ -48,6 +48,7 @@ MODULES = ("virtio_pci", "virtio_net", "e1000e", "e1000", "8021q", "af_packet")
 
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
+ln -sf busybox /bin/bash   # the harness runs shell commands with bash; busybox's ash stands in
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
