@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -150,4 +151,13 @@ def test_system_info_follows_the_reference_shape():
         "dmi": {"system": {"serial": "S123", "uuid": "u-1"}, "baseboard": {}, "chassis": {"asset_tag": "A7"}},
         "network_interfaces": [{"link": "eno1", "mac": "52:54:00:12:34:56"},
                                {"link": "eno2", "mac": "52:54:00:ab:cd:ef"}],
+        "keel": {"hardware": json.loads(hw.to_json())},
     }
+
+
+def test_system_info_carries_the_whole_hardware_profile_for_a_keel_server():
+    hw = HardwareProfile(nics=(Nic("eno1", "52:54:00:12:34:56", index=2),), memory_mib=65536, boot_mode="efi",
+                         dmi={"system.serial": "S123"})
+    sent = json.loads(json.dumps(system_info(hw, version="0.1.0")))       # as it goes over the wire
+    assert HardwareProfile.from_json(json.dumps(sent["keel"]["hardware"])) == hw
+    assert sent["keel"]["hardware"]["memory_mib"] == 65536
