@@ -6,11 +6,11 @@ PY := $(VENV)/bin/python
 E2E_JOBS ?= 2
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-# Host packages: tests (tzdata, keymaps, mtools), the ISO build and the QEMU harness.
+# Host packages: tests (tzdata, keymaps, mtools; postgresql for keel-server), the ISO build and the QEMU harness.
 APT_PACKAGES := python3-venv libparted-dev pkg-config gcc tzdata xkb-data console-data \
 	mtools dosfstools gdisk parted squashfs-tools xorriso debootstrap \
 	grub-pc-bin grub-efi-amd64-bin grub-common qemu-system-x86 qemu-utils ovmf ipxe-qemu ipxe vde2 dnsmasq-base \
-	openssl dpkg-dev e2fsprogs xfsprogs btrfs-progs cpio zstd xz-utils
+	openssl dpkg-dev e2fsprogs xfsprogs btrfs-progs cpio zstd xz-utils postgresql
 
 .PHONY: help deps test unit lint demo demo-answers iso e2e e2e-smoke bench clean
 
@@ -35,7 +35,7 @@ $(VENV)/.deps-stamp: pyproject.toml Makefile
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@test -x $(PY) || python3 -m venv $(VENV)
-	@$(PY) -m pip install -q -e '.[test,live]'
+	@$(PY) -m pip install -q -e '.[test,live,server]'
 	@touch $@
 
 test: deps

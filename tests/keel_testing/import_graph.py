@@ -18,6 +18,8 @@ PACKAGES = {
     "keel_harness": REPO / "qemu-harness" / "keel_harness",
     "keel_iso": REPO / "iso-build" / "keel_iso",
     "keel_boot": REPO / "post-install" / "keel_boot",
+    "keel_firstboot": REPO / "post-install" / "keel_firstboot",
+    "keel_server": REPO / "server" / "keel_server",
     "keel_testing": REPO / "tests" / "keel_testing",
 }
 
@@ -43,9 +45,12 @@ LAYERS: dict[str, set[str]] = {
     "iso-build": {"core", "runner"},
     "harness": {"core", "runner"},
     "boot-tool": set(),
+    "firstboot": set(),     # installed system, python3 + stdlib: like the boot tool, imports nothing of Keel
+    # keel-server: validates every answer it renders with answerfile, reads HardwareProfile from the core
+    "server": {"core", "answerfile"},
     "test-builders": {"*"},
 }
-FRONTEND_MODULES = ("installer.cli", "answerfile.cli", "answerfile.demo", "installer.hardware.cli")
+FRONTEND_MODULES = ("installer.cli", "answerfile.cli", "answerfile.demo", "installer.hardware.cli", "keel_server.cli")
 
 
 def layer_of(module: str) -> str:
@@ -60,7 +65,7 @@ def layer_of(module: str) -> str:
         ("installer.bootloader", "bootloader"), ("installer.engine", "engine"),
         ("answerfile.media", "answer-media"), ("answerfile", "answerfile"), ("keel_iso", "iso-build"),
         ("keel_harness", "harness"),
-        ("keel_boot", "boot-tool"), ("keel_testing", "test-builders"),
+        ("keel_boot", "boot-tool"), ("keel_firstboot", "firstboot"), ("keel_server", "server"), ("keel_testing", "test-builders"),
     )
     for prefix, layer in prefixes:
         if module == prefix or module.startswith(prefix + "."):
