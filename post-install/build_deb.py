@@ -42,7 +42,14 @@ Keel's tools for the installed system
  files as proxmox-boot-tool (/etc/kernel/proxmox-boot-uuids, /etc/kernel/cmdline,
  the pin files), which it also answers to.
  .
- Kernel, initramfs and grub-install hooks keep the ESPs current."""
+ Kernel, initramfs and grub-install hooks keep the ESPs current.
+ .
+ keel-firstboot runs the installer's [first-boot] hook once, at the ordering
+ the answer names, and records its output and exit status."""
+
+
+FIRSTBOOT_UNITS = ("keel-firstboot-network-pre.service", "keel-firstboot-network-online.service",
+                   "keel-firstboot-multi-user.service")
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,12 @@ class Entry:
 
 
 def payload() -> list[Entry]:
-    """Every file of the package (keel-firstboot adds its own entries here)."""
-    entries = [Entry("bin/keel-boot-tool", "/usr/sbin/keel-boot-tool", 0o755)]
-    for module in sorted((HERE / "keel_boot").glob("*.py")):
-        entries.append(Entry(f"keel_boot/{module.name}", f"/usr/lib/keel/keel_boot/{module.name}", 0o644))
+    """Every file of the package."""
+    entries = [Entry("bin/keel-boot-tool", "/usr/sbin/keel-boot-tool", 0o755),
+               Entry("bin/keel-firstboot", "/usr/sbin/keel-firstboot", 0o755)]
+    for package in ("keel_boot", "keel_firstboot"):
+        for module in sorted((HERE / package).glob("*.py")):
+            entries.append(Entry(f"{package}/{module.name}", f"/usr/lib/keel/{package}/{module.name}", 0o644))
     entries += [
         Entry("hooks/zz-keel-boot.postinst", "/etc/kernel/postinst.d/zz-keel-boot", 0o755),
         Entry("hooks/zz-keel-boot.postrm", "/etc/kernel/postrm.d/zz-keel-boot", 0o755),
@@ -64,6 +73,8 @@ def payload() -> list[Entry]:
         Entry("hooks/000_keel-boot-header", "/etc/grub.d/000_keel-boot-header", 0o755),
         Entry("hooks/grub-install", "/usr/sbin/grub-install", 0o755),
         Entry("systemd/keel-boot-cleanup.service", "/usr/lib/systemd/system/keel-boot-cleanup.service", 0o644),
+        # keel-firstboot: one unit per [first-boot] ordering; the installer enables the one the answer names
+        *(Entry(f"systemd/{unit}", f"/usr/lib/systemd/system/{unit}", 0o644) for unit in FIRSTBOOT_UNITS),
         Entry("README.md", f"/usr/share/doc/{PACKAGE}/README.md", 0o644),
     ]
     return entries

@@ -65,7 +65,8 @@ def layer_of(module: str) -> str:
         ("installer.bootloader", "bootloader"), ("installer.engine", "engine"),
         ("answerfile.media", "answer-media"), ("answerfile", "answerfile"), ("keel_iso", "iso-build"),
         ("keel_harness", "harness"),
-        ("keel_boot", "boot-tool"), ("keel_firstboot", "firstboot"), ("keel_server", "server"), ("keel_testing", "test-builders"),
+        ("keel_boot", "boot-tool"), ("keel_firstboot", "firstboot"),
+        ("keel_server", "server"), ("keel_testing", "test-builders"),
     )
     for prefix, layer in prefixes:
         if module == prefix or module.startswith(prefix + "."):

@@ -58,6 +58,11 @@ def test_contents(deb):
         "/etc/grub.d/000_keel-boot-header": "-rwxr-xr-x",
         "/usr/lib/systemd/system/keel-boot-cleanup.service": "-rw-r--r--",
         "/usr/sbin/proxmox-boot-tool": "lrwxrwxrwx",
+        "/usr/sbin/keel-firstboot": "-rwxr-xr-x",
+        "/usr/lib/keel/keel_firstboot/cli.py": "-rw-r--r--",
+        "/usr/lib/systemd/system/keel-firstboot-network-pre.service": "-rw-r--r--",
+        "/usr/lib/systemd/system/keel-firstboot-network-online.service": "-rw-r--r--",
+        "/usr/lib/systemd/system/keel-firstboot-multi-user.service": "-rw-r--r--",
     }
     for path, mode in expected_modes.items():
         assert entries.get(path) == mode, path
@@ -93,9 +98,25 @@ def test_extracted_tool_runs_with_plain_python3_and_no_esp_list(deb, tmp_path):
     assert not (tmp_path / "x/usr/lib/keel/keel_boot/__pycache__").exists()
 
 
-def test_modules_use_the_standard_library_only():
+def test_extracted_firstboot_runs_with_plain_python3(deb, tmp_path):
+    run(["dpkg-deb", "-x", deb, tmp_path / "x"])
+    python3 = shutil.which("python3", path="/usr/bin") or sys.executable
+    env = {
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        "PYTHONPATH": str(tmp_path / "x/usr/lib/keel"),
+        "KEEL_FIRSTBOOT_ROOT": str(tmp_path / "empty-root"),
+    }
+    tool = tmp_path / "x/usr/sbin/keel-firstboot"
+    status = run([python3, "-s", tool, "status"], env=env)
+    assert status.returncode == 0, status.stderr
+    assert "first-boot hook: none" in status.stdout
+    assert not (tmp_path / "x/usr/lib/keel/keel_firstboot/__pycache__").exists()
+
+
+@pytest.mark.parametrize("package", ["keel_boot", "keel_firstboot"])
+def test_modules_use_the_standard_library_only(package):
     stdlib = set(sys.stdlib_module_names)
-    for module in sorted((POST_INSTALL / "keel_boot").glob("*.py")):
+    for module in sorted((POST_INSTALL / package).glob("*.py")):
         tree = ast.parse(module.read_text())
         for node in ast.walk(tree):
             names = []
@@ -104,7 +125,7 @@ def test_modules_use_the_standard_library_only():
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 names = [node.module or ""]
             for name in names:
-                assert name.split(".")[0] in stdlib | {"__future__", "keel_boot"}, f"{module.name} imports {name}"
+                assert name.split(".")[0] in stdlib | {"__future__", package}, f"{module.name} imports {name}"
 
 
 @pytest.mark.skipif(shutil.which("dpkg") is None, reason="dpkg is not installed")

@@ -1,0 +1,182 @@
+"""Command line of keel-firstboot: run (the unit's command), status, retry."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .hook import run_hook
+from .layout import DEFAULT_ORDERING, LOG, ORDERINGS, PENDING, SCRIPT, STATUS, Paths
+from .state import StateError, Summary, arm, summarize
+
+PROG = "keel-firstboot"
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+DESCRIPTION = f"""\
+Runs the answer's [first-boot] hook once on the installed system. The installer puts the executable at
+{SCRIPT}, creates the flag {PENDING} and enables the unit for the answer's ordering:
+
+  before-network  keel-firstboot-network-pre.service      before network-pre.target
+  network-online  keel-firstboot-network-online.service   after network-online.target
+  fully-up        keel-firstboot-multi-user.service       after multi-user.target (the default)
+
+The unit (also called keel-firstboot.service) starts only while the flag exists. It runs the hook with the
+ordering as its argument; the output goes to the journal and to {LOG}, the exit status and the times to
+{STATUS}. The flag is removed after the run whatever the exit status: a failed hook leaves the unit
+failed for that boot (systemctl --failed) and 'keel-firstboot status' failed, and it does not run again by
+itself. Nothing retries it but 'keel-firstboot retry' (on the next boot, or at once with --now). A power cut while
+the hook runs leaves the flag, so the next boot runs it again."""
+
+EXAMPLES = """\
+examples:
+  keel-firstboot status                 # succeeded / failed (exit 1) / pending / running / none
+  keel-firstboot status --json
+  journalctl -u keel-firstboot.service  # the output of this boot's run; every run's is in the log file
+  keel-firstboot retry                  # run it again on the next boot
+  keel-firstboot retry --now            # run it again now (through its unit when systemd runs)
+
+exit status: run and retry --now: the hook's own (0 when nothing was pending); status: 1 when the last run
+failed or was interrupted, else 0; retry: 0, or 1 when no hook is installed; 2 wrong arguments or an unreadable
+status file."""
+
+Systemctl = Callable[[list[str]], int]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog=PROG, description=DESCRIPTION, epilog=EXAMPLES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", metavar="<command>", parser_class=OneLineParser)
+    commands.required = True
+    p = commands.add_parser(
+        "run", help="run the hook if it is pending (what the unit does)",
+        description="Run the hook if the flag exists: output to stdout and the log, the result to status.json, "
+                    "then remove the flag. Exits with the hook's exit status.",
+        epilog="example:\n  keel-firstboot run fully-up", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("ordering", nargs="?", choices=sorted(ORDERINGS), help="passed to the hook as its argument "
+                   "(default: the enabled unit's)")
+    p = commands.add_parser(
+        "status", help="show the last run; exit 1 when it failed",
+        description="Show the hook's state (none, pending, running, succeeded, failed, interrupted), its exit "
+                    "status, when it ran, and where its output is. Exit 1 when the last run failed.",
+        epilog="example:\n  keel-firstboot status\n  keel-firstboot status --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--json", action="store_true", help="the state and the last run as JSON")
+    p = commands.add_parser(
+        "retry", help="re-arm the hook: it runs on the next boot (or now with --now)",
+        description="Create the flag again, so that the enabled unit runs the hook on the next boot. With --now it "
+                    "runs at once: through its unit when systemd runs (output in the journal and the log), else "
+                    "directly (output here and in the log).",
+        epilog="example:\n  keel-firstboot retry\n  keel-firstboot retry --now",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--now", action="store_true", help="run it now instead of on the next boot")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, root: Path | None = None,
+         systemctl: Systemctl | None = None) -> int:
+    """`root` and `systemctl` are for tests; KEEL_FIRSTBOOT_ROOT also sets the root."""
+    args = build_parser().parse_args(argv)
+    paths = Paths(root or Path(os.environ.get("KEEL_FIRSTBOOT_ROOT", "/")))
+    if systemctl is None and paths.root == Path("/") and Path("/run/systemd/system").is_dir():
+        systemctl = _systemctl
+    try:
+        if args.command == "run":
+            return run_hook(paths, args.ordering or _ordering(paths), sys.stdout.buffer)
+        if args.command == "status":
+            return status(paths, args.json)
+        return retry(paths, args.now, systemctl)
+    except StateError as err:
+        print(f"E: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:
+        print(f"E: {err.filename or ''}: {err.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _ordering(paths: Paths) -> str:
+    enabled = paths.enabled_ordering()
+    return enabled.name if enabled else DEFAULT_ORDERING
+
+
+def _systemctl(args: list[str]) -> int:
+    return subprocess.run(["systemctl", *args], check=False).returncode
+
+
+def status(paths: Paths, as_json: bool) -> int:
+    summary = summarize(paths)
+    if as_json:
+        data = {"state": summary.state, "installed": summary.installed, "armed": summary.armed,
+                "log": LOG, "last_run": json.loads(summary.run.to_json()) if summary.run else None}
+        print(json.dumps(data, indent=2))
+    else:
+        print("\n".join(describe(paths, summary)))
+    return EXIT_FAILED if summary.failed else 0
+
+
+def describe(paths: Paths, summary: Summary) -> list[str]:
+    run = summary.run
+    if summary.state == "none":
+        if summary.installed:
+            return [f"first-boot hook: has not run and is not armed ({SCRIPT}); 'keel-firstboot retry' arms it"]
+        return ["first-boot hook: none (the answer had no [first-boot] section)"]
+    ordering = ORDERINGS.get(run.ordering if run else _ordering(paths)) or ORDERINGS[DEFAULT_ORDERING]
+    headline = {
+        "pending": "pending: it runs on the next boot",
+        "running": "running now",
+        "succeeded": "succeeded",
+        "failed": f"FAILED with exit status {run.exit_code if run else '?'}",
+        "interrupted": "INTERRUPTED: the machine went down (or keel-firstboot was killed) while it ran",
+    }[summary.state]
+    lines = [f"first-boot hook: {headline}",
+             f"  ordering:  {ordering.name}, {ordering.when}",
+             f"  unit:      {ordering.unit} (journalctl -u {ordering.unit})",
+             f"  script:    {SCRIPT}" + ("" if summary.installed else " (missing)")]
+    if run is not None:
+        last = f"{run.state} (exit status {run.exit_code})" if run.exit_code is not None else run.state
+        if summary.state == "interrupted":
+            last = "interrupted"
+        lines.append(f"  last run:  {last}, run {run.runs}" + (f": {run.reason}" if run.reason else ""))
+        lines.append(f"  started:   {run.started}")
+        if run.finished:
+            lines.append(f"  finished:  {run.finished} ({run.seconds:g} s)")
+    lines.append(f"  log:       {LOG}")
+    if summary.armed:
+        lines.append(f"  next:      armed ({PENDING} exists): runs on the next boot")
+    elif summary.failed:
+        lines.append("  next:      not re-run by itself; 'keel-firstboot retry' runs it on the next boot, "
+                     "'keel-firstboot retry --now' at once")
+    return lines
+
+
+def retry(paths: Paths, now: bool, systemctl: Systemctl | None) -> int:
+    if not paths.script.is_file():
+        print(f"E: no first-boot hook is installed ({SCRIPT} does not exist)", file=sys.stderr)
+        return EXIT_FAILED
+    ordering = ORDERINGS[_ordering(paths)]
+    arm(paths)
+    if not now:
+        print(f"keel-firstboot: re-armed: {ordering.unit} runs {SCRIPT} on the next boot, {ordering.when}. "
+              "Run it now instead with 'keel-firstboot retry --now'.")
+        return 0
+    if systemctl is not None and paths.enabled_ordering() is not None:
+        # restart: a unit that stayed active after an earlier run (RemainAfterExit) would ignore a start
+        print(f"keel-firstboot: running {ordering.unit} now (output: journalctl -u {ordering.unit}, {LOG})",
+              flush=True)
+        systemctl(["restart", ordering.unit])
+        return status(paths, as_json=False)
+    return run_hook(paths, ordering.name, sys.stdout.buffer)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
