@@ -10,6 +10,8 @@
 5. Without a mode file (a stock ISO booted in auto mode, often over PXE): DHCP and DNS discovery, as in 2.
 
 A fingerprint baked into the ISO (or given as keel.fingerprint=) wins over one from DHCP or DNS.
+An answer fetched over HTTP(S) may come with where to report the install (http.ReportTarget, a keel-server's
+Keel-Report-URL and Keel-Report-Token headers); its token is one of the answer's secrets.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from installer.answer_sources import discovery, medium, partition
 from installer.answer_sources.errors import AnswerSourceError
@@ -25,12 +27,22 @@ from installer.core.cmdline import KernelParams
 from installer.core.redact import redact_url
 from installer.runner import Runner
 
+if TYPE_CHECKING:
+    from installer.answer_sources.http import ReportTarget, ServedAnswer
+
 
 @dataclass(frozen=True)
 class Answer:
     text: str
     source: str                       # "https://...", "/run/live/medium/keel/answer.toml", "partition PROXMOX-AIS"
-    secrets: tuple[str, ...] = ()     # tokens used to fetch it (to be redacted)
+    secrets: tuple[str, ...] = ()     # tokens used to fetch it or to report the install (to be redacted)
+    report: ReportTarget | None = None  # where to report the install's events, when the answer server said so
+
+
+def _served(served: ServedAnswer, source: str, token: str | None) -> Answer:
+    report = served.report
+    secrets = tuple(t for t in (token, report.token if report else None) if t)
+    return Answer(served.text, source, secrets, report)
 
 
 @dataclass
@@ -55,8 +67,9 @@ def fetch(params: KernelParams, runner: Runner, system_info: Callable[[], dict[s
     if params.answer_url:
         from installer.answer_sources import http  # requests costs seconds to import under emulation
 
-        text = http.fetch_answer(params.answer_url, system_info(), fingerprint=params.fingerprint, log=warn)
-        return Answer(text, redact_url(params.answer_url))
+        served = http.fetch_served_answer(params.answer_url, system_info(), fingerprint=params.fingerprint,
+                                          log=warn)
+        return _served(served, redact_url(params.answer_url), None)
     mode = medium.read_fetch_mode(places.medium)
     if mode is not None and mode.mode == "http" and not mode.url:
         log("The ISO's fetch mode is http without a URL: looking for one (DHCP option 250, DNS TXT)")
@@ -70,9 +83,9 @@ def fetch(params: KernelParams, runner: Runner, system_info: Callable[[], dict[s
         assert mode.url is not None
         from installer.answer_sources import http
 
-        text = http.fetch_answer(mode.url, system_info(), fingerprint=mode.cert_fingerprint, token=mode.token,
-                                 log=warn)
-        return Answer(text, redact_url(mode.url), tuple(t for t in (mode.token,) if t))
+        served = http.fetch_served_answer(mode.url, system_info(), fingerprint=mode.cert_fingerprint,
+                                          token=mode.token, log=warn)
+        return _served(served, redact_url(mode.url), mode.token)
     if mode is None or mode.mode == "iso":
         found = medium.answer_on_medium(places.medium)
         if found:
@@ -115,5 +128,5 @@ def _discovered(params: KernelParams, mode: medium.FetchMode | None, system_info
             raise AnswerSourceError(f"{found.source}: the fingerprint {found.fingerprint!r} is not a SHA-256 "
                                     "fingerprint (64 hex digits, colons allowed)") from None
 
-    text = http.fetch_answer(found.url, system_info(), fingerprint=fingerprint, token=token, log=warn)
-    return Answer(text, f"{redact_url(found.url)} (from {found.source})", tuple(t for t in (token,) if t))
+    served = http.fetch_served_answer(found.url, system_info(), fingerprint=fingerprint, token=token, log=warn)
+    return _served(served, f"{redact_url(found.url)} (from {found.source})", token)

@@ -15,6 +15,10 @@ One deadline covers the whole fetch: every try, hop, wait and byte (a reply that
 Connection errors and 5xx replies are retried with doubling waits, each retry logged; 4xx replies are not.
 A reply is at most MAX_ANSWER_BYTES, text is UTF-8 unless the server names another charset, and every URL in a
 message goes through redact_url.
+
+A keel-server's answer may name where the installer reports its events (the Keel-Report-URL and
+Keel-Report-Token headers). That URL is accepted only over https (or on the answer URL's own scheme and host),
+and reports to it are pinned to the fingerprint the answer was fetched with.
 """
 
 from __future__ import annotations
@@ -54,6 +58,9 @@ CHUNK = 65536
 REDIRECTS = (301, 302, 303, 307, 308)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 ACCEPT = "application/json, application/toml;q=0.5"
+REPORT_URL_HEADER = "Keel-Report-URL"
+REPORT_TOKEN_HEADER = "Keel-Report-Token"
+MAX_REPORT_HEADER = 4096                # a URL or token longer than this is not one a server meant
 
 
 @dataclass(frozen=True)
@@ -76,10 +83,31 @@ class Reply:
     status: int
     content_type: str       # lower case, without parameters: "application/toml"
     text: str
+    report_url: str = ""    # the Keel-Report-URL header, as sent
+    report_token: str = ""  # the Keel-Report-Token header: a secret
 
 
-class _Retryable(AnswerSourceError):
-    """A connection error or a 5xx reply: worth another try while tries and time are left."""
+@dataclass(frozen=True)
+class ReportTarget:
+    """Where and how the installer reports its events to the keel-server that served the answer."""
+
+    url: str                    # absolute; https, or the answer URL's own scheme and host
+    token: str                  # the per-install token, sent as Authorization: Bearer (a secret)
+    fingerprint: str | None     # the answer fetch's pin (normalized), or None for the system's CA store
+
+    def __repr__(self) -> str:  # never the token, should a target end up in a message or a log
+        return f"ReportTarget(url={redact_url(self.url)!r}, fingerprint={self.fingerprint!r})"
+
+
+@dataclass(frozen=True)
+class ServedAnswer:
+    text: str                           # the answer as a TOML document
+    report: ReportTarget | None = None  # None: the server asked for no reports (or named an unusable URL)
+
+
+class TransientError(AnswerSourceError):
+    """A connection error or a 5xx reply: worth another try while tries and time are left (and worth one later,
+    for a caller that keeps what it sends, like the event reports)."""
 
 
 def normalize_fingerprint(fingerprint: str) -> str:
@@ -126,19 +154,67 @@ def fetch_answer(url: str, body: dict[str, Any], *, fingerprint: str | None = No
 
     Anything that is not a TOML document or a JSON object is an AnswerSourceError, like every other failure.
     """
+    return fetch_served_answer(url, body, fingerprint=fingerprint, token=token, limits=limits, log=log,
+                               purpose=purpose).text
+
+
+def fetch_served_answer(url: str, body: dict[str, Any], *, fingerprint: str | None = None,
+                        token: str | None = None, limits: Limits = LIMITS, log: Callable[[str], None] | None = None,
+                        purpose: str = "the answer") -> ServedAnswer:
+    """`fetch_answer`, plus where to report the install when the server's reply names it.
+
+    A report URL that cannot be used is said through `log` and dropped: the answer still installs, unreported.
+    """
     reply = post(url, body, fingerprint=fingerprint, token=token, limits=limits, log=log, purpose=purpose)
-    return answer_toml(reply.text, reply.content_type, redact_url(url))
+    text = answer_toml(reply.text, reply.content_type, redact_url(url))
+    report = None
+    if reply.report_url or reply.report_token:
+        try:
+            report = report_target(url, fingerprint, reply)
+        except AnswerSourceError as err:
+            (log or logger.warning)(f"{err}; this install is not reported")
+    return ServedAnswer(text, report)
+
+
+def report_target(answer_url: str, fingerprint: str | None, reply: Reply) -> ReportTarget:
+    """The report target a reply's headers name, checked against the answer URL; AnswerSourceError if unusable.
+
+    https is accepted anywhere (pinned like the answer, so a pinned answer's reports only reach its certificate);
+    plain http only on the answer URL's own scheme, host and port, where the answer itself already travelled.
+    A relative URL is taken relative to where the reply came from.
+    """
+    shown = redact_url(answer_url)
+    if not reply.report_url or not reply.report_token:
+        missing = REPORT_TOKEN_HEADER if reply.report_url else REPORT_URL_HEADER
+        raise AnswerSourceError(f"{shown}: the reply has no {missing} header beside the other one")
+    if len(reply.report_url) > MAX_REPORT_HEADER or len(reply.report_token) > MAX_REPORT_HEADER:
+        raise AnswerSourceError(f"{shown}: refused: a {REPORT_URL_HEADER} or {REPORT_TOKEN_HEADER} header longer "
+                                f"than {MAX_REPORT_HEADER} characters")
+    url = urljoin(reply.url, reply.report_url)
+    try:
+        scheme, host, port = _origin(url)
+    except ValueError as err:
+        raise AnswerSourceError(f"{shown}: refused: {REPORT_URL_HEADER} is not a valid URL ({err})") from err
+    if scheme not in DEFAULT_PORTS or not host:
+        raise AnswerSourceError(f"{shown}: refused: {REPORT_URL_HEADER} {redact_url(url)} is not an http(s) URL")
+    if scheme != "https" and (scheme, host, port) != _origin(answer_url):
+        raise AnswerSourceError(f"{shown}: refused: {REPORT_URL_HEADER} {redact_url(url)} is plain http on "
+                                "another host than the answer's; reports carry a token and go over https")
+    return ReportTarget(url, reply.report_token, normalize_fingerprint(fingerprint) if fingerprint else None)
 
 
 def post(url: str, body: dict[str, Any], *, fingerprint: str | None = None, token: str | None = None,
-         limits: Limits = LIMITS, log: Callable[[str], None] | None = None, purpose: str = "the answer") -> Reply:
+         limits: Limits = LIMITS, log: Callable[[str], None] | None = None, purpose: str = "the answer",
+         token_over_http: bool = False) -> Reply:
     """POST `body` as JSON to `url` and return the 2xx reply's text, whatever its shape (the webhook's case).
 
     Retries and redirects are reported through `log` (the module's logger when None); failures raise
-    AnswerSourceError.
+    AnswerSourceError (TransientError for a connection error or 5xx that outlasted the tries).
+    `token_over_http` lets a token go over plain http: only for the report token a plain http answer server
+    handed out on that same origin (report_target checks that).
     """
     shown = redact_url(url)
-    pin = _checked_start(url, shown, fingerprint, token)
+    pin = _checked_start(url, shown, fingerprint, None if token_over_http else token)
     say = log or logger.warning
     deadline = _Deadline(limits.deadline, f"{shown}: cannot fetch {purpose}")
     with requests.Session() as session:
@@ -150,12 +226,12 @@ def post(url: str, body: dict[str, Any], *, fingerprint: str | None = None, toke
             try:
                 return _follow(session, url, json.dumps(body).encode(), pin=pin, token=token, limits=limits,
                                deadline=deadline, say=say, purpose=purpose)
-            except _Retryable as err:
+            except TransientError as err:
                 if attempt >= limits.attempts:
-                    raise AnswerSourceError(f"{err} (gave up after {_tries(attempt)})") from err
+                    raise TransientError(f"{err} (gave up after {_tries(attempt)})") from err
                 wait = limits.backoff * 2 ** (attempt - 1)
                 if wait >= deadline.left():
-                    raise AnswerSourceError(
+                    raise TransientError(
                         f"{err} (gave up after {_tries(attempt)}: the next would pass the {limits.deadline:g} s "
                         f"deadline)") from err
                 say(f"{err}; retry {attempt} of {limits.attempts - 1} in {wait:g} s")
@@ -321,7 +397,7 @@ def _send(session: requests.Session, method: str, url: str, payload: bytes | Non
                 f"{format_fingerprint(pin)}{seen}") from err
         raise AnswerSourceError(f"{where}: TLS error: {_reason(err, url)}") from err
     except requests.exceptions.ConnectionError as err:      # a connect timeout included
-        raise _Retryable(f"{where}: cannot fetch {purpose}: {_reason(err, url)}") from err
+        raise TransientError(f"{where}: cannot fetch {purpose}: {_reason(err, url)}") from err
     except requests.exceptions.Timeout as err:              # no reply headers before the time left ran out
         raise deadline.expired() from err
     except requests.exceptions.RequestException as err:
@@ -337,7 +413,7 @@ def _reply(response: requests.Response, url: str, deadline: _Deadline, where: st
     if not 200 <= status < 300:
         excerpt, _ = _read(response, ERROR_EXCERPT_BYTES, deadline, where)
         text = excerpt.decode(_known_charset(charset) or "utf-8", errors="replace").strip()[:200]
-        error = _Retryable if status >= 500 else AnswerSourceError
+        error = TransientError if status >= 500 else AnswerSourceError
         raise error(f"{where}: http error: {status}: {text}")
     declared = response.headers.get("Content-Length", "").strip()
     if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
@@ -345,7 +421,9 @@ def _reply(response: requests.Response, url: str, deadline: _Deadline, where: st
     data, more = _read(response, MAX_ANSWER_BYTES, deadline, where)
     if more:
         raise _too_large(where, "")
-    return Reply(url, status, content_type, _decode(data, charset, where))
+    return Reply(url, status, content_type, _decode(data, charset, where),
+                 response.headers.get(REPORT_URL_HEADER, "").strip(),
+                 response.headers.get(REPORT_TOKEN_HEADER, "").strip())
 
 
 def _too_large(where: str, detail: str) -> AnswerSourceError:
@@ -368,7 +446,7 @@ def _read(response: requests.Response, limit: int, deadline: _Deadline, where: s
             except (urllib3.exceptions.HTTPError, OSError) as err:
                 if hang_up.happened:
                     raise deadline.expired() from err
-                raise _Retryable(f"{where}: the connection broke while reading the reply: {_reason(err, '')}") \
+                raise TransientError(f"{where}: the connection broke while reading the reply: {_reason(err, '')}") \
                     from err
             if not chunk:
                 break
