@@ -27,6 +27,32 @@ def redact_answer_text(text: str) -> str:
     return tomli_w.dumps(_redacted(data, secret_names()))
 
 
+def secret_values(text: str) -> list[str]:
+    """The values of the secret keys in an answer (any depth, name or alias), for a redactor to hide them
+    wherever a message might quote them; [] when the text is not TOML (nothing can be told apart then)."""
+    if limits.text_problem(text):
+        return []
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return []
+    found: list[str] = []
+
+    def walk(value: Any, secret: bool) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, secret or k in names)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, secret)
+        elif secret and isinstance(value, str):
+            found.append(value)
+
+    names = secret_names()
+    walk(data, False)
+    return found
+
+
 def _redacted(value: Any, secrets: frozenset[str], key: str = "") -> Any:
     if key in secrets:
         return REDACTED

@@ -14,6 +14,9 @@ from installer.core.files import open_private
 
 EventType = Literal["phase", "progress", "message", "warning", "error", "finished"]
 Sink = Callable[["Event"], None]
+# An error event of a started install names the install log on a line of its detail starting with this (the
+# event reports to a keel-server add the log's last lines from there).
+LOG_PATH_LINE = "full log: "
 
 
 @dataclass(frozen=True)

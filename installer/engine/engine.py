@@ -6,6 +6,7 @@ import shlex
 from collections.abc import Sequence
 
 from installer.core.config import InstallConfig
+from installer.core.events import LOG_PATH_LINE
 from installer.engine.phases import Phase
 from installer.phase import InstallContext
 from installer.runner import CommandError, Runner
@@ -47,7 +48,7 @@ def describe_failure(err: BaseException, log_path: str) -> tuple[str, str]:
         extra = getattr(err, "detail", "")
         if isinstance(extra, str) and extra:
             lines.append(extra)
-    lines.append(f"full log: {log_path}")
+    lines.append(f"{LOG_PATH_LINE}{log_path}")
     return reason, "\n".join(lines)
 
 
@@ -75,7 +76,7 @@ def run_install(ctx: InstallContext, phases: Sequence[Phase]) -> None:
         else:
             ctx.events.warning(f"cleaning up after the failure also failed: {str(err).splitlines()[0]}")
     if isinstance(failure, KeyboardInterrupt):
-        ctx.events.error(f"Installation interrupted in phase '{current}'", f"full log: {ctx.log_path}")
+        ctx.events.error(f"Installation interrupted in phase '{current}'", f"{LOG_PATH_LINE}{ctx.log_path}")
         ctx.events.finished(False, "Installation interrupted")
         raise failure
     if failure is not None:

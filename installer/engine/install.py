@@ -5,6 +5,7 @@ parsing and its choice of event sinks. It plans the storage (fresh filesystem UU
 the live medium's payload, reads `keel.fault=`, opens the install log and the event stream, runs every phase
 and reports. A dry run is the same install on a recording runner: the storage steps are only recorded, the
 target's files are rendered into a scratch directory that is removed afterwards, and every command is listed.
+The [first-boot] executable is obtained here too, before the first phase, so that a missing one writes nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from installer.answer_sources.medium import MEDIUM
 from installer.core.cmdline import PROC_CMDLINE, read_kernel_params
 from installer.core.config import InstallConfig
 from installer.core.events import Event, EventBus, JsonLinesSink, LogSink
@@ -26,6 +28,7 @@ from installer.core.files import open_private
 from installer.core.hardware import HardwareProfile
 from installer.core.live import LIVE_INFO_PATH, LiveInfo, LiveInfoError
 from installer.engine.engine import InstallFailed, register_secrets, run_install
+from installer.engine.first_boot import FirstBootError, check_payload, obtain_script
 from installer.engine.phases import build_phases, weights
 from installer.phase import InstallContext
 from installer.runner import FakeRunner, Runner
@@ -52,6 +55,8 @@ class InstallSettings:
     cmdline: Path = PROC_CMDLINE          # keel.fault= is read from here (never in a dry run)
     runner: Runner | None = None          # tests hand in their own (a FakeRunner with canned output)
     uuids: dict[str, str] | None = None   # filesystem UUIDs; None: fresh ones (a dry run: the plan's stable ones)
+    medium: Path = MEDIUM                 # the live medium: [first-boot] source = "from-iso" reads keel/first-boot
+    secrets: tuple[str, ...] = ()         # beyond the config's: the answer fetch's and the event report's tokens
 
 
 @dataclass
@@ -127,17 +132,27 @@ def start_install(config: InstallConfig, hardware: HardwareProfile, sinks: list[
         live = load_live(settings.live_path, dry_run=dry_run)
     except LiveInfoError as err:
         return _refuse(sinks, str(err))
+    first_boot_script = None
+    if config.first_boot is not None:
+        try:
+            if not dry_run:
+                check_payload(config.first_boot, live.payload_files)
+            first_boot_script = obtain_script(config.first_boot, settings.medium, dry_run=dry_run,
+                                              say=EventBus(sinks).message)
+        except FirstBootError as err:
+            return _refuse(sinks, str(err))
 
     scratch = Path(tempfile.mkdtemp(prefix="keel-dry-run-")) if dry_run else None
     try:
-        return _run(config, hardware, storage, live, sinks, dry_run, settings, scratch)
+        return _run(config, hardware, storage, live, sinks, dry_run, settings, scratch, first_boot_script)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _run(config: InstallConfig, hardware: HardwareProfile, storage: StoragePlan, live: LiveInfo,
-         sinks: list[Sink], dry_run: bool, settings: InstallSettings, scratch: Path | None) -> InstallOutcome:
+         sinks: list[Sink], dry_run: bool, settings: InstallSettings, scratch: Path | None,
+         first_boot_script: bytes | None = None) -> InstallOutcome:
     if scratch is not None:
         target = scratch / "target"
         log_path, events_path = settings.log_path or scratch / "install.log", scratch / "events.jsonl"
@@ -151,12 +166,14 @@ def _run(config: InstallConfig, hardware: HardwareProfile, storage: StoragePlan,
             fault = None if dry_run else read_kernel_params(settings.cmdline).fault
             runner = FakeRunner() if dry_run else Runner(log=log, fault=fault)
         register_secrets(runner, config)
+        for secret in settings.secrets:
+            runner.add_secret(secret)
         jsonl = JsonLinesSink(events_path)
         try:
             bus = EventBus([*sinks, LogSink(log), jsonl], redact=runner.redact)
             ctx = InstallContext(config=config, plan=storage, hardware=hardware, runner=runner, events=bus,
                                  live=live, target=target, log_path=log_path, events_path=events_path,
-                                 dry_run=dry_run)
+                                 dry_run=dry_run, first_boot_script=first_boot_script)
             phases = build_phases()
             bus.weights.update(weights(phases))
             _announce(bus, config, storage, dry_run)

@@ -5,6 +5,10 @@ Bring up the fetch network the kernel command line asks for (keel.ip=, keel.vlan
 machine's hardware and plan the storage before anything is written, install, then reboot or power off after a
 countdown. On failure: the error, then exit non-zero (the live environment opens a debug shell), or a reboot
 when the answer says reboot-on-error = true.
+
+When the answer server names a report URL (a keel-server), the install's events go there too, from the moment the
+answer arrived: an answer this machine refuses is reported as an error, and the last events are flushed (for at
+most REPORT_FLUSH seconds) before the reboot.
 """
 
 from __future__ import annotations
@@ -13,25 +17,33 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from installer import __version__
 from installer.answer_sources import AnswerSourceError
-from installer.answer_sources.fetch import Places, fetch
+from installer.answer_sources.fetch import Answer, Places, fetch
 from installer.answer_sources.fetch_network import bring_up
 from installer.answer_sources.sysinfo import system_info
 from installer.core.cmdline import KernelParamError, KernelParams, read_fetch_network, read_kernel_params
 from installer.core.config import InstallConfig
-from installer.core.events import ConsoleSink
+from installer.core.events import ConsoleSink, EventBus, Sink
 from installer.core.hardware import HardwareProfile
 from installer.core.live import LIVE_INFO_PATH, LiveInfoError
 from installer.core.redact import redact_url
+from installer.engine.engine import register_secrets
 from installer.engine.install import NOTHING_WRITTEN, InstallOutcome, InstallSettings, load_live, start_install
 from installer.frontends.setup import SetupError, load_hardware
 from installer.runner import Runner
 
+if TYPE_CHECKING:          # requests costs seconds to import under emulation: only once an answer names a report URL
+    from installer.answer_sources.http import ReportTarget
+    from installer.answer_sources.report import EventReporter
+
 REBOOT_COUNTDOWN = 5
 ERROR_REBOOT_DELAY = 30
+REPORT_FLUSH = 15.0         # seconds the last events may take to reach the answer server before the reboot
 
 EXAMPLE = """\
 where the answer comes from, in this order:
@@ -86,64 +98,103 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
-def prepare(args: argparse.Namespace, params: KernelParams, runner: Runner) -> tuple[InstallConfig, HardwareProfile]:
+@dataclass
+class Setup:
+    """What happens before the engine starts, as far as it got: a failure is reported with what is known."""
+
+    runner: Runner                                   # its redactor holds every secret met so far
+    hardware: HardwareProfile | None = None
+    answer: Answer | None = None
+    reporter: EventReporter | None = None            # when the answer server asked for the install's events
+    config: InstallConfig | None = None
+
+
+def prepare(args: argparse.Namespace, params: KernelParams, setup: Setup) -> tuple[InstallConfig, HardwareProfile]:
     """Everything that happens before the engine starts: hardware, the answer, the config it resolves to."""
     import answerfile
     from answerfile.errors import AnswerError
+    from answerfile.redaction import secret_values
 
     try:
         live = load_live(args.live, dry_run=args.dry_run)
     except LiveInfoError as err:
         raise SetupError(str(err)) from err
-    hardware = load_hardware(args.hardware)
+    hardware = setup.hardware = load_hardware(args.hardware)
     if args.answer:
-        text, source = args.answer.read_text(), str(args.answer)
+        answer = Answer(args.answer.read_text(), str(args.answer))
     else:
         network = read_fetch_network(args.cmdline)
         if not network.empty:
-            bring_up(network, hardware.nics, runner, log=say)
-        answer = fetch(params, runner, lambda: system_info(hardware, version=live.version or __version__),
+            bring_up(network, hardware.nics, setup.runner, log=say)
+        answer = fetch(params, setup.runner, lambda: system_info(hardware, version=live.version or __version__),
                        Places(), warn=lambda t: say(f"WARNING: {t}"), log=say)
-        text, source = answer.text, answer.source
-        for secret in answer.secrets:
-            runner.add_secret(secret)
-    say(f"Answer: {source}")
+    setup.answer = answer
+    for secret in (*answer.secrets, *secret_values(answer.text)):
+        setup.runner.add_secret(secret)
+    say(f"Answer: {answer.source}")
+    if answer.report is not None:
+        setup.reporter = start_reporting(answer.report, setup.runner)
     try:
-        resolution = answerfile.resolve_text(text, hardware, unattended=True)
+        resolution = answerfile.resolve_text(answer.text, hardware, unattended=True)
     except AnswerError as err:
-        raise SetupError(f"the answer from {source} cannot be used on this machine:\n" +
+        raise SetupError(f"the answer from {answer.source} cannot be used on this machine:\n" +
                          "\n".join(f"  {p}" for p in err.problems)) from err
     for warning in resolution.warnings:
         say(f"WARNING: {warning}")
+    setup.config = resolution.config
+    register_secrets(setup.runner, resolution.config)
     return resolution.config, hardware
+
+
+def start_reporting(target: ReportTarget, runner: Runner) -> EventReporter:
+    """The sink that sends this install's events to the answer server, redacting with `runner`'s secrets."""
+    from installer.answer_sources.report import EventReporter
+
+    say(f"Reporting this install's events to {redact_url(target.url)}")
+    return EventReporter(target, warn=lambda t: say(f"WARNING: {t}"), redact=runner.redact)
+
+
+def refuse(setup: Setup, reason: str) -> int:
+    """A failure before the engine started: said on the console, and reported when the server asked for it."""
+    say(f"ERROR: {reason}")
+    say(NOTHING_WRITTEN)
+    if setup.reporter is not None:
+        bus = EventBus([setup.reporter], redact=setup.runner.redact)
+        first, _, rest = reason.partition("\n")
+        bus.error(first, rest)
+        bus.finished(False, NOTHING_WRITTEN)
+        setup.reporter.close(REPORT_FLUSH)
+    return 2
 
 
 def run(args: argparse.Namespace) -> int:
     params = read_kernel_params(args.cmdline)
     say(f"Keel {__version__}: automated installation")
-    probe_runner = Runner()
+    setup = Setup(Runner())
     try:
-        config, hardware = prepare(args, params, probe_runner)
+        config, hardware = prepare(args, params, setup)
     except (SetupError, AnswerSourceError, KernelParamError) as err:
-        say(f"ERROR: {err}")
-        say(NOTHING_WRITTEN)
-        return 2
+        return refuse(setup, str(err))
     except OSError as err:
-        say(f"ERROR: {err.filename or ''}: {err.strerror}")
-        say(NOTHING_WRITTEN)
-        return 2
-    settings = InstallSettings(live_path=args.live, cmdline=args.cmdline)
-    outcome = start_install(config, hardware, [ConsoleSink(sys.stdout)], dry_run=args.dry_run, settings=settings)
+        return refuse(setup, f"{err.filename or ''}: {err.strerror}")
+    secrets = setup.answer.secrets if setup.answer else ()
+    settings = InstallSettings(live_path=args.live, cmdline=args.cmdline, secrets=secrets)
+    sinks: list[Sink] = [ConsoleSink(sys.stdout), *([setup.reporter] if setup.reporter else [])]
+    try:
+        outcome = start_install(config, hardware, sinks, dry_run=args.dry_run, settings=settings)
+        if outcome.ok and args.dry_run:
+            say(f"Dry run: {len(outcome.commands)} commands would have run; no disk was written.")
+            if config.webhook:
+                say(f"Dry run: the webhook would report to {redact_url(config.webhook.url)}")
+        elif outcome.ok:
+            send_webhook(config, outcome)
+    finally:
+        if setup.reporter is not None:
+            setup.reporter.close(REPORT_FLUSH)
     if not outcome.started:
         return 2
     if not outcome.ok:
         return after_failure(config, outcome, args)
-    if args.dry_run:
-        say(f"Dry run: {len(outcome.commands)} commands would have run; no disk was written.")
-        if config.webhook:
-            say(f"Dry run: the webhook would report to {redact_url(config.webhook.url)}")
-    else:
-        send_webhook(config, outcome)
     return after_success(config, args)
 
 
