@@ -110,6 +110,11 @@ class TransientError(AnswerSourceError):
     for a caller that keeps what it sends, like the event reports)."""
 
 
+class DeadlineExpired(AnswerSourceError):
+    """The fetch's deadline passed: final for the answer, but a later POST of the event reports may well get
+    through (a server that stalled once)."""
+
+
 def normalize_fingerprint(fingerprint: str) -> str:
     """'AB:CD:...' or 'abcd...' -> 64 lower-case hex digits; a clear error for anything else."""
     value = fingerprint.strip().replace(":", "").lower()
@@ -306,8 +311,8 @@ class _Deadline:
             raise self.expired()
         return left
 
-    def expired(self) -> AnswerSourceError:
-        return AnswerSourceError(f"{self.what}: no complete reply within the {self.seconds:g} s deadline")
+    def expired(self) -> DeadlineExpired:
+        return DeadlineExpired(f"{self.what}: no complete reply within the {self.seconds:g} s deadline")
 
 
 def _checked_start(url: str, shown: str, fingerprint: str | None, token: str | None) -> str | None:

@@ -1,3 +1,1 @@
 """keel-server: per-machine answers from an inventory, every install tracked from its first request to ready."""
-
-__version__ = "0.1.0"

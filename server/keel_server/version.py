@@ -1,0 +1,3 @@
+"""keel-server's version (in the OpenAPI schema)."""
+
+VERSION = "0.1.0"
