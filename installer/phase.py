@@ -36,6 +36,7 @@ class InstallContext:
     host_root: Path = Path("/")   # the live system's root (tests point it at a temp dir): /etc/hostid comes from here
     cleanup: ExitStack = field(default_factory=ExitStack)
     report: dict[str, Any] | None = None   # the webhook payload, gathered before the target is unmounted
+    first_boot_script: bytes | None = None  # the [first-boot] executable, obtained before any disk was touched
 
     def run(self, argv, **kw) -> Result:
         """Run one external command through the runner (logged, redacted, timed out, checked)."""

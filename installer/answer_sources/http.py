@@ -16,6 +16,9 @@ Connection errors and 5xx replies are retried with doubling waits, each retry lo
 A reply is at most MAX_ANSWER_BYTES, text is UTF-8 unless the server names another charset, and every URL in a
 message goes through redact_url.
 
+`get_bytes` GETs a file under the same rules (pinning, redirects, deadline, retries), at most the size the
+caller names: the [first-boot] executable.
+
 A keel-server's answer may name where the installer reports its events (the Keel-Report-URL and
 Keel-Report-Token headers). That URL is accepted only over https (or on the answer URL's own scheme and host),
 and reports to it are pinned to the fingerprint the answer was fetched with.
@@ -58,6 +61,7 @@ CHUNK = 65536
 REDIRECTS = (301, 302, 303, 307, 308)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 ACCEPT = "application/json, application/toml;q=0.5"
+PIN_NAME = "keel.fingerprint"       # how a certificate mismatch names the pin, unless the caller names its key
 REPORT_URL_HEADER = "Keel-Report-URL"
 REPORT_TOKEN_HEADER = "Keel-Report-Token"
 MAX_REPORT_HEADER = 4096                # a URL or token longer than this is not one a server meant
@@ -244,6 +248,44 @@ def post(url: str, body: dict[str, Any], *, fingerprint: str | None = None, toke
                 attempt += 1
 
 
+def get_bytes(url: str, *, max_bytes: int, fingerprint: str | None = None, limits: Limits = LIMITS,
+              log: Callable[[str], None] | None = None, purpose: str = "the file",
+              pin_name: str = PIN_NAME) -> bytes:
+    """GET `url` and return the 2xx reply's body as it came, at most `max_bytes` (a larger one is refused).
+
+    The rules of `post`: pinned on every hop when a fingerprint is given (`pin_name` is how a mismatch names it,
+    e.g. "first-boot.cert-fingerprint"), no https -> http redirect, no URL credentials over plain http, retries
+    with doubling waits on connection errors and 5xx, one deadline; every failure is an AnswerSourceError.
+    """
+    shown = redact_url(url)
+    pin = _checked_start(url, shown, fingerprint, None)
+    say = log or logger.warning
+    deadline = _Deadline(limits.deadline, f"{shown}: cannot fetch {purpose}")
+
+    def read(response: requests.Response, hop: str, deadline: _Deadline, where: str) -> bytes:
+        return _body(response, deadline, where, max_bytes, f"(the most {purpose} may be)")
+
+    with requests.Session() as session:
+        session.trust_env = False
+        if pin:
+            session.mount("https://", PinnedAdapter(pin))
+        attempt = 1
+        while True:
+            try:
+                return _follow(session, url, None, pin=pin, token=None, limits=limits, deadline=deadline, say=say,
+                               purpose=purpose, read=read, accept="*/*", pin_name=pin_name)
+            except TransientError as err:
+                if attempt >= limits.attempts:
+                    raise AnswerSourceError(f"{err} (gave up after {_tries(attempt)})") from err
+                wait = limits.backoff * 2 ** (attempt - 1)
+                if wait >= deadline.left():
+                    raise AnswerSourceError(f"{err} (gave up after {_tries(attempt)}: the next would pass the "
+                                            f"{limits.deadline:g} s deadline)") from err
+                say(f"{err}; retry {attempt} of {limits.attempts - 1} in {wait:g} s")
+                time.sleep(wait)
+                attempt += 1
+
+
 def answer_toml(text: str, content_type: str, shown: str) -> str:
     """The reply as a TOML document: TOML as it came, a JSON object converted; anything else a clear error that
     says what came back (never its content: an answer holds passwords)."""
@@ -343,24 +385,27 @@ def _origin(url: str) -> tuple[str, str, int]:
     return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme, 0)
 
 
-def _follow(session: requests.Session, url: str, data: bytes, *, pin: str | None, token: str | None,
-            limits: Limits, deadline: _Deadline, say: Callable[[str], None], purpose: str) -> Reply:
-    """One try: the request and its redirects, each hop checked before it is made."""
+def _follow(session: requests.Session, url: str, data: bytes | None, *, pin: str | None, token: str | None,
+            limits: Limits, deadline: _Deadline, say: Callable[[str], None], purpose: str,
+            read: Callable[[requests.Response, str, _Deadline, str], Any] | None = None, accept: str = ACCEPT,
+            pin_name: str = PIN_NAME) -> Any:
+    """One try: the request and its redirects, each hop checked before it is made. A GET when `data` is None;
+    `read` turns the final reply into the result (default: `_reply`)."""
     shown = redact_url(url)
     origin = _origin(url)
-    hop, method, payload = url, "POST", data
+    hop, method, payload = url, "POST" if data is not None else "GET", data
     for _ in range(limits.max_redirects + 1):
         where = shown if hop == url else f"{shown} (redirected to {redact_url(hop)})"
-        headers = {"Accept": ACCEPT, "Accept-Encoding": "identity"}
+        headers = {"Accept": accept, "Accept-Encoding": "identity"}
         if payload is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
         if token and _origin(hop) == origin:
             headers["Authorization"] = f"Bearer {token}"
         with _send(session, method, hop, payload, headers, pin=pin, limits=limits, deadline=deadline,
-                   where=where, purpose=purpose) as response:
+                   where=where, purpose=purpose, pin_name=pin_name) as response:
             location = response.headers.get("Location")
             if response.status_code not in REDIRECTS or not location:
-                return _reply(response, hop, deadline, where)
+                return (read or _reply)(response, hop, deadline, where)
             target = _checked_redirect(hop, urljoin(hop, location), where)
         dropped = token and _origin(hop) == origin and _origin(target) != origin
         say(f"{where}: {response.status_code} redirect to {redact_url(target)}"
@@ -388,7 +433,8 @@ def _checked_redirect(hop: str, target: str, where: str) -> str:
 
 
 def _send(session: requests.Session, method: str, url: str, payload: bytes | None, headers: dict[str, str], *,
-          pin: str | None, limits: Limits, deadline: _Deadline, where: str, purpose: str) -> requests.Response:
+          pin: str | None, limits: Limits, deadline: _Deadline, where: str, purpose: str,
+          pin_name: str = PIN_NAME) -> requests.Response:
     left = deadline.left()
     try:
         return session.request(method, url, data=payload, headers=headers, stream=True, allow_redirects=False,
@@ -398,7 +444,7 @@ def _send(session: requests.Session, method: str, url: str, payload: bytes | Non
             got = presented_fingerprint(url, timeout=max(0.1, min(10.0, deadline.end - time.monotonic())))
             seen = f", the server presented {format_fingerprint(got)}" if got else ""
             raise AnswerSourceError(
-                f"{where}: refused: the server's certificate does not match keel.fingerprint "
+                f"{where}: refused: the server's certificate does not match {pin_name} "
                 f"{format_fingerprint(pin)}{seen}") from err
         raise AnswerSourceError(f"{where}: TLS error: {_reason(err, url)}") from err
     except requests.exceptions.ConnectionError as err:      # a connect timeout included
@@ -411,6 +457,17 @@ def _send(session: requests.Session, method: str, url: str, payload: bytes | Non
 
 def _reply(response: requests.Response, url: str, deadline: _Deadline, where: str) -> Reply:
     content_type, charset = _content_type(response.headers.get("Content-Type", ""))
+    data = _body(response, deadline, where, MAX_ANSWER_BYTES, "(MAX_ANSWER_BYTES)")
+    status = response.status_code
+    return Reply(url, status, content_type, _decode(data, charset, where),
+                 response.headers.get(REPORT_URL_HEADER, "").strip(),
+                 response.headers.get(REPORT_TOKEN_HEADER, "").strip())
+
+
+def _body(response: requests.Response, deadline: _Deadline, where: str, limit: int, what: str) -> bytes:
+    """The 2xx reply's body, at most `limit` bytes (`what` names the limit when refusing more); a 4xx/5xx reply
+    raises with its status and the start of its text."""
+    charset = _content_type(response.headers.get("Content-Type", ""))[1]
     encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("", "identity"):
         raise AnswerSourceError(f"{where}: refused: the reply is {encoding}-encoded although none was asked for")
@@ -421,19 +478,17 @@ def _reply(response: requests.Response, url: str, deadline: _Deadline, where: st
         error = TransientError if status >= 500 else AnswerSourceError
         raise error(f"{where}: http error: {status}: {text}")
     declared = response.headers.get("Content-Length", "").strip()
-    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
-        raise _too_large(where, f"; the server announced {int(declared)} bytes")
-    data, more = _read(response, MAX_ANSWER_BYTES, deadline, where)
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(where, limit, what, f"; the server announced {int(declared)} bytes")
+    data, more = _read(response, limit, deadline, where)
     if more:
-        raise _too_large(where, "")
-    return Reply(url, status, content_type, _decode(data, charset, where),
-                 response.headers.get(REPORT_URL_HEADER, "").strip(),
-                 response.headers.get(REPORT_TOKEN_HEADER, "").strip())
+        raise _too_large(where, limit, what, "")
+    return data
 
 
-def _too_large(where: str, detail: str) -> AnswerSourceError:
-    return AnswerSourceError(f"{where}: refused: the reply is larger than {MAX_ANSWER_BYTES // 1024 // 1024} MiB "
-                             f"(MAX_ANSWER_BYTES){detail}")
+def _too_large(where: str, limit: int, what: str, detail: str) -> AnswerSourceError:
+    return AnswerSourceError(f"{where}: refused: the reply is larger than {limit // 1024 // 1024} MiB "
+                             f"{what}{detail}")
 
 
 def _read(response: requests.Response, limit: int, deadline: _Deadline, where: str) -> tuple[bytes, bool]:

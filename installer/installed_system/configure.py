@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from dataclasses import dataclass
 
 from installer.core.config import InstallConfig
@@ -13,7 +14,7 @@ from installer.core.hardware import HardwareProfile
 from installer.core.live import LiveInfo
 from installer.core.locales import xkb_layout
 from installer.installed_system import writer
-from installer.installed_system.render import fstab, kernel, network, pve, system
+from installer.installed_system.render import first_boot, fstab, kernel, network, pve, system
 from installer.phase import InstallContext
 from installer.storage.plan import StoragePlan
 
@@ -23,13 +24,22 @@ POLICY_RC_D = "/usr/sbin/policy-rc.d"
 @dataclass(frozen=True)
 class TargetFile:
     path: str               # absolute path on the installed system
-    text: str
+    text: str | bytes       # bytes: a file taken as it is (the first-boot executable)
     mode: int = 0o644
+    dir_mode: int | None = None     # the mode its directory is made with, when not the default 0755
+
+
+class FirstBootNotInPayload(RuntimeError):
+    """The payload has no keel-firstboot unit for the answer's ordering (an ISO built before [first-boot])."""
 
 
 def target_files(config: InstallConfig, plan: StoragePlan, hardware: HardwareProfile,
-                 live: LiveInfo) -> list[TargetFile]:
-    """Every configuration file the installer writes, in writing order."""
+                 live: LiveInfo, first_boot_script: bytes | None = None) -> list[TargetFile]:
+    """Every configuration file the installer writes, in writing order.
+
+    `first_boot_script` is the [first-boot] executable, obtained before the install started (from the medium or
+    its URL); without it (a plan shown before any fetch) the hook's files are left out.
+    """
     net = config.network
     xkb = xkb_layout(config.keyboard)
     files = [
@@ -58,14 +68,38 @@ def target_files(config: InstallConfig, plan: StoragePlan, hardware: HardwarePro
             TargetFile("/etc/pve/datacenter.cfg", pve.render_datacenter_cfg(xkb.kvm), 0o640),
             TargetFile("/etc/pve/user.cfg", pve.render_user_cfg(config.mailto), 0o640),
         ]
+    if config.first_boot is not None and first_boot_script is not None:
+        files += [
+            TargetFile(first_boot.SCRIPT, first_boot_script, 0o700, dir_mode=0o700),
+            TargetFile(first_boot.PENDING, first_boot.render_pending_flag(config.first_boot), 0o600, dir_mode=0o700),
+        ]
     return files
 
 
+def target_links(config: InstallConfig) -> dict[str, str]:
+    """Every symlink the installer makes besides /etc/localtime (link -> what it points to): the [first-boot]
+    unit's enablement."""
+    return first_boot.render_unit_links(config.first_boot) if config.first_boot is not None else {}
+
+
 def write_configuration(ctx: InstallContext) -> None:
-    files = target_files(ctx.config, ctx.plan, ctx.hardware, ctx.live)
+    if ctx.config.first_boot is not None and ctx.first_boot_script is None:
+        raise RuntimeError("[first-boot] is set but no first-boot executable was obtained before the install")
+    files = target_files(ctx.config, ctx.plan, ctx.hardware, ctx.live, ctx.first_boot_script)
     for i, f in enumerate(files):
+        if f.dir_mode is not None:
+            writer.make_dir(ctx.target, posixpath.dirname(f.path), mode=f.dir_mode)
         writer.write_file(ctx.target, f.path, f.text, mode=f.mode)
         ctx.events.progress(0.5 * (i + 1) / len(files), f.path)
+    if ctx.config.first_boot is not None:
+        unit = first_boot.unit_of(ctx.config.first_boot)
+        if not ctx.path(unit).is_file() and not ctx.dry_run:
+            raise FirstBootNotInPayload(f"{unit} is not on the installed system: this ISO's keel-post-install "
+                                        "predates [first-boot] support; rebuild the ISO")
+        for link, points_to in target_links(ctx.config).items():
+            writer.make_symlink(ctx.target, link, points_to)
+        ctx.events.message(f"first-boot hook: {first_boot.SCRIPT} runs once at {ctx.config.first_boot.ordering} "
+                           f"({posixpath.basename(unit)})")
     zone = ctx.config.timezone
     if not (ctx.path("/usr/share/zoneinfo") / zone).exists():
         ctx.events.warning(f"time zone {zone!r} has no file under /usr/share/zoneinfo on the target")

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 
 from installer.core import rules
+from installer.core.config import FirstBoot
 from installer.core.hardware import Nic
 from installer.core.locales import xkb_layout
-from installer.installed_system.render import fstab, kernel, network, pve, system
+from installer.installed_system.render import first_boot, fstab, kernel, network, pve, system
 from keel_testing.samples import BTRFS_PLAN, CONFIG, HARDWARE, LVM_PLAN, NETWORK, ZFS_CONFIG, ZFS_PLAN
 
 GOLDEN = Path(__file__).parent / "golden"
+FIRST_BOOT_ORDERINGS = ("before-network", "network-online", "fully-up")
 
 SERIAL_CONFIG = replace(CONFIG, target_cmdline="console=ttyS0,115200 nomodeset")
 IPV6_PINNED = replace(NETWORK, cidr="2001:db8::10/64", gateway="2001:db8::1", dns="2001:db8::2",
@@ -72,6 +74,16 @@ CASES = [
     pytest.param("mailname", lambda: system.render_mailname(NETWORK), id="mailname is the fqdn"),
     pytest.param("main.cf", lambda: system.render_postfix_main_cf(NETWORK), id="postfix listens on loopback only"),
     pytest.param("aliases", lambda: system.render_aliases("admin@example.com"), id="root's mail goes to mailto"),
+    *(pytest.param(f"first-boot-pending-{ordering}",
+                   lambda ordering=ordering: first_boot.render_pending_flag(FirstBoot("from-iso", ordering)),
+                   id=f"the first-boot flag names the unit and the ordering {ordering}")
+      for ordering in FIRST_BOOT_ORDERINGS),
+    *(pytest.param(f"first-boot-links-{ordering}",
+                   lambda ordering=ordering: "".join(
+                       f"{link} -> {points_to}\n"
+                       for link, points_to in first_boot.render_unit_links(FirstBoot("from-iso", ordering)).items()),
+                   id=f"the first-boot unit for {ordering} is enabled under its target with the alias")
+      for ordering in FIRST_BOOT_ORDERINGS),
 ]
 
 
