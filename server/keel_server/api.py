@@ -63,6 +63,14 @@ def _bearer(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def _admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+    """The admin token's id (the audit log's actor); 401 without a valid admin token."""
+    return request.app.state.service.check_token(_bearer(authorization), "admin")
+
+
+Admin = Annotated[str, Depends(_admin)]
+
+
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServerError)
     async def server_error(_request: Request, err: ServerError) -> JSONResponse:
@@ -98,10 +106,7 @@ def create_app(service: Service, *, pxe_dir: Path | None = None) -> FastAPI:
                   description="Per-machine answers for Keel and Proxmox installers, install tracking and netboot.")
     _install_handlers(app)
 
-    def admin(authorization: Annotated[str | None, Header()] = None) -> str:
-        return service.check_token(_bearer(authorization), "admin")
-
-    Admin = Annotated[str, Depends(admin)]
+    app.state.service = service
 
     @app.post("/answer", tags=["answer"], summary="Proxmox's answer protocol: system info in, answer out",
               responses={200: {"content": {"application/toml": {}, "application/json": {}}}})

@@ -351,7 +351,8 @@ class Service:
                 variables = self._variables(s, m, profile, base)
                 built = render.build_answer(profile.template, variables, webhook, _hardware(m))
             except render.RenderError as err:
-                self._transition(s, m, "failed", f"the answer of profile {profile.name} is invalid")
+                m.reason = f"the answer of profile {profile.name} is invalid"
+                self._transition(s, m, "failed", m.reason)
                 m.log_tail = "\n".join(err.problems)[-LOG_TAIL_CHARS:]
                 return AnswerReply(422, {"error": f"the answer of profile {profile.name} for machine "
                                                   f"{_machine_name(m)} is invalid", "problems": err.problems,
@@ -488,8 +489,8 @@ class Service:
             install, m = self._install(s, token)
             if s.scalar(select(Event).where(Event.machine_id == m.id, Event.event_id == event_id)) is not None:
                 return {"machine": m.id, "state": m.state, "duplicate": True}
-            s.add(Event(machine_id=m.id, install_id=install.id, event_id=event_id, type=f"firstboot-{state}",
-                        time=self.clock(), phase="first boot", text=text, ratio=None, ok=state != "failed",
+            s.add(Event(machine_id=m.id, install_id=install.id, event_id=event_id, type="firstboot",
+                        time=self.clock(), phase=state, text=text, ratio=None, ok=state != "failed",
                         detail=detail[-LOG_TAIL_CHARS:], received_at=self.clock()))
             m.armed = False
             if state == "failed":
@@ -623,9 +624,9 @@ class Service:
 
 
 def wants_json(accept: str | None) -> bool:
-    """Whether `Accept` ranks application/json above application/toml. Proxmox sends `application/json,
-    application/toml;q=0.5` and gets JSON, which it converts to TOML itself; with equal ranks (or no Accept,
-    or */*) TOML, the answer as written."""
+    """Whether to answer in JSON: only when the client accepts JSON and not TOML. Proxmox sends `application/json,
+    application/toml;q=0.5` and reads either (a JSON object it converts to TOML, anything else as TOML text), as
+    Keel's installer does; TOML is the answer as the template wrote it, so it is what both get."""
     ranks: dict[str, float] = {}
     for part in (accept or "").split(","):
         media, *params = [p.strip() for p in part.split(";")]
@@ -638,9 +639,8 @@ def wants_json(accept: str | None) -> bool:
                 except ValueError:
                     q = 0.0
         ranks[media.lower()] = max(q, ranks.get(media.lower(), 0.0))
-    json_q = ranks.get("application/json", 0.0)
-    toml_q = max(ranks.get("application/toml", 0.0), ranks.get("text/plain", 0.0), ranks.get("*/*", 0.0))
-    return json_q > toml_q
+    toml_q = max(ranks.get(m, 0.0) for m in ("application/toml", "text/plain", "text/*", "*/*"))
+    return ranks.get("application/json", 0.0) > 0 and toml_q == 0
 
 
 def _basic_password(credential: str) -> str:
