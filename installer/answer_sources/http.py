@@ -222,30 +222,8 @@ def post(url: str, body: dict[str, Any], *, fingerprint: str | None = None, toke
     `token_over_http` lets a token go over plain http: only for the report token a plain http answer server
     handed out on that same origin (report_target checks that).
     """
-    shown = redact_url(url)
-    pin = _checked_start(url, shown, fingerprint, None if token_over_http else token)
-    say = log or logger.warning
-    deadline = _Deadline(limits.deadline, f"{shown}: cannot fetch {purpose}")
-    with requests.Session() as session:
-        session.trust_env = False            # no proxy from the live environment's variables
-        if pin:
-            session.mount("https://", PinnedAdapter(pin))
-        attempt = 1
-        while True:
-            try:
-                return _follow(session, url, json.dumps(body).encode(), pin=pin, token=token, limits=limits,
-                               deadline=deadline, say=say, purpose=purpose)
-            except TransientError as err:
-                if attempt >= limits.attempts:
-                    raise TransientError(f"{err} (gave up after {_tries(attempt)})") from err
-                wait = limits.backoff * 2 ** (attempt - 1)
-                if wait >= deadline.left():
-                    raise TransientError(
-                        f"{err} (gave up after {_tries(attempt)}: the next would pass the {limits.deadline:g} s "
-                        f"deadline)") from err
-                say(f"{err}; retry {attempt} of {limits.attempts - 1} in {wait:g} s")
-                time.sleep(wait)
-                attempt += 1
+    return _fetch(url, json.dumps(body).encode(), fingerprint=fingerprint, token=token, limits=limits, log=log,
+                  purpose=purpose, checked_token=None if token_over_http else token)
 
 
 def get_bytes(url: str, *, max_bytes: int, fingerprint: str | None = None, limits: Limits = LIMITS,
@@ -257,30 +235,38 @@ def get_bytes(url: str, *, max_bytes: int, fingerprint: str | None = None, limit
     e.g. "first-boot.cert-fingerprint"), no https -> http redirect, no URL credentials over plain http, retries
     with doubling waits on connection errors and 5xx, one deadline; every failure is an AnswerSourceError.
     """
-    shown = redact_url(url)
-    pin = _checked_start(url, shown, fingerprint, None)
-    say = log or logger.warning
-    deadline = _Deadline(limits.deadline, f"{shown}: cannot fetch {purpose}")
-
     def read(response: requests.Response, hop: str, deadline: _Deadline, where: str) -> bytes:
         return _body(response, deadline, where, max_bytes, f"(the most {purpose} may be)")
 
+    return _fetch(url, None, fingerprint=fingerprint, token=None, limits=limits, log=log, purpose=purpose,
+                  checked_token=None, read=read, accept="*/*", pin_name=pin_name)
+
+
+def _fetch(url: str, data: bytes | None, *, fingerprint: str | None, token: str | None, limits: Limits,
+           log: Callable[[str], None] | None, purpose: str, checked_token: str | None, **follow: Any) -> Any:
+    """POST `data` (GET when None) with retries: the session, the pin and the retry loop of `post` and
+    `get_bytes`; `follow` goes to `_follow` (how to read the reply, Accept, the pin's name)."""
+    shown = redact_url(url)
+    pin = _checked_start(url, shown, fingerprint, checked_token)
+    say = log or logger.warning
+    deadline = _Deadline(limits.deadline, f"{shown}: cannot fetch {purpose}")
     with requests.Session() as session:
-        session.trust_env = False
+        session.trust_env = False            # no proxy from the live environment's variables
         if pin:
             session.mount("https://", PinnedAdapter(pin))
         attempt = 1
         while True:
             try:
-                return _follow(session, url, None, pin=pin, token=None, limits=limits, deadline=deadline, say=say,
-                               purpose=purpose, read=read, accept="*/*", pin_name=pin_name)
+                return _follow(session, url, data, pin=pin, token=token, limits=limits, deadline=deadline, say=say,
+                               purpose=purpose, **follow)
             except TransientError as err:
                 if attempt >= limits.attempts:
-                    raise AnswerSourceError(f"{err} (gave up after {_tries(attempt)})") from err
+                    raise TransientError(f"{err} (gave up after {_tries(attempt)})") from err
                 wait = limits.backoff * 2 ** (attempt - 1)
                 if wait >= deadline.left():
-                    raise AnswerSourceError(f"{err} (gave up after {_tries(attempt)}: the next would pass the "
-                                            f"{limits.deadline:g} s deadline)") from err
+                    raise TransientError(
+                        f"{err} (gave up after {_tries(attempt)}: the next would pass the {limits.deadline:g} s "
+                        f"deadline)") from err
                 say(f"{err}; retry {attempt} of {limits.attempts - 1} in {wait:g} s")
                 time.sleep(wait)
                 attempt += 1
