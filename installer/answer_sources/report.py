@@ -5,8 +5,8 @@ progress to one event every few seconds (phases, messages, warnings, errors and 
 (bounded) and returns at once. A background thread POSTs what has accumulated as one batch,
 `{"events": [...]}` with `Authorization: Bearer <per-install token>`, pinned to the answer fetch's fingerprint
 (answer_sources.http, the same client):
-- a connection error or a 5xx reply: the same events again, with the same ids, after a doubling wait (the
-  server stores an id once);
+- a connection error, a 5xx reply or a POST that outlasts its deadline: the same events again, with the same
+  ids, after a doubling wait (the server stores an id once);
 - any other refusal (401, 404, a certificate that does not match): reporting stops, with one warning;
 - `close(timeout)` waits at most that long for the queue to drain, so the end arrives before the reboot.
 An error event whose detail names the install log gets the log's last lines, redacted again here.
@@ -26,13 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from installer.answer_sources.errors import AnswerSourceError
-from installer.answer_sources.http import Limits, ReportTarget, TransientError, post
+from installer.answer_sources.http import DeadlineExpired, Limits, ReportTarget, TransientError, post
 from installer.core.events import LOG_PATH_LINE, Event
 from installer.core.redact import redact_url
 
 logger = logging.getLogger(__name__)
 
-ALWAYS_SENT = ("phase", "warning", "error", "finished")    # never dropped to make room, never throttled
+# When the queue is full, a new event pushes out the oldest waiting one of a lower rank (progress: an older
+# progress event); the end of the install and its error push out anything else, so they are always queued.
+RANK = {"progress": 0, "message": 1, "phase": 2, "warning": 2, "error": 3, "finished": 3}
 MAX_LINE = 500                  # characters kept of one line of the install log
 MAX_DETAIL = 16384              # characters of an event's detail, log lines included
 TAIL_BYTES = 65536              # what is read from the end of the install log for its last lines
@@ -43,7 +45,7 @@ class ReportSettings:
     """How often and how much is sent; tests pass small values."""
 
     progress_interval: float = 5.0      # seconds between two progress events sent
-    queue_size: int = 500               # events waiting; beyond it, progress and messages make room or are dropped
+    queue_size: int = 500               # events waiting (beside the batch being sent); then RANK decides
     batch_size: int = 100               # events in one POST
     backoff: float = 1.0                # seconds before the first retry, doubling up to max_backoff
     max_backoff: float = 30.0
@@ -109,7 +111,8 @@ class EventReporter:
         with self._cond:
             if self._stopped:
                 return
-            if len(self._pending) >= self.settings.queue_size and not self._make_room(event):
+            waiting = len(self._pending) - self._in_flight
+            if waiting >= self.settings.queue_size and not self._make_room(event):
                 self.dropped += 1
                 return
             self._pending.append(item)
@@ -161,11 +164,11 @@ class EventReporter:
         return "\n".join([detail, f"install log (last {len(lines)} lines):", *(f"  {line}" for line in lines)])
 
     def _make_room(self, event: Event) -> bool:
-        """Drop the oldest waiting progress event (or message, for an event that always goes); False if none."""
-        kinds = ("progress", "message") if event.type in ALWAYS_SENT else ("progress",)
-        for kind in kinds:
+        """Drop the oldest waiting event `event` outranks (RANK); False when there is none."""
+        rank = RANK[event.type]
+        for lower in range(max(rank, 1)):               # progress replaces progress, the others what is below them
             for index in range(self._in_flight, len(self._pending)):
-                if self._pending[index]["type"] == kind:
+                if RANK[self._pending[index]["type"]] == lower:
                     del self._pending[index]
                     self.dropped += 1
                     return True
@@ -185,8 +188,8 @@ class EventReporter:
                 post(self.target.url, {"events": batch}, fingerprint=self.target.fingerprint,
                      token=self.target.token, limits=self._limits, log=logger.info, purpose="the install report",
                      token_over_http=self.target.url.lower().startswith("http:"))
-            except TransientError as err:
-                if not failing:
+            except (TransientError, DeadlineExpired) as err:
+                if not failing and not self._stopped:
                     self.warn(f"install reports to {self.shown} failed ({self.redact(str(err))}); retrying in "
                               "the background, the install goes on")
                 failing = True

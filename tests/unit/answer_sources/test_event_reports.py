@@ -192,7 +192,7 @@ def test_a_hanging_server_never_holds_the_install_up(https_server):
     assert time.monotonic() - started < 2.0
 
 
-def test_a_full_queue_makes_room_by_dropping_progress_never_the_end(https_server):
+def test_a_full_queue_makes_room_by_dropping_progress_never_a_phase_or_the_end(https_server):
     https_server.reply.update(status=200, type="application/json", body="", length=False, stall=30)
     clock = Clock()
     reporter = reporter_for(https_server, settings=ReportSettings(queue_size=5, progress_interval=0.0),
@@ -202,11 +202,15 @@ def test_a_full_queue_makes_room_by_dropping_progress_never_the_end(https_server
     for n in range(20):
         bus.progress(n / 20, f"/file{n}")
     bus.finished(True, "Installation finished")
-    queued = list(reporter._pending)
+    with reporter._cond:                # what is queued while the first POST hangs
+        queued = list(reporter._pending)
+        waiting = queued[reporter._in_flight:]
     reporter.close(0.1)
-    assert len(queued) == 5
-    assert queued[-1]["type"] == "finished"
-    assert reporter.dropped >= 15
+    assert len(waiting) == 5
+    assert waiting[-1]["type"] == "finished"
+    assert [e["type"] for e in waiting[:-1]] in (["progress"] * 4, ["phase", "progress", "progress", "progress"])
+    assert queued[0]["type"] == "phase"
+    assert reporter.dropped == 22 - len(queued)
 
 
 def test_reports_are_pinned_to_the_answers_fingerprint(report_server, other_https_server):
@@ -230,3 +234,14 @@ def test_an_unreadable_log_leaves_the_detail_as_it_was(report_server, tmp_path: 
     EventBus([reporter]).error("failed", f"full log: {tmp_path / 'missing.log'}")
     assert reporter.close(5.0)
     assert posted(report_server.received)[0][0]["detail"] == f"full log: {tmp_path / 'missing.log'}"
+
+
+def test_a_post_that_outlasts_its_deadline_is_tried_again_not_given_up(report_server):
+    report_server.queue.append({"status": 200, "type": "application/json", "length": False, "stall": 30})
+    warnings: list[str] = []
+    reporter = reporter_for(report_server, warnings, settings=ReportSettings(request_deadline=0.5, backoff=0.05))
+    EventBus([reporter]).phase("Partitioning disks", 1.0)
+    assert reporter.close(5.0)
+    batches = posted(report_server.received)
+    assert len(batches) == 2 and batches[0] == batches[1]
+    assert len(warnings) == 1 and "retrying in the background" in warnings[0]
