@@ -179,9 +179,14 @@ def run(args: argparse.Namespace) -> int:
         return refuse(setup, f"{err.filename or ''}: {err.strerror}")
     secrets = setup.answer.secrets if setup.answer else ()
     settings = InstallSettings(live_path=args.live, cmdline=args.cmdline, secrets=secrets)
-    sinks: list[Sink] = [ConsoleSink(sys.stdout), *([setup.reporter] if setup.reporter else [])]
+    reporter = setup.reporter
+    sinks: list[Sink] = [ConsoleSink(sys.stdout), *([reporter] if reporter else [])]
+    reports_end = float("inf")                      # REPORT_FLUSH after the install, for flush and close together
     try:
         outcome = start_install(config, hardware, sinks, dry_run=args.dry_run, settings=settings)
+        reports_end = time.monotonic() + REPORT_FLUSH
+        if reporter is not None:            # the finished event before the webhook, which marks the machine installed
+            reporter.flush(REPORT_FLUSH)
         if outcome.ok and args.dry_run:
             say(f"Dry run: {len(outcome.commands)} commands would have run; no disk was written.")
             if config.webhook:
@@ -189,8 +194,8 @@ def run(args: argparse.Namespace) -> int:
         elif outcome.ok:
             send_webhook(config, outcome)
     finally:
-        if setup.reporter is not None:
-            setup.reporter.close(REPORT_FLUSH)
+        if reporter is not None:
+            reporter.close(min(REPORT_FLUSH, max(0.0, reports_end - time.monotonic())))
     if not outcome.started:
         return 2
     if not outcome.ok:

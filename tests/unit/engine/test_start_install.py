@@ -34,7 +34,8 @@ def test_a_dry_run_runs_every_engine_phase_and_records_the_storage_commands(tmp_
     assert all(PASSWORD not in " ".join(argv) for argv in outcome.commands)
 
 
-def test_a_dry_run_removes_its_scratch_directory(tmp_path):
+def test_a_dry_run_removes_its_scratch_directory(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))    # not /tmp, where parallel tests make their own
     before = scratch_dirs()
     dry_run(tmp_path)
     assert scratch_dirs() == before
