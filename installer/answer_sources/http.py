@@ -12,7 +12,9 @@ Redirects are followed here, hop by hop, never by requests itself:
 - 307/308 re-send the POST, 301/302/303 fetch the target with GET (as browsers do); Limits.max_redirects hops.
 
 One deadline covers the whole fetch: every try, hop, wait and byte (a reply that stalls is hung up on).
-Connection errors and 5xx replies are retried with doubling waits, each retry logged; 4xx replies are not.
+Connection errors and 5xx replies are retried with doubling waits, each retry logged; 4xx replies are not,
+but for 408, 409 and 429 (the server asks for the request again later: a keel-server storing the same
+reported events for another request answers 409).
 A reply is at most MAX_ANSWER_BYTES, text is UTF-8 unless the server names another charset, and every URL in a
 message goes through redact_url.
 
@@ -59,6 +61,7 @@ MAX_ANSWER_BYTES = MAX_INPUT_BYTES      # an answer file is a few KiB; anything 
 ERROR_EXCERPT_BYTES = 2048              # what is read of an error page, for the message
 CHUNK = 65536
 REDIRECTS = (301, 302, 303, 307, 308)
+RETRIED_4XX = (408, 409, 429)         # request timeout, conflict, too many requests: worth another try
 DEFAULT_PORTS = {"http": 80, "https": 443}
 ACCEPT = "application/json, application/toml;q=0.5"
 PIN_NAME = "keel.fingerprint"       # how a certificate mismatch names the pin, unless the caller names its key
@@ -461,7 +464,7 @@ def _body(response: requests.Response, deadline: _Deadline, where: str, limit: i
     if not 200 <= status < 300:
         excerpt, _ = _read(response, ERROR_EXCERPT_BYTES, deadline, where)
         text = excerpt.decode(_known_charset(charset) or "utf-8", errors="replace").strip()[:200]
-        error = TransientError if status >= 500 else AnswerSourceError
+        error = TransientError if status >= 500 or status in RETRIED_4XX else AnswerSourceError
         raise error(f"{where}: http error: {status}: {text}")
     declared = response.headers.get("Content-Length", "").strip()
     if declared.isdigit() and int(declared) > limit:

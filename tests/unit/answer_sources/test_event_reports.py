@@ -245,3 +245,15 @@ def test_a_post_that_outlasts_its_deadline_is_tried_again_not_given_up(report_se
     batches = posted(report_server.received)
     assert len(batches) == 2 and batches[0] == batches[1]
     assert len(warnings) == 1 and "retrying in the background" in warnings[0]
+
+
+def test_a_409_from_a_server_storing_the_same_events_elsewhere_is_tried_again(report_server):
+    report_server.queue.append({"status": 409, "type": "application/json",
+                                "body": '{"detail": "these events are being stored by another request"}'})
+    warnings: list[str] = []
+    reporter = reporter_for(report_server, warnings)
+    EventBus([reporter]).phase("Partitioning disks", 1.0)
+    assert reporter.close(5.0)
+    batches = posted(report_server.received)
+    assert len(batches) == 2 and batches[0] == batches[1]
+    assert "stopped" not in " ".join(warnings)

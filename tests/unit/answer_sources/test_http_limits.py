@@ -88,3 +88,12 @@ def test_a_refused_connection_is_retried_then_reported():
 def test_no_retry_starts_that_would_end_after_the_deadline():
     with pytest.raises(AnswerSourceError, match=r"gave up after 1 try: the next would pass the 1 s deadline\)$"):
         fetch_answer("https://127.0.0.1:9/a", BODY, limits=Limits(deadline=1, attempts=3, backoff=5))
+
+
+def test_a_429_is_tried_again_like_a_5xx(https_server):
+    https_server.queue.append({"status": 429, "type": "text/plain", "body": "slow down"})
+    log: list[str] = []
+    assert fetch_answer(https_server.url, BODY, fingerprint=https_server.fingerprint, limits=FAST,
+                        log=log.append).endswith('"de"\n')
+    assert len(https_server.received) == 2
+    assert "http error: 429: slow down; retry 1 of" in log[0]
