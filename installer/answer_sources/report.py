@@ -132,7 +132,7 @@ class EventReporter:
             self._stopped = True
             self._cond.notify_all()
         if left:
-            self.warn(f"install reports to {self.shown}: {left} events not delivered within {timeout:g} s")
+            self.warn(f"install reports to {self.shown}: {left} events not delivered in the time left")
         return done
 
     def _wanted(self, event: Event) -> bool:

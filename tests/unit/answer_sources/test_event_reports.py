@@ -179,7 +179,8 @@ def test_an_error_carries_the_last_30_lines_of_the_install_log_redacted(report_s
 
 def test_a_hanging_server_never_holds_the_install_up(https_server):
     https_server.reply.update(status=200, type="application/json", body="", length=False, stall=30)
-    reporter = reporter_for(https_server, settings=ReportSettings(request_deadline=30.0))
+    warnings: list[str] = []
+    reporter = reporter_for(https_server, warnings, settings=ReportSettings(request_deadline=30.0))
     bus = EventBus([reporter])
     started = time.monotonic()
     bus.phase("Partitioning disks", 1.0)
@@ -190,6 +191,7 @@ def test_a_hanging_server_never_holds_the_install_up(https_server):
     assert not reporter.close(0.5)
     assert emitting < 0.5
     assert time.monotonic() - started < 2.0
+    assert warnings == [f"install reports to {target(https_server).url}: 202 events not delivered in the time left"]
 
 
 def test_a_full_queue_makes_room_by_dropping_progress_never_a_phase_or_the_end(https_server):
