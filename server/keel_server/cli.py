@@ -25,6 +25,7 @@ from keel_server.tokens import parse_duration
 DEFAULT_LISTEN = "0.0.0.0:8443"
 DEFAULT_BOOT_LISTEN = "0.0.0.0:8080"
 ENV_DB = "KEEL_SERVER_DB"
+GRACEFUL_SHUTDOWN = 5       # seconds a stopping server waits for open (keep-alive) connections
 
 
 class UsageError(Exception):
@@ -157,13 +158,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(service, pxe_dir=pxe_dir)
     tls_config = uvicorn.Config(app, host=host, port=port, ssl_certfile=str(args.data / tls.CERT_FILE),
                                 ssl_keyfile=str(args.data / tls.KEY_FILE), log_level=args.log_level,
-                                proxy_headers=False, server_header=False)
+                                proxy_headers=False, server_header=False,
+                                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN)
     print(f"keel-server: https://{host}:{port} (certificate fingerprint {service.fingerprint})", flush=True)
     if args.boot_listen != "none":
         boot_host, boot_port = _host_port(args.boot_listen, "--boot-listen")
         boot = uvicorn.Server(uvicorn.Config(create_boot_app(service, pxe_dir=pxe_dir, tls_port=port),
                                              host=boot_host, port=boot_port, log_level=args.log_level,
-                                             server_header=False))
+                                             server_header=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN))
         threading.Thread(target=boot.run, name="boot-http", daemon=True).start()
         print(f"keel-server: boot scripts and PXE files on http://{boot_host}:{boot_port}", flush=True)
     server = uvicorn.Server(tls_config)

@@ -25,6 +25,9 @@ PASSWORD_LINE = re.compile(r"""^(?P<indent>[ \t]*)(?P<key>root-password|root_pas
                                (?P<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*')[ \t]*(?P<comment>\#.*)?$""",
                            re.MULTILINE | re.VERBOSE)
 
+# Any other spelling of a root-password key (in an inline table, quoted, ...): refused rather than stored.
+LEFT_OVER = re.compile(r"""(?<![\w-])["']?root[-_]password["']?[ \t]*=""")
+
 
 class PasswordError(ValueError):
     """A template's root-password that cannot be hashed when the profile is saved."""
@@ -87,10 +90,8 @@ def hash_template_passwords(template: str) -> str:
         return f'{found.group("indent")}root-password-hashed = "{sha512_crypt(value)}"'
 
     out = PASSWORD_LINE.sub(replace, template)
-    for line in out.splitlines():
-        key = line.split("=", 1)[0].strip().strip('"')
-        if key in PASSWORD_KEYS:
-            raise PasswordError("root-password must be on a line of its own as `root-password = \"...\"` so that "
+    if LEFT_OVER.search(out):
+        raise PasswordError("root-password must be on a line of its own as `root-password = \"...\"` so that "
                                 "it can be hashed when the profile is saved, or use root-password-hashed")
     return out
 
