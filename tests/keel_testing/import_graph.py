@@ -46,8 +46,9 @@ LAYERS: dict[str, set[str]] = {
     "harness": {"core", "runner"},
     "boot-tool": set(),
     "firstboot": set(),     # installed system, python3 + stdlib: like the boot tool, imports nothing of Keel
-    # keel-server: validates every answer it renders with answerfile, reads HardwareProfile from the core
-    "server": {"core", "answerfile"},
+    # keel-server: validates every answer it renders with answerfile, reads HardwareProfile from the core, and
+    # boots Keel's live system with iso-build's kernel arguments (keel_iso.bootmenu)
+    "server": {"core", "answerfile", "iso-build"},
     "test-builders": {"*"},
 }
 FRONTEND_MODULES = ("installer.cli", "answerfile.cli", "answerfile.demo", "installer.hardware.cli", "keel_server.cli")
