@@ -85,8 +85,11 @@ def partition_steps(plan: StoragePlan) -> list[StorageStep]:
         if argv:
             steps.append(_cmd("partition", argv, "set the partition type GUIDs libparted cannot", (disk.path,),
                               timeout=60))
-    steps.append(_cmd("partition", ["udevadm", "trigger", "--subsystem-match=block"],
-                      "let udev see the new partitions", timeout=60))
+    # Only the selected disks and their partitions: a trigger of every block device also re-probes the install
+    # medium and the loop devices, seconds of udev work under emulation that the settle below waited for.
+    steps.append(_cmd("partition", ["udevadm", "trigger", "--action=change", "--subsystem-match=block",
+                                    *(f"--parent-match={disk.path}" for disk in plan.disks)],
+                      "let udev see the new partitions of the selected disks", timeout=60))
     steps.append(StorageStep("partition", "wait until udev has made every new partition's device node and "
                              "by-id link, then check that each leads to the planned partition (the guard)",
                              action="wait-partitions", timeout=240))

@@ -61,7 +61,10 @@ def zero(device: str, count: str = SIXTEEN_MIB) -> list[str]:
             "conv=fsync", "status=none"]
 
 
-SETTLE = [["udevadm", "trigger", "--subsystem-match=block"], ["udevadm", "settle", "--timeout=180"]]
+def settle(*disks: str) -> list[list[str]]:
+    """udev is asked to look again at the selected disks only (not the medium or loop devices), then waited for."""
+    return [["udevadm", "trigger", "--action=change", "--subsystem-match=block",
+             *(f"--parent-match={disk}" for disk in disks)], ["udevadm", "settle", "--timeout=180"]]
 
 
 def test_zfs_raid1_writes_both_tables_sets_bf01_settles_and_zeroes_p2_p3(harness, written):
@@ -70,7 +73,7 @@ def test_zfs_raid1_writes_both_tables_sets_bf01_settles_and_zeroes_p2_p3(harness
     assert harness.commands() == [
         ["sgdisk", f"--typecode=3:{ZFS}", "/dev/sda"],
         ["sgdisk", f"--typecode=3:{ZFS}", "/dev/sdb"],
-        *SETTLE,
+        *settle("/dev/sda", "/dev/sdb"),
         zero("/dev/sda2"), zero("/dev/sda3"), zero("/dev/sdb2"), zero("/dev/sdb3"),
     ]
 
@@ -78,7 +81,7 @@ def test_zfs_raid1_writes_both_tables_sets_bf01_settles_and_zeroes_p2_p3(harness
 def test_lvm_on_nvme_needs_no_sgdisk(harness, written):
     partition_disks(harness.context(lvm_plan(path="/dev/nvme0n1")))
     assert written == ["/dev/nvme0n1"]
-    assert harness.commands() == [*SETTLE, zero("/dev/nvme0n1p2"), zero("/dev/nvme0n1p3")]
+    assert harness.commands() == [*settle("/dev/nvme0n1"), zero("/dev/nvme0n1p2"), zero("/dev/nvme0n1p3")]
 
 
 def test_a_dry_run_writes_no_partition_table(harness, written):
