@@ -6,6 +6,7 @@ dry runs and `keel-answer validate --hardware`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -40,6 +41,31 @@ class ExistingContent:
     detail: str = ""         # fs type, partition table type, ...
     group: str = ""          # VG / pool / array name, fs label
     group_id: str = ""       # VG UUID, pool GUID, md UUID, btrfs UUID
+
+
+def describe_existing(item: ExistingContent) -> str:
+    """One line for an operator: '/dev/sdb3: LVM PV of VG 'pve''."""
+    name = f" '{item.group}'" if item.group else ""
+    match item.kind:
+        case "partition-table":
+            what = f"{item.detail or 'unknown'} partition table"
+        case "partition":
+            what = f"partition ({item.detail})" if item.detail else "partition"
+        case "filesystem":
+            what = f"{item.detail or 'unknown'} filesystem" + (f" labelled '{item.group}'" if item.group else "")
+        case "lvm-pv":
+            what = f"LVM PV of VG{name}" if item.group else "LVM PV (no VG)"
+        case "zfs-member":
+            what = f"member of ZFS pool{name}" + (f" (id {item.group_id})" if item.group_id else "")
+        case "md-member":
+            what = f"member of md array{name}" if item.group else "md RAID member"
+        case "btrfs-member":
+            what = f"btrfs device{name}" + (f" (UUID {item.group_id})" if item.group_id else "")
+        case "luks":
+            what = "LUKS encrypted volume" + (f" (UUID {item.group_id})" if item.group_id else "")
+        case _:
+            what = item.kind
+    return f"{item.device}: {what}"
 
 
 def kernel_node(name: str) -> str:
@@ -172,3 +198,31 @@ class HardwareProfile:
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_json() + "\n")
+
+
+BY_ID_PREFIX = "/dev/disk/by-id/"
+# by-id links that name no particular model/serial, or name what is on the disk rather than the disk itself
+BY_ID_SKIP = ("wwn-", "nvme-eui.", "nvme-nvme.", "lvm-pv-uuid-", "md-uuid-", "dm-", "scsi-0", "scsi-1", "scsi-S")
+
+
+def disk_links(disk: Disk) -> list[str]:
+    """The /dev/disk links udev recorded for the whole disk."""
+    return disk.udev.get("DEVLINKS", "").split()
+
+
+def readable_by_id(disk: Disk) -> list[str]:
+    links = [link for link in disk_links(disk) if link.startswith(BY_ID_PREFIX)]
+    return [link for link in links if not link[len(BY_ID_PREFIX):].startswith(BY_ID_SKIP)]
+
+
+def disk_by_id(disk: Disk, machine: Sequence[Disk]) -> str | None:
+    """The readable /dev/disk/by-id link of the whole disk (ata-MODEL_SERIAL, nvme-MODEL_SERIAL, ...) that no
+    other disk of `machine` claims too, if udev recorded one.
+
+    Two disks with identical serials claim the same link, and udev points it (and its -partN links) at either
+    of them. Keel does not refuse such disks (their owner cannot change the serials): it leaves the shared link
+    out and the plan names the disk by its kernel name, which is unique; `shared_link_warnings` says so. ZFS
+    finds its members by their labels when it imports the pool, so only `zpool status` shows the difference.
+    """
+    taken = {link for other in machine if other.path != disk.path for link in disk_links(other)}
+    return next((link for link in readable_by_id(disk) if link not in taken), None)

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from installer.core.hardware import Disk, ExistingContent
+from installer.core.hardware import Disk, ExistingContent, describe_existing
 from installer.storage.plan.types import Rename
 
 GROUPED_KINDS = {
@@ -28,31 +28,6 @@ class ExistingOutcome:
     destroy: tuple[str, ...]
     rename: tuple[Rename, ...]
     problems: tuple[str, ...]
-
-
-def describe(item: ExistingContent) -> str:
-    """One line for an operator: '/dev/sdb3: LVM PV of VG 'pve''."""
-    name = f" '{item.group}'" if item.group else ""
-    match item.kind:
-        case "partition-table":
-            what = f"{item.detail or 'unknown'} partition table"
-        case "partition":
-            what = f"partition ({item.detail})" if item.detail else "partition"
-        case "filesystem":
-            what = f"{item.detail or 'unknown'} filesystem" + (f" labelled '{item.group}'" if item.group else "")
-        case "lvm-pv":
-            what = f"LVM PV of VG{name}" if item.group else "LVM PV (no VG)"
-        case "zfs-member":
-            what = f"member of ZFS pool{name}" + (f" (id {item.group_id})" if item.group_id else "")
-        case "md-member":
-            what = f"member of md array{name}" if item.group else "md RAID member"
-        case "btrfs-member":
-            what = f"btrfs device{name}" + (f" (UUID {item.group_id})" if item.group_id else "")
-        case "luks":
-            what = "LUKS encrypted volume" + (f" (UUID {item.group_id})" if item.group_id else "")
-        case _:
-            what = item.kind
-    return f"{item.device}: {what}"
 
 
 def renamed_vg(vg: str, vg_uuid: str) -> str:
@@ -77,7 +52,7 @@ def review_existing(
     """Sort the existing content into destroyed / renamed / refused. `vg_name` and `pool_name` are the names the
     install will create (None when it creates no VG / pool): only same-named structures elsewhere are renamed."""
     selected_paths = {d.path for d in selected}
-    destroy = tuple(f"{describe(item)} (will be wiped)" for disk in selected for item in disk.existing)
+    destroy = tuple(f"{describe_existing(item)} (will be wiped)" for disk in selected for item in disk.existing)
 
     groups: dict[tuple[str, str], list[tuple[Disk, ExistingContent]]] = {}
     for disk in all_disks:

@@ -18,7 +18,7 @@ from installer.core.config import (
     ZfsCompress,
     ZfsRaid,
 )
-from installer.core.hardware import Disk, HardwareProfile
+from installer.core.hardware import Disk, HardwareProfile, disk_by_id, disk_links, readable_by_id
 from installer.storage.plan.btrfs import btrfs_plan
 from installer.storage.plan.existing import review_existing
 from installer.storage.plan.lvm import lvm_plan
@@ -40,40 +40,13 @@ from installer.storage.plan.types import (
 from installer.storage.plan.uuids import choose_uuids, esp_key
 from installer.storage.plan.zfs import POOL, zfs_plan
 
-BY_ID_PREFIX = "/dev/disk/by-id/"
-# by-id links that name no particular model/serial, or name what is on the disk rather than the disk itself
-BY_ID_SKIP = ("wwn-", "nvme-eui.", "nvme-nvme.", "lvm-pv-uuid-", "md-uuid-", "dm-", "scsi-0", "scsi-1", "scsi-S")
-
-
-def _links(disk: Disk) -> list[str]:
-    """The /dev/disk links udev recorded for the whole disk."""
-    return disk.udev.get("DEVLINKS", "").split()
-
-
-def _readable_by_id(disk: Disk) -> list[str]:
-    links = [link for link in _links(disk) if link.startswith(BY_ID_PREFIX)]
-    return [link for link in links if not link[len(BY_ID_PREFIX):].startswith(BY_ID_SKIP)]
-
-
-def disk_by_id(disk: Disk, machine: Sequence[Disk]) -> str | None:
-    """The readable /dev/disk/by-id link of the whole disk (ata-MODEL_SERIAL, nvme-MODEL_SERIAL, ...) that no
-    other disk of `machine` claims too, if udev recorded one.
-
-    Two disks with identical serials claim the same link, and udev points it (and its -partN links) at either
-    of them. Keel does not refuse such disks (their owner cannot change the serials): it leaves the shared link
-    out and the plan names the disk by its kernel name, which is unique; `shared_link_warnings` says so. ZFS
-    finds its members by their labels when it imports the pool, so only `zpool status` shows the difference.
-    """
-    taken = {link for other in machine if other.path != disk.path for link in _links(other)}
-    return next((link for link in _readable_by_id(disk) if link not in taken), None)
-
 
 def shared_link_warnings(disks: Sequence[Disk], machine: Sequence[Disk]) -> list[str]:
     """One warning per readable by-id link of the selected `disks` that another disk of `machine` claims too."""
     warnings = []
-    for link in dict.fromkeys(link for disk in disks for link in _readable_by_id(disk)):
-        owners = [d.name for d in machine if link in _links(d)]
-        fallback = [d.path for d in disks if link in _links(d) and disk_by_id(d, machine) is None]
+    for link in dict.fromkeys(link for disk in disks for link in readable_by_id(disk)):
+        owners = [d.name for d in machine if link in disk_links(d)]
+        fallback = [d.path for d in disks if link in disk_links(d) and disk_by_id(d, machine) is None]
         if len(owners) > 1 and fallback:
             warnings.append(f"{' and '.join(owners)} share the by-id link {link} (identical serials), which udev "
                             f"points at either of them: the plan names {', '.join(fallback)} by kernel name instead")
@@ -121,7 +94,7 @@ def _select_disks(config: InstallConfig, hardware: HardwareProfile) -> tuple[lis
     problems += [problem for disk in hardware.disks if (problem := disk.name_problem())]
     for name in config.disk_setup.disks:
         disk = hardware.disk(name)
-        claimed = [d.name for d in hardware.disks if name in _links(d)]
+        claimed = [d.name for d in hardware.disks if name in disk_links(d)]
         if disk is None:
             problems.append(f"disk {name} is not present on this machine")
         elif len(claimed) > 1:
