@@ -34,11 +34,13 @@ def _value_schema(key: Key) -> dict[str, Any]:
         out["oneOf"] = [{"type": "string", "pattern": r"^[^.]+\..+$"}, _table_schema(key)]
     elif key.kind == "table":
         out.update(_table_schema(key))
+    elif key.kind == "table-list":
+        out.update(type="array", items=_table_schema(key))
     if key.minimum is not None:
         out["minimum"] = key.minimum
     if key.maximum is not None:
         out["maximum"] = key.maximum
-    if key.default is not None and key.kind != "table":
+    if key.default is not None and key.kind not in ("table", "table-list"):
         out["default"] = key.default
     return out
 
@@ -83,4 +85,8 @@ def answer_schema() -> dict[str, Any]:
         {"if": {"properties": {"filesystem": {"const": "btrfs"}}},
          "then": {"properties": {"btrfs": {"required": ["raid"]}}, "required": ["btrfs"]}},
     ]
+    cluster = root["properties"]["provision"]["properties"]["cluster"]
+    cluster["if"] = {"properties": {"mode": {"const": "join"}}}
+    cluster["then"] = {"required": ["peer"]}
+    cluster["else"] = {"not": {"required": ["peer"]}}
     return root

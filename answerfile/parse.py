@@ -22,8 +22,15 @@ from typing import Any
 from answerfile import schema
 from answerfile.errors import AnswerProblem
 from answerfile.schema import Key
-from installer.core import checks, limits, rules
-from installer.core.config import FirstBoot, Webhook
+from installer.core import checks, limits, provision, rules
+from installer.core.config import (
+    ClusterSettings,
+    FirstBoot,
+    MailRelay,
+    ServicesSettings,
+    StorageSpec,
+    Webhook,
+)
 from installer.core.locales import LocaleDataError
 
 
@@ -75,6 +82,33 @@ class DiskAnswer:
 
 
 @dataclass(frozen=True)
+class DiskSelection:
+    """A [[provision.storage]] entry's disks, as the answer selects them (resolved against the hardware later)."""
+
+    disk_list: tuple[str, ...] | None = None
+    filter: dict[str, str] | None = None
+    filter_match: str = "any"
+    size_min: float | None = None                 # GiB
+    size_max: float | None = None                 # GiB
+    disk_count: int | None = None
+
+
+@dataclass(frozen=True)
+class StorageAnswer:
+    spec: StorageSpec                             # `disks` empty until resolved
+    selection: DiskSelection | None = None        # local types made on disks
+
+
+@dataclass(frozen=True)
+class ProvisionAnswer:
+    """[provision], checked offline: cluster.link0 may still be "from-network", disks are still filters."""
+
+    cluster: ClusterSettings | None = None
+    storage: tuple[StorageAnswer, ...] = ()
+    services: ServicesSettings | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer file's content, checked offline. A section that had problems is None."""
 
@@ -83,6 +117,7 @@ class Answer:
     disk_setup: DiskAnswer | None
     webhook: Webhook | None = None
     first_boot: FirstBoot | None = None
+    provision: ProvisionAnswer | None = None
 
 
 @dataclass
@@ -167,6 +202,12 @@ def _unknown_key_hint(name: str, spec: Key, path: str) -> str:
 def _read_value(value: Any, spec: Key, path: str, out: Collector) -> tuple[bool, Any]:
     """Type-check one value against its spec; returns (ok, cleaned value)."""
     kind = spec.kind
+    if kind == "table-list":
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            out.error(path, f"expected an array of tables (one [[{path}]] each), got {_type_name(value)} "
+                            f"{_shown(value)}")
+            return False, None
+        return True, tuple(_read_table(v, spec, f"{path}[{i}]", out) for i, v in enumerate(value))
     if kind == "table":
         if not isinstance(value, dict):
             out.error(path, f"expected a table, got {_type_name(value)} {_shown(value)}")
@@ -530,6 +571,194 @@ def _first_boot(f: dict[str, Any], raw: Any, out: Collector) -> FirstBoot | None
                      url=f.get("url") if source == "from-url" else None, cert_fingerprint=f.get("cert-fingerprint"))
 
 
+def _provision(p: dict[str, Any], raw: Any, out: Collector) -> ProvisionAnswer:
+    raw = raw if isinstance(raw, dict) else {}
+    cluster = _cluster(p["cluster"], raw.get("cluster"), out) if "cluster" in p else None
+    entries = p.get("storage") or ()
+    raw_entries = raw.get("storage") if isinstance(raw.get("storage"), list) else []
+    storage = tuple(_storage(e, raw_entries[i] if i < len(raw_entries) else {}, f"provision.storage[{i}]", out)
+                    for i, e in enumerate(entries))
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        if (sid := entry.get("id")) is not None:
+            if sid in seen:
+                out.error(f"provision.storage[{i}].id", f"'{sid}' is the id of provision.storage[{seen[sid]}] too; "
+                                                        "storage ids are unique")
+            seen.setdefault(sid, i)
+    services = _services(p["services"], out) if "services" in p else None
+    return ProvisionAnswer(cluster=cluster, storage=tuple(s for s in storage if s is not None), services=services)
+
+
+def _cluster(c: dict[str, Any], raw: Any, out: Collector) -> ClusterSettings | None:
+    key = "provision.cluster"
+    present = _present(raw, schema.CLUSTER)
+    if "name" in c:
+        out.check(f"{key}.name", provision.cluster_name_problem(c["name"]))
+    if "cluster-secret" in c:
+        out.check(f"{key}.cluster-secret", provision.cluster_secret_problem(c["cluster-secret"]))
+    mode = c.get("mode")
+    if mode == "join" and "peer" not in present:
+        out.error(f"{key}.peer", "required with mode = \"join\": host[:port] of a member's join service (the "
+                                 "member and this node prove to each other that they hold cluster-secret)")
+    if mode == "create" and "peer" in present:
+        out.error(f"{key}.peer", "only used with mode = \"join\"; this node creates the cluster")
+    if "peer" in c:
+        out.check(f"{key}.peer", provision.host_port_problem(c["peer"], what="host"))
+    link0 = c.get("link0", "from-network")
+    if link0 != "from-network":
+        out.check(f"{key}.link0", checks.ip_problem(link0) and f"{checks.ip_problem(link0)}; or write "
+                                                              "\"from-network\" for the management address")
+    if "link1" in c and out.check(f"{key}.link1", checks.ip_problem(c["link1"])) and c["link1"] == link0:
+        out.error(f"{key}.link1", "is the same address as link0; a second link needs its own network")
+    if "link1-priority" in c and "link1" not in present:
+        out.error(f"{key}.link1-priority", "is set but link1 is not")
+    if mode == "join":
+        for name in ("link0-priority", "link1-priority"):
+            if name in c:
+                out.warn(f"{key}.{name}", "ignored when joining: the cluster's corosync.conf, written by the "
+                                          "founder, sets the link priorities")
+    if not all(k in c for k in ("name", "mode", "cluster-secret")):
+        return None
+    return ClusterSettings(name=c["name"], mode=mode, link0=link0, cluster_secret=c["cluster-secret"],
+                           link1=c.get("link1"), link0_priority=c.get("link0-priority"),
+                           link1_priority=c.get("link1-priority"), node_id=c.get("node-id"), peer=c.get("peer"))
+
+
+_IQN = re.compile(r"^(iqn\.\d{4}-\d{2}\.[^\s:]+(:\S+)?|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16,32})$")
+
+
+def _storage(e: dict[str, Any], raw: Any, key: str, out: Collector) -> StorageAnswer | None:
+    present = _present(raw, schema.STORAGE)
+    kind, sid = e.get("type"), e.get("id")
+    if sid is not None:
+        out.check(f"{key}.id", provision.storage_id_problem(sid))
+        if kind is not None:
+            out.check(f"{key}.id", provision.pool_name_problem(kind, sid))
+    if kind is None:
+        return None
+    allowed = provision.TYPE_KEYS[kind]
+    for name in provision.TYPE_SPECIFIC_KEYS:
+        if name in present and name not in allowed:
+            users = [t for t, keys in provision.TYPE_KEYS.items() if name in keys]
+            out.error(f"{key}.{name}", f"applies to {', '.join(users)} storage, and this one is {kind}")
+    for name in provision.REQUIRED_KEYS.get(kind, ()):
+        if name not in present:
+            out.error(f"{key}.{name}", f"required with type = \"{kind}\"")
+    content = tuple(e["content"]) if "content" in e else provision.CONTENT[kind][1]
+    for problem in provision.content_problems(kind, list(content)):
+        out.error(f"{key}.content", problem)
+    nodes = tuple(e.get("nodes", ()))
+    for i, node in enumerate(nodes):
+        out.check(f"{key}.nodes[{i}]", checks.hostname_problem(node))
+    for problem in rules.duplicate_disk_problems(nodes):
+        out.error(f"{key}.nodes", problem.replace("disk", "node"))
+    selection = _disk_selection(e, present, kind, key, out) if kind in provision.LOCAL_TYPES else None
+    if e.get("shared"):
+        if kind in provision.SHARED_BY_NATURE:
+            out.error(f"{key}.shared", f"{kind} storage is always shared; leave shared out")
+        elif kind not in provision.SHARED_FLAG_TYPES or selection is not None:
+            out.error(f"{key}.shared", "a storage made on this node's own disks is local to it; shared = true is "
+                                       "for a directory on a cluster file system")
+    raid = e.get("raid")
+    if raid is not None:
+        levels = schema.ZFS_RAID if kind == "zfspool" else schema.BTRFS_RAID
+        if raid not in levels:
+            out.error(f"{key}.raid", f"{raid} is not a {kind} RAID level (one of {', '.join(levels)})")
+        elif selection is not None and selection.disk_list:
+            fs = "zfs" if kind == "zfspool" else "btrfs"
+            out.check(f"{key}.disk-list", rules.raid_count_problem(fs, raid, len(set(selection.disk_list))))
+    path = e.get("path")
+    if path is not None and (not path.startswith("/") or any(c.isspace() for c in path) or path == "/"):
+        out.error(f"{key}.path", f"'{path}' is not an absolute directory path without spaces")
+    if kind == "dir" and path is None and selection is None and "disk-list" not in present and \
+            "filter" not in present:
+        out.error(f"{key}.path", "required for a dir storage without disks: the directory to use")
+    if kind in ("dir", "btrfs") and selection is not None and path is None:
+        path = f"{provision.MOUNT_BASE}/{sid}"
+    for name in ("server", "portal"):
+        if name in e:
+            out.check(f"{key}.{name}", provision.host_port_problem(e[name], what="server"))
+    if "export" in e and not e["export"].startswith("/"):
+        out.error(f"{key}.export", f"'{e['export']}' is not an export path (it starts with /)")
+    if "target" in e and not _IQN.match(e["target"]):
+        out.error(f"{key}.target", f"'{e['target']}' is not an iSCSI target name (iqn.YYYY-MM.domain:name)")
+    for i, mon in enumerate(e.get("monhost", "").split()):
+        out.check(f"{key}.monhost", provision.host_port_problem(mon, what="monitor") and
+                  f"monitor {i + 1}: {provision.host_port_problem(mon, what='monitor')}")
+    if "password" in e and "username" not in present:
+        out.error(f"{key}.password", "is set but username is not")
+    if sid is None:
+        return None
+    spec = StorageSpec(id=sid, type=kind, content=content, nodes=nodes, shared=bool(e.get("shared")), raid=raid,
+                       path=path, server=e.get("server"), export=e.get("export"), share=e.get("share"),
+                       username=e.get("username"), password=e.get("password"), portal=e.get("portal"),
+                       target=e.get("target"), monhost=e.get("monhost"), pool=e.get("pool"),
+                       keyring=e.get("keyring"))
+    return StorageAnswer(spec, selection)
+
+
+def _disk_selection(e: dict[str, Any], present: set[str], kind: str, key: str,
+                    out: Collector) -> DiskSelection | None:
+    """The disks of a local storage, checked as [disk-setup]'s are; None when it names none (a dir on a path)."""
+    has_list, has_filter = "disk-list" in present, "filter" in present
+    by_size = bool({"filter-size-min", "filter-size-max"} & present)
+    if has_list and (has_filter or by_size):
+        out.error(f"{key}.disk-list", "use either disk-list or filter (with filter-size-min/-max), not both")
+    elif not (has_list or has_filter or by_size):
+        if kind != "dir":
+            out.error(key, f"no disks selected for the {kind} storage: set disk-list (like [\"sdb\"]) or filter "
+                           "(like filter.ID_SERIAL = \"*\"), see keel-answer device-info")
+        return None
+    if has_list and "disk-count" in present:
+        out.error(f"{key}.disk-count", "only works with filter selection; disk-list names the disks itself")
+    if "filter" in e and not e["filter"] and not by_size:
+        out.error(f"{key}.filter", "is empty: give at least one udev property = glob")
+    lo, hi = e.get("filter-size-min"), e.get("filter-size-max")
+    if lo is not None and hi is not None and lo > hi:
+        out.error(f"{key}.filter-size-min", f"is larger than filter-size-max ({rules.format_gib(lo)} > "
+                                            f"{rules.format_gib(hi)} GiB): no disk can match")
+    disk_list = e.get("disk-list")
+    if disk_list is not None:
+        if not disk_list:
+            out.error(f"{key}.disk-list", "is empty: name at least one disk")
+        for problem in rules.duplicate_disk_problems(disk_list):
+            out.error(f"{key}.disk-list", problem)
+    if kind == "dir" and ((disk_list and len(set(disk_list)) > 1) or (e.get("disk-count") or 1) > 1):
+        out.error(f"{key}.disk-list" if disk_list else f"{key}.disk-count",
+                  "a dir storage is made on exactly one disk")
+    return DiskSelection(disk_list=tuple(disk_list) if disk_list is not None else None,
+                         filter=e.get("filter") if not has_list else None,
+                         filter_match=e.get("filter-match", "any"), size_min=lo, size_max=hi,
+                         disk_count=e.get("disk-count"))
+
+
+def _services(v: dict[str, Any], out: Collector) -> ServicesSettings:
+    key = "provision.services"
+    for i, server in enumerate(v.get("ntp-servers", ())):
+        out.check(f"{key}.ntp-servers[{i}]", provision.host_problem(server))
+    relay = None
+    if (m := v.get("mail-relay")) is not None:
+        if "host" in m:
+            out.check(f"{key}.mail-relay.host", provision.host_problem(m["host"]))
+        if ("username" in m) != ("password" in m):
+            missing = "password" if "username" in m else "username"
+            out.error(f"{key}.mail-relay.{missing}", "username and password go together (SASL login)")
+        for name in ("username", "password"):
+            if name in m:
+                out.check(f"{key}.mail-relay.{name}", checks.control_character_problem(m[name]) or
+                          (f"{name} contains a space or a colon, which sasl_passwd cannot hold"
+                           if name == "username" and any(c in m[name] for c in " :") else None))
+        if "host" in m:
+            relay = MailRelay(host=m["host"], port=m.get("port", 25), username=m.get("username"),
+                              password=m.get("password"))
+    if "apt-proxy" in v:
+        out.check(f"{key}.apt-proxy", checks.url_problem(v["apt-proxy"]))
+    for i, line in enumerate(v.get("apt-repositories", ())):
+        out.check(f"{key}.apt-repositories[{i}]", provision.apt_repository_problem(line))
+    return ServicesSettings(ntp_servers=tuple(v.get("ntp-servers", ())), mail_relay=relay,
+                            apt_proxy=v.get("apt-proxy"), apt_repositories=tuple(v.get("apt-repositories", ())))
+
+
 # TOML integers are 64-bit: "an integer that cannot be represented losslessly must be an error" (tomllib and
 # json read any size, which would overflow the float a size option becomes).
 INT64 = (-(2**63), 2**63 - 1)
@@ -614,6 +843,7 @@ def _build(doc: dict[str, Any], data: Mapping[str, Any], out: Collector, offline
         disk_setup=part("disk-setup", lambda d, r, o: _disk_setup(d, r, o, offline_counts=offline_counts)),
         webhook=part("post-installation-webhook", _webhook),
         first_boot=part("first-boot", _first_boot),
+        provision=part("provision", _provision),
     )
     return ParseResult(answer, in_file_order(out.problems), in_file_order(out.warnings))
 

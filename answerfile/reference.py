@@ -13,7 +13,7 @@ from answerfile.schema import Key
 KINDS = {
     "string": "string", "integer": "integer", "number": "number (GiB)", "boolean": "boolean",
     "string-list": "array of strings", "globs": "table: udev property = glob", "string-table": "table: MAC = name",
-    "fqdn": "string or table", "table": "table",
+    "fqdn": "string or table", "table": "table", "table-list": "array of tables",
 }
 
 
@@ -58,6 +58,9 @@ def _rows(prefix: str, keys: tuple[Key, ...]) -> list[str]:
         path = f"{prefix}.{key.name}" if prefix else key.name
         if key.kind == "table":
             rows += _rows(path, key.keys)
+            continue
+        if key.kind == "table-list":
+            rows += _rows(f"{path}[]", key.keys)
             continue
         nested = path.count(".") > 1
         rows.append(f"| `{path}` | {_type(key)} | {_default(key, nested)} | {_notes(key)} |")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from installer.core import rules
+from installer.core import provision, rules
 from installer.core.config import (
     BtrfsCompress,
     BtrfsOptions,
@@ -34,6 +34,7 @@ Kind = Literal[
     "string-table",  # table: free keys -> strings (MAC -> name)
     "fqdn",          # a string, or a table {source, domain}
     "table",         # a table with the fixed keys in `keys`
+    "table-list",    # an array of tables ([[section.name]]), each with the fixed keys in `keys`
 ]
 
 
@@ -49,7 +50,7 @@ class Key:
     alias: str | None = None        # legacy snake_case name (accepted with a deprecation warning)
     minimum: float | None = None
     maximum: float | None = None
-    keys: tuple[Key, ...] = ()      # for kind "table" (and the table form of "fqdn")
+    keys: tuple[Key, ...] = ()      # for kinds "table" and "table-list" (and the table form of "fqdn")
     keel: bool = False              # a Keel extension Proxmox does not have
     when: str = ""                  # short note on when the key applies / is required
     checked_elsewhere: bool = False  # choices listed in the JSON Schema, checked by installer.core.checks
@@ -189,7 +190,84 @@ FIRST_BOOT = Key("first-boot", "table", "Run an executable once on the installed
         alias="cert_fingerprint"),
 ))
 
-SECTIONS: tuple[Key, ...] = (GLOBAL, NETWORK, DISK_SETUP, WEBHOOK, FIRST_BOOT)
+CLUSTER = Key("cluster", "table", "Create a corosync cluster on this node, or join one.", keys=(
+    Key("name", "string", f"Cluster name: 1-{provision.CLUSTER_NAME_MAX} letters, digits and hyphens.",
+        required=True),
+    Key("mode", "string", "\"create\": this node founds the cluster; \"join\": it joins through peer.",
+        required=True, choices=("create", "join")),
+    Key("cluster-secret", "string", "The same secret in every node's answer, made by 'keel-answer "
+        "cluster-secret'; it authenticates a join both ways.", required=True, secret=True),
+    Key("link0", "string", "This node's address on corosync link 0; \"from-network\" = the management "
+        "address.", default="from-network"),
+    Key("link1", "string", "This node's address on a second, redundant link."),
+    Key("link0-priority", "integer", "knet_link_priority of link 0 (passive mode uses the highest; equal "
+        "priorities prefer the lower link number). Only the founder's count.", minimum=0,
+        maximum=provision.LINK_PRIORITY_MAX),
+    Key("link1-priority", "integer", "knet_link_priority of link 1.", minimum=0,
+        maximum=provision.LINK_PRIORITY_MAX),
+    Key("node-id", "integer", "corosync nodeid (default: 1 for the founder, the next free one for a joiner).",
+        minimum=1, maximum=provision.NODE_ID_MAX),
+    Key("peer", "string", f"host[:port] of a member's join service (port {provision.JOIN_PORT}).",
+        when="join, required"),
+))
+
+STORAGE = Key("storage", "table-list", "Storage to make and register in /etc/pve/storage.cfg, one [[provision."
+              "storage]] table each.", keys=(
+    Key("id", "string", "Storage id (letters, digits, - _ .); local types also name their pool / VG after it.",
+        required=True),
+    Key("type", "string", "Storage type.", required=True, choices=provision.STORAGE_TYPES),
+    Key("content", "string-list", "What it holds: images, rootdir, vztmpl, iso, backup, snippets, import, as the "
+        "type allows (default: the type's Proxmox default)."),
+    Key("nodes", "string-list", "Host names of the nodes that have it (default: all); a local storage is made "
+        "only on the nodes listed.", default=[]),
+    Key("shared", "boolean", "dir / btrfs: the path is the same storage on every node.", default=False),
+    Key("path", "string", "dir: the directory; with disks, where the disk is mounted (default /mnt/pve/<id>).",
+        when="dir"),
+    Key("disk-list", "string-list", "Disks by name or path.", when="dir, lvmthin, zfspool, btrfs: one of "
+        "disk-list / filter"),
+    Key("filter", "globs", "udev property -> glob selecting the disks, as in disk-setup.",
+        when="dir, lvmthin, zfspool, btrfs: one of disk-list / filter"),
+    Key("filter-match", "string", "A disk matches if any filter matches, or unless one fails (all).",
+        default="any", choices=("any", "all")),
+    Key("filter-size-min", "number", "Only disks of at least this many GiB match.", **_gib_range("filter-size-min")),
+    Key("filter-size-max", "number", "Only disks of at most this many GiB match.", **_gib_range("filter-size-max")),
+    Key("disk-count", "integer", "Take this many matching disks, the smallest first.", minimum=1),
+    Key("raid", "string", "zfspool: a ZFS RAID level; btrfs: RAID0, RAID1 or RAID10.",
+        choices=tuple(dict.fromkeys(ZFS_RAID + BTRFS_RAID)), ignore_case=True, when="zfspool, btrfs, required"),
+    Key("server", "string", "NFS / CIFS server.", when="nfs, cifs, required"),
+    Key("export", "string", "NFS export path.", when="nfs, required"),
+    Key("share", "string", "CIFS share name.", when="cifs, required"),
+    Key("username", "string", "CIFS user; Ceph user for rbd / cephfs (default admin).", when="cifs, rbd, cephfs"),
+    Key("password", "string", "CIFS password.", when="cifs", secret=True),
+    Key("portal", "string", "iSCSI portal, host[:port].", when="iscsi, required"),
+    Key("target", "string", "iSCSI target IQN.", when="iscsi, required"),
+    Key("monhost", "string", "Ceph monitor addresses, space-separated.", when="rbd, cephfs, required"),
+    Key("pool", "string", f"rbd: the Ceph pool (default {provision.RBD_DEFAULT_POOL}).", when="rbd"),
+    Key("keyring", "string", "rbd: the client keyring; cephfs: the client's secret key.", when="rbd, cephfs",
+        secret=True),
+))
+
+MAIL_RELAY = Key("mail-relay", "table", "Send the host's mail through this relay (postfix relayhost).", keys=(
+    Key("host", "string", "Relay host name or address.", required=True),
+    Key("port", "integer", "Relay port (587 with credentials is submission, STARTTLS).", default=25, minimum=1,
+        maximum=65535),
+    Key("username", "string", "SASL user name (with password; the relay is then used over TLS only)."),
+    Key("password", "string", "SASL password.", secret=True),
+))
+
+SERVICES = Key("services", "table", "Time, mail and package sources of the installed system.", keys=(
+    Key("ntp-servers", "string-list", "NTP servers for chrony (host names or addresses).", default=[]),
+    MAIL_RELAY,
+    Key("apt-proxy", "string", "http(s) URL of a proxy for apt (Acquire::http::Proxy)."),
+    Key("apt-repositories", "string-list", "Extra apt sources, one line each: \"deb [options] URI suite "
+        "components\".", default=[]),
+))
+
+PROVISION = Key("provision", "table", "Keel extension: what the host should be once it has booted: cluster, storage, "
+                "services. "
+                "In progress: see the README.", keel=True, keys=(CLUSTER, STORAGE, SERVICES))
+
+SECTIONS: tuple[Key, ...] = (GLOBAL, NETWORK, DISK_SETUP, WEBHOOK, FIRST_BOOT, PROVISION)
 RENAMED_SECTIONS = {"posthook": "post-installation-webhook"}
 
 
@@ -208,7 +286,7 @@ def all_key_paths() -> list[str]:
         for key in keys:
             path = f"{prefix}.{key.name}" if prefix else key.name
             paths.append(path)
-            if key.kind == "table":
+            if key.kind in ("table", "table-list"):
                 walk(path, key.keys)
 
     walk("", SECTIONS)

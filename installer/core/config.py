@@ -167,6 +167,90 @@ class Webhook:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """[provision.cluster]: create a corosync cluster or join one (installer.core.provision has the rules)."""
+
+    name: str                               # cluster_name, at most 15 characters
+    mode: Literal["create", "join"]
+    link0: str                              # this node's address on link 0 (resolved: never "from-network")
+    cluster_secret: str                     # the same on every node (keel-answer cluster-secret); a secret
+    link1: str | None = None
+    link0_priority: int | None = None       # knet_link_priority; only the founder's count
+    link1_priority: int | None = None
+    node_id: int | None = None              # None: the founder takes 1, a joiner the next free id
+    peer: str | None = None                 # join: host[:port] of a member's join service
+
+
+@dataclass(frozen=True)
+class StorageSpec:
+    """One [[provision.storage]] entry. Local types (dir, lvmthin, zfspool, btrfs) name the disks they are made
+    on; the others name a server. Only the keys of the entry's type are set."""
+
+    id: str
+    type: str                               # dir | lvmthin | zfspool | btrfs | nfs | cifs | iscsi | rbd | cephfs
+    content: tuple[str, ...]                # Proxmox content types, in the answer's order
+    nodes: tuple[str, ...] = ()             # () = every node
+    shared: bool = False
+    disks: tuple[str, ...] = ()             # resolved: by-id links (else kernel paths) of this node's disks
+    raid: str | None = None                 # zfspool / btrfs: "RAID1", "RAIDZ-2", ...
+    path: str | None = None                 # dir: the directory (the mount point when made on a disk)
+    server: str | None = None               # nfs, cifs
+    export: str | None = None               # nfs
+    share: str | None = None                # cifs
+    username: str | None = None             # cifs, rbd, cephfs
+    password: str | None = None             # cifs; a secret
+    portal: str | None = None               # iscsi
+    target: str | None = None               # iscsi
+    monhost: str | None = None              # rbd, cephfs: monitor addresses, space-separated
+    pool: str | None = None                 # rbd
+    keyring: str | None = None              # rbd (keyring), cephfs (secret key); a secret
+
+    @property
+    def local(self) -> bool:
+        """Made on this node's own disks (or a directory of it)."""
+        return self.type in ("dir", "lvmthin", "zfspool", "btrfs")
+
+
+@dataclass(frozen=True)
+class MailRelay:
+    host: str
+    port: int = 25
+    username: str | None = None
+    password: str | None = None             # a secret
+
+
+@dataclass(frozen=True)
+class ServicesSettings:
+    ntp_servers: tuple[str, ...] = ()
+    mail_relay: MailRelay | None = None
+    apt_proxy: str | None = None
+    apt_repositories: tuple[str, ...] = ()  # one-line sources ("deb https://... trixie main")
+
+
+@dataclass(frozen=True)
+class Provision:
+    """[provision]: what the host should be after its first boot (Keel extension)."""
+
+    cluster: ClusterSettings | None = None
+    storage: tuple[StorageSpec, ...] = ()
+    services: ServicesSettings | None = None
+
+    def redacted(self) -> Provision:
+        from dataclasses import replace
+
+        def hide(value: str | None) -> str | None:
+            return "<redacted>" if value else value
+
+        cluster = self.cluster and replace(self.cluster, cluster_secret=hide(self.cluster.cluster_secret) or "")
+        storage = tuple(replace(s, password=hide(s.password), keyring=hide(s.keyring)) for s in self.storage)
+        services = self.services
+        if services is not None and services.mail_relay is not None:
+            services = replace(services, mail_relay=replace(services.mail_relay,
+                                                            password=hide(services.mail_relay.password)))
+        return replace(self, cluster=cluster, storage=storage, services=services)
+
+
+@dataclass(frozen=True)
 class InstallConfig:
     disk_setup: DiskSetup
     network: NetworkConfig
@@ -182,6 +266,7 @@ class InstallConfig:
     subscription_key: str | None = None
     first_boot: FirstBoot | None = None
     webhook: Webhook | None = None
+    provision: Provision | None = None  # carried to the installed system for keel-firstboot
     target_cmdline: str = ""            # kernel parameters carried to the installed system
     product: str = "pve"                # VG name, dataset names, storage.cfg flavour
 
@@ -219,4 +304,5 @@ class InstallConfig:
             self.webhook, auth_token="<redacted>" if self.webhook.auth_token else None
         )
         key = "<redacted>" if self.subscription_key else None
-        return replace(self, root=root, webhook=webhook, subscription_key=key)
+        provision = self.provision and self.provision.redacted()
+        return replace(self, root=root, webhook=webhook, subscription_key=key, provision=provision)

@@ -23,7 +23,9 @@ def test_every_schema_key_is_in_the_reference():
         out = []
         for key in keys:
             path = f"{prefix}.{key.name}" if prefix else key.name
-            out += leaves(path, key.keys) if key.kind == "table" else [path]
+            if key.kind == "table-list":
+                path += "[]"
+            out += leaves(path, key.keys) if key.kind in ("table", "table-list") else [path]
         return out
 
     for section in schema.SECTIONS:
