@@ -13,12 +13,22 @@ treats an hdsize at or above a disk's size as "the whole disk".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from answerfile import filters
-from answerfile.parse import Answer, Collector, DiskAnswer, FqdnFromDhcp, GlobalAnswer, NetworkAnswer
-from installer.core import checks, rules
+from answerfile.parse import (
+    Answer,
+    Collector,
+    DiskAnswer,
+    DiskSelection,
+    FqdnFromDhcp,
+    GlobalAnswer,
+    NetworkAnswer,
+    ProvisionAnswer,
+    StorageAnswer,
+)
+from installer.core import checks, provision, rules
 from installer.core.cmdline import target_cmdline
 from installer.core.config import (
     BtrfsOptions,
@@ -28,11 +38,12 @@ from installer.core.config import (
     InstallConfig,
     LvmOptions,
     NetworkConfig,
+    Provision,
     RootAccess,
     ZfsOptions,
     ZfsRaid,
 )
-from installer.core.hardware import Disk, GiB, HardwareProfile, Nic
+from installer.core.hardware import Disk, GiB, HardwareProfile, Nic, disk_by_id
 from installer.core.network import dhcp_network
 
 
@@ -223,9 +234,96 @@ def pin_names(net: NetworkAnswer, hardware: HardwareProfile, out: Collector) -> 
     return names
 
 
+def resolve_provision(p: ProvisionAnswer, hardware: HardwareProfile, *, install_disks: list[Disk] | None,
+                      hostname: str | None, address: str | None, out: Collector) -> Provision | None:
+    """[provision] on this machine: link0 "from-network" becomes the management address, and each local storage
+    this node makes gets its disks, which must be empty, not the install's and not another storage's."""
+    cluster = p.cluster
+    if cluster is not None and cluster.link0 == "from-network":
+        if address is None:
+            return None
+        cluster = replace(cluster, link0=address)
+    storage = []
+    claimed: dict[str, str] = {}
+    for i, entry in enumerate(p.storage):
+        spec = entry.spec
+        here = not spec.nodes or hostname is None or hostname in spec.nodes
+        if entry.selection is not None and here:
+            disks = _storage_disks(entry, i, hardware, install_disks or [], claimed, out)
+            if disks is None:
+                continue
+            spec = replace(spec, disks=tuple(disk_by_id(d, hardware.disks) or d.path for d in disks))
+        storage.append(spec)
+    return Provision(cluster=cluster, storage=tuple(storage), services=p.services)
+
+
+def _storage_disks(entry: StorageAnswer, index: int, hardware: HardwareProfile, install_disks: list[Disk],
+                   claimed: dict[str, str], out: Collector) -> list[Disk] | None:
+    """The disks a local storage takes, checked with the install's disk guard; None (problems in `out`) if unusable."""
+    sel, spec = entry.selection, entry.spec
+    assert sel is not None
+    key = f"provision.storage[{index}]"
+    chosen = _select_storage_disks(sel, hardware, key, out)
+    if chosen is None:
+        return None
+    where = f"{key}.disk-list" if sel.disk_list is not None else f"{key}.filter"
+    before = len(out.problems)
+    install = {d.path for d in install_disks}
+    for problem in rules.duplicate_disk_problems([d.name for d in chosen]):
+        out.error(where, problem)
+    unique = list({d.path: d for d in chosen}.values())
+    for disk in unique:
+        if disk.path in install:
+            out.error(where, f"disk {disk.name} is also selected by [disk-setup]: the install puts the system on it; "
+                             "a storage takes other disks")
+        elif disk.path in claimed:
+            out.error(where, f"disk {disk.name} is already taken by {claimed[disk.path]}")
+        elif problem := provision.disk_in_use_problem(disk):
+            out.error(where, problem)
+        claimed.setdefault(disk.path, f"{key} ('{spec.id}')")
+    if spec.type == "dir" and len(chosen) != 1:
+        out.error(where, f"a dir storage is made on exactly one disk; this selects {len(chosen)}: "
+                         f"{', '.join(d.name for d in chosen)}")
+    elif spec.type in ("zfspool", "btrfs"):
+        fs = "zfs" if spec.type == "zfspool" else "btrfs"
+        if problem := rules.raid_count_problem(fs, spec.raid, len(chosen)):
+            out.error(where, f"{problem} (selected: {', '.join(d.name for d in chosen)})")
+    return chosen if len(out.problems) == before else None
+
+
+def _select_storage_disks(sel: DiskSelection, hardware: HardwareProfile, key: str,
+                          out: Collector) -> list[Disk] | None:
+    if sel.disk_list is not None:
+        found = [(_disk_by_entry(hardware, entry), entry) for entry in sel.disk_list]
+        missing = [entry for disk, entry in found if disk is None]
+        if missing:
+            names = ", ".join(d.name for d in filters.disk_key_order(hardware.disks)) or "none"
+            out.error(f"{key}.disk-list", f"disk {', '.join(repr(m) for m in missing)} not found; disks on this "
+                                          f"machine: {names}")
+            return None
+        return [disk for disk, _ in found if disk is not None]
+    globs = sel.filter or {}
+    size = filters.SizeFilter(sel.size_min, sel.size_max)
+    matched = filters.match_disks(hardware, globs, sel.filter_match, size)
+    if not matched:
+        joined = (" and " if sel.filter_match == "all" else " or ").join(f"{k}={v!r}" for k, v in globs.items())
+        out.error(f"{key}.filter" if globs else f"{key}.filter-size-min",
+                  f"no disk matches {joined or 'the size bounds'}; candidates: "
+                  f"{filters.describe_disks(filters.candidate_disks(hardware), list(globs))}")
+        return None
+    if sel.disk_count is not None:
+        if len(matched) < sel.disk_count:
+            out.error(f"{key}.disk-count", f"wants {sel.disk_count} disks but only {len(matched)} match: "
+                                           f"{', '.join(d.name for d in matched)}")
+            return None
+        return filters.smallest(matched, sel.disk_count)
+    return matched
+
+
 def resolve(answer: Answer, hardware: HardwareProfile, *, unattended: bool, out: Collector) -> InstallConfig | None:
     """Resolve every section that parsed; the config when nothing failed, else None (problems in `out`)."""
     parts: dict[str, Any] = {}
+    selected: list[Disk] | None = None
     if answer.disk_setup is not None:
         selected = select_disks(answer.disk_setup, hardware, out)
         if selected:
@@ -238,6 +336,12 @@ def resolve(answer: Answer, hardware: HardwareProfile, *, unattended: bool, out:
         parts["pins"] = pin_names(answer.network, hardware, out)
     if answer.global_ is not None:
         parts["fqdn"] = resolve_fqdn(answer.global_, hardware, out)
+    provision_config = None
+    if answer.provision is not None:
+        net, fqdn = parts.get("network"), parts.get("fqdn")
+        provision_config = resolve_provision(
+            answer.provision, hardware, install_disks=selected, hostname=fqdn[0] if fqdn else None,
+            address=net.cidr.split("/")[0] if net else None, out=out)
     if out.problems or answer.global_ is None or not all(parts.get(k) for k in ("disks", "network", "fqdn")):
         return None
     g, net = answer.global_, parts["network"]
@@ -258,5 +362,6 @@ def resolve(answer: Answer, hardware: HardwareProfile, *, unattended: bool, out:
         subscription_key=g.subscription_key,
         first_boot=answer.first_boot,
         webhook=answer.webhook,
+        provision=provision_config,
         target_cmdline=target_cmdline(hardware.kernel_cmdline),
     )
