@@ -9,12 +9,12 @@ import os
 import posixpath
 from dataclasses import dataclass
 
-from installer.core.config import InstallConfig
+from installer.core.config import InstallConfig, MailRelay
 from installer.core.hardware import HardwareProfile
 from installer.core.live import LiveInfo
 from installer.core.locales import xkb_layout
 from installer.installed_system import writer
-from installer.installed_system.render import first_boot, fstab, kernel, network, pve, system
+from installer.installed_system.render import first_boot, fstab, kernel, network, provision, pve, services, system
 from installer.phase import InstallContext
 from installer.storage.plan import StoragePlan
 
@@ -59,7 +59,7 @@ def target_files(config: InstallConfig, plan: StoragePlan, hardware: HardwarePro
         TargetFile("/etc/default/grub.d/keel.cfg", kernel.render_grub_defaults(plan, config)),
         TargetFile("/etc/ssh/sshd_config.d/keel.conf", system.render_sshd_root_login()),
         TargetFile("/etc/mailname", system.render_mailname(net)),
-        TargetFile("/etc/postfix/main.cf", system.render_postfix_main_cf(net)),
+        TargetFile("/etc/postfix/main.cf", system.render_postfix_main_cf(net, _relay(config))),
         TargetFile("/etc/aliases", system.render_aliases(config.mailto)),
     ]
     if config.product == "pve":
@@ -68,11 +68,35 @@ def target_files(config: InstallConfig, plan: StoragePlan, hardware: HardwarePro
             TargetFile("/etc/pve/datacenter.cfg", pve.render_datacenter_cfg(xkb.kvm), 0o640),
             TargetFile("/etc/pve/user.cfg", pve.render_user_cfg(config.mailto), 0o640),
         ]
+    if config.provision is not None:
+        files += _provision_files(config)
     if config.first_boot is not None and first_boot_script is not None:
         files += [
             TargetFile(first_boot.SCRIPT, first_boot_script, 0o700, dir_mode=0o700),
             TargetFile(first_boot.PENDING, first_boot.render_pending_flag(config.first_boot), 0o600, dir_mode=0o700),
         ]
+    return files
+
+
+def _relay(config: InstallConfig) -> MailRelay | None:
+    return config.provision.services.mail_relay if config.provision and config.provision.services else None
+
+
+def _provision_files(config: InstallConfig) -> list[TargetFile]:
+    """[provision]: the services' files, and the whole section for keel-firstboot (which does not act on it yet)."""
+    assert config.provision is not None
+    files = []
+    svc = config.provision.services
+    if svc is not None:
+        if svc.ntp_servers:
+            files.append(TargetFile(services.CHRONY_CONF, services.render_chrony_conf(svc.ntp_servers)))
+        if svc.mail_relay is not None and svc.mail_relay.username:
+            files.append(TargetFile(services.SASL_PASSWD, services.render_sasl_passwd(svc.mail_relay), 0o600))
+        if svc.apt_proxy:
+            files.append(TargetFile(services.APT_PROXY, services.render_apt_proxy(svc.apt_proxy)))
+        if svc.apt_repositories:
+            files.append(TargetFile(services.APT_SOURCES, services.render_apt_repositories(svc.apt_repositories)))
+    files.append(TargetFile(provision.PATH, provision.render_provision_json(config), 0o600))
     return files
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from installer.core.config import (
+    ClusterSettings,
     DiskSetup,
     Filesystem,
     InstallConfig,
     LvmOptions,
+    MailRelay,
     NetworkConfig,
+    Provision,
     RootAccess,
+    ServicesSettings,
+    StorageSpec,
     ZfsOptions,
     ZfsRaid,
 )
@@ -153,3 +158,39 @@ BTRFS_PLAN = replace(
     ),
     fs_uuids={"root": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"},
 )
+
+
+CLUSTER_SECRET = "kcs1-" + "C" * 43
+SAMPLE_DISK = "/dev/disk/by-id/ata-ST4000NM0035-1V4107_ZC10AAA"
+# [provision] with a storage of every type (as resolved: disks are by-id links), a cluster founder and services
+PROVISION = Provision(
+    cluster=ClusterSettings(name="rack1", mode="create", link0="192.168.1.10", cluster_secret=CLUSTER_SECRET,
+                            link1="10.10.0.1", link0_priority=20, link1_priority=10),
+    storage=(
+        StorageSpec("scratch", "dir", ("backup", "iso"), nodes=("pve1",), disks=(f"{SAMPLE_DISK}5",),
+                    path="/mnt/pve/scratch"),
+        StorageSpec("fast", "lvmthin", ("images", "rootdir"), disks=("/dev/nvme0n1",)),
+        StorageSpec("tank", "zfspool", ("images", "rootdir"), nodes=("pve1", "pve2"), raid="RAID1",
+                    disks=(f"{SAMPLE_DISK}3", f"{SAMPLE_DISK}4")),
+        StorageSpec("bulk", "btrfs", ("images", "rootdir"), raid="RAID1", path="/mnt/pve/bulk",
+                    disks=(f"{SAMPLE_DISK}6", f"{SAMPLE_DISK}7")),
+        StorageSpec("shared-vz", "dir", ("iso", "vztmpl"), shared=True, path="/srv/cluster-fs/vz"),
+        StorageSpec("backups", "nfs", ("backup",), server="nas.example.com", export="/srv/backup"),
+        StorageSpec("smb", "cifs", ("images",), server="files.example.com", share="vm", username="pve",
+                    password="smb-pw"),
+        StorageSpec("san", "iscsi", ("images",), portal="10.0.0.9:3260",
+                    target="iqn.2024-01.com.example:storage.lun1"),
+        StorageSpec("ceph-vm", "rbd", ("images", "rootdir"), monhost="10.0.0.21 10.0.0.22", pool="vm",
+                    keyring="[client.admin]\n\tkey = AQD-ceph-key==\n"),
+        StorageSpec("ceph-fs", "cephfs", ("backup", "iso"), monhost="10.0.0.21", username="pve",
+                    keyring="AQD-cephfs-key=="),
+    ),
+    services=ServicesSettings(
+        ntp_servers=("ntp1.example.com", "10.0.0.1"),
+        mail_relay=MailRelay("smtp.example.com", 587, "pve", "relay-pw"),
+        apt_proxy="http://proxy.example.com:3142",
+        apt_repositories=("deb http://deb.example.com/debian trixie main",
+                          "deb [arch=amd64] https://repo.example.com/keel trixie extra"),
+    ),
+)
+PROVISION_CONFIG = replace(CONFIG, provision=PROVISION)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from installer.core.config import NetworkConfig
+from installer.core.config import MailRelay, NetworkConfig
 from installer.core.locales import XkbLayout
+from installer.installed_system.render.services import relayhost, render_postfix_relay
 
 DEBIAN_SUITE = "trixie"
 DEBIAN_COMPONENTS = "main contrib non-free-firmware"
@@ -55,8 +56,9 @@ def render_sources_list_pointer() -> str:
     return "# Debian's archive is configured in /etc/apt/sources.list.d/debian.sources (deb822 format).\n"
 
 
-def render_postfix_main_cf(net: NetworkConfig) -> str:
-    """/etc/postfix/main.cf: deliver local mail and send out mail for this host; listen on loopback only."""
+def render_postfix_main_cf(net: NetworkConfig, relay: MailRelay | None = None) -> str:
+    """/etc/postfix/main.cf: deliver local mail and send out mail for this host, through the answer's relay when
+    it names one; listen on loopback only."""
     return (
         "# Postfix for a hypervisor host, written by the Keel installer: local delivery and outgoing mail,\n"
         "# listening on loopback only. See /usr/share/postfix/main.cf.dist for every option.\n"
@@ -68,8 +70,9 @@ def render_postfix_main_cf(net: NetworkConfig) -> str:
         "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128\n"
         "inet_interfaces = loopback-only\n"
         "inet_protocols = all\n"
-        "relayhost =\n"
-        "\n"
+        f"relayhost ={' ' + relayhost(relay) if relay else ''}\n"
+        + (render_postfix_relay(relay) if relay else "")
+        + "\n"
         "smtpd_banner = $myhostname ESMTP $mail_name (Debian)\n"
         "biff = no\n"
         "append_dot_mydomain = no\n"
