@@ -15,6 +15,7 @@ from answerfile.media.contents import read_keel_iso
 from answerfile.media.image import IsoError, require_xorriso
 from answerfile.media.inspect import render_report
 from answerfile.media.prepare import PXE_LOADERS, PrepareRequest, prepare
+from installer.core import provision
 from installer.core.fetch_mode import ANSWER_FILE, FIRST_BOOT_FILE, MODE_FILE
 from installer.core.hardware import HardwareProfile
 from installer.core.jsoncodec import FileError
@@ -84,6 +85,11 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     print(json.dumps(answer_schema(), indent=2))
+    return 0
+
+
+def cmd_cluster_secret(args: argparse.Namespace) -> int:
+    print(provision.new_cluster_secret())
     return 0
 
 
@@ -234,6 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
             "Print the JSON Schema (draft 2020-12) of the answer file, for editors that complete and check TOML "
             "against a schema (e.g. Taplo / Even Better TOML).",
             "keel-answer schema > answer.schema.json")
+
+    command("cluster-secret", cmd_cluster_secret, "print a new secret for [provision.cluster] cluster-secret",
+            "Print a new cluster secret (kcs1- and 256 random bits, base64url). Put the same value into the "
+            "[provision.cluster] cluster-secret of every node of one cluster: a joining node and the member it "
+            "joins through each prove that they hold it before the member hands out corosync's authkey. Treat it "
+            "like a root password; a new cluster gets a new secret.",
+            "keel-answer cluster-secret")
 
     p = command("device-info", cmd_device_info, "print the udev properties of this machine's disks and NICs",
                 "Print the udev properties of the disks and network interfaces, keyed by kernel name: the names and "

@@ -24,11 +24,21 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("command", ["validate", "config", "schema", "device-info", "device-match",
-                                     "convert-pve-env", "prepare-iso", "inspect-iso", "system-info"])
+                                     "convert-pve-env", "prepare-iso", "inspect-iso", "system-info",
+                                     "cluster-secret"])
 def test_every_command_explains_itself_with_an_example(capsys, command):
     code, out, _ = run(capsys, command, "--help")
     assert code == 0
     assert "Example: keel-answer " + command in out
+
+
+def test_cluster_secret_prints_a_new_secret_the_answer_accepts(capsys):
+    from installer.core import provision
+
+    code, out, _ = run(capsys, "cluster-secret")
+    again = run(capsys, "cluster-secret")[1]
+    assert code == 0 and out != again
+    assert provision.cluster_secret_problem(out.strip()) is None
 
 
 def test_valid_answer_exits_0(capsys):
