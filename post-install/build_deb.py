@@ -64,8 +64,9 @@ def payload() -> list[Entry]:
     entries = [Entry("bin/keel-boot-tool", "/usr/sbin/keel-boot-tool", 0o755),
                Entry("bin/keel-firstboot", "/usr/sbin/keel-firstboot", 0o755)]
     for package in ("keel_boot", "keel_firstboot"):
-        for module in sorted((HERE / package).glob("*.py")):
-            entries.append(Entry(f"{package}/{module.name}", f"/usr/lib/keel/{package}/{module.name}", 0o644))
+        for module in sorted((HERE / package).rglob("*.py")):       # subpackages too (keel_firstboot.provision)
+            name = module.relative_to(HERE).as_posix()
+            entries.append(Entry(name, f"/usr/lib/keel/{name}", 0o644))
     entries += [
         Entry("hooks/zz-keel-boot.postinst", "/etc/kernel/postinst.d/zz-keel-boot", 0o755),
         Entry("hooks/zz-keel-boot.postrm", "/etc/kernel/postrm.d/zz-keel-boot", 0o755),

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .hook import run_hook
 from .layout import DEFAULT_ORDERING, LOG, ORDERINGS, PENDING, SCRIPT, STATUS, Paths
+from .provision import model as provision_model
+from .provision.steps import Facts, provision_steps
 from .state import StateError, Summary, arm, summarize
 
 PROG = "keel-firstboot"
@@ -40,6 +42,7 @@ examples:
   journalctl -u keel-firstboot.service  # the output of this boot's run; every run's is in the log file
   keel-firstboot retry                  # run it again on the next boot
   keel-firstboot retry --now            # run it again now (through its unit when systemd runs)
+  keel-firstboot plan                   # what [provision] will do (shown only; nothing runs it yet)
 
 exit status: run and retry --now: the hook's own (0 when nothing was pending); status: 1 when the last run
 failed or was interrupted, else 0; retry: 0, or 1 when no hook is installed; 2 wrong arguments or an unreadable
@@ -80,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  keel-firstboot retry\n  keel-firstboot retry --now",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--now", action="store_true", help="run it now instead of on the next boot")
+    p = commands.add_parser(
+        "plan", help="show the steps [provision] will take (none is run yet)",
+        description=f"Read {provision_model.PATH} (the answer's [provision], written by the installer) and list "
+                    "every step first boot will take for it, in order: commands, files, storage.cfg entries; a "
+                    "step already true here is marked done. Secret file contents are not shown. Running the "
+                    "steps and the cluster join are not implemented yet.",
+        epilog="example:\n  keel-firstboot plan\n  keel-firstboot plan --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--json", action="store_true", help="the steps as JSON")
     return parser
 
 
@@ -95,8 +107,10 @@ def main(argv: Sequence[str] | None = None, *, root: Path | None = None,
             return run_hook(paths, args.ordering or _ordering(paths), sys.stdout.buffer)
         if args.command == "status":
             return status(paths, args.json)
+        if args.command == "plan":
+            return plan(paths, args.json)
         return retry(paths, args.now, systemctl)
-    except StateError as err:
+    except (StateError, provision_model.ProvisionFileError) as err:
         print(f"E: {err}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as err:
@@ -157,6 +171,27 @@ def describe(paths: Paths, summary: Summary) -> list[str]:
         lines.append("  next:      not re-run by itself; 'keel-firstboot retry' runs it on the next boot, "
                      "'keel-firstboot retry --now' at once")
     return lines
+
+
+def plan(paths: Paths, as_json: bool) -> int:
+    doc = provision_model.load(paths.at(provision_model.PATH))
+    if doc is None:
+        print("provision: none (the answer had no [provision] section)")
+        return 0
+    steps = provision_steps(doc, Facts.of(paths.root))
+    if as_json:
+        print(json.dumps([{"kind": s.kind, "subject": s.subject, "summary": s.summary, "argv": list(s.argv),
+                           "path": s.path, "mode": f"{s.mode:04o}", "devices": list(s.devices), "done": s.done,
+                           "text": "<secret>" if s.mode & 0o077 == 0 and s.text else s.text}
+                          for s in steps], indent=2))
+        return 0
+    print(f"provision plan for {doc.node.name} ({len(steps)} steps; not run yet: the executor is still to come)")
+    for i, step in enumerate(steps, 1):
+        mark = "done" if step.done else "todo"
+        print(f"{i:3}. [{mark}] {step.subject}: {step.summary}")
+        if step.argv:
+            print(f"       $ {' '.join(step.argv)}")
+    return 0
 
 
 def retry(paths: Paths, now: bool, systemctl: Systemctl | None) -> int:

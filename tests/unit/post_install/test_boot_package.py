@@ -116,7 +116,7 @@ def test_extracted_firstboot_runs_with_plain_python3(deb, tmp_path):
 @pytest.mark.parametrize("package", ["keel_boot", "keel_firstboot"])
 def test_modules_use_the_standard_library_only(package):
     stdlib = set(sys.stdlib_module_names)
-    for module in sorted((POST_INSTALL / package).glob("*.py")):
+    for module in sorted((POST_INSTALL / package).rglob("*.py")):
         tree = ast.parse(module.read_text())
         for node in ast.walk(tree):
             names = []
