@@ -1,19 +1,26 @@
-"""Command line of keel-firstboot: run (the unit's command), status, retry."""
+"""Command line of keel-firstboot: run (the unit's command), status, retry, plan and provision."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TextIO
 
-from .hook import run_hook
+from .hook import now_iso, open_log, run_hook
 from .layout import DEFAULT_ORDERING, LOG, ORDERINGS, PENDING, SCRIPT, STATUS, Paths
 from .provision import model as provision_model
+from .provision.execute import TIMING, Executor, Timing, secrets_of
+from .provision.record import LOCK, RECORD, Record, is_done, provision_state, read_record, write_record
 from .provision.steps import Facts, provision_steps
+from .runner import Redactor, Runner
 from .state import StateError, Summary, arm, summarize
 
 PROG = "keel-firstboot"
@@ -33,7 +40,12 @@ ordering as its argument; the output goes to the journal and to {LOG}, the exit 
 {STATUS}. The flag is removed after the run whatever the exit status: a failed hook leaves the unit
 failed for that boot (systemctl --failed) and 'keel-firstboot status' failed, and it does not run again by
 itself. Nothing retries it but 'keel-firstboot retry' (on the next boot, or at once with --now). A power cut while
-the hook runs leaves the flag, so the next boot runs it again."""
+the hook runs leaves the flag, so the next boot runs it again.
+
+'keel-firstboot provision' runs the answer's [provision] steps ({provision_model.PATH}): each is skipped when
+already true, a failing one is retried (1 s, doubling to 60 s) until its deadline, then the run stops failed with
+the reason; every step's state is in {RECORD}. After success it never runs again. No unit runs it at boot yet (the
+installer enables none), and the cluster join is not implemented yet: a join step fails saying so."""
 
 EXAMPLES = """\
 examples:
@@ -42,11 +54,13 @@ examples:
   journalctl -u keel-firstboot.service  # the output of this boot's run; every run's is in the log file
   keel-firstboot retry                  # run it again on the next boot
   keel-firstboot retry --now            # run it again now (through its unit when systemd runs)
-  keel-firstboot plan                   # what [provision] will do (shown only; nothing runs it yet)
+  keel-firstboot plan                   # what [provision] will do
+  keel-firstboot provision              # do it (no unit runs it at boot yet)
 
-exit status: run and retry --now: the hook's own (0 when nothing was pending); status: 1 when the last run
-failed or was interrupted, else 0; retry: 0, or 1 when no hook is installed; 2 wrong arguments or an unreadable
-status file."""
+exit status: run and retry --now: the hook's own (0 when nothing was pending), then provision's; status: 1 when
+the hook's last run or provisioning failed or was interrupted, else 0; provision: 0 done (or nothing to do), 1
+failed (or failed earlier and not re-armed); retry: 0, or 1 when there is neither a hook nor a failed provision to
+re-arm; 2 wrong arguments or an unreadable status file."""
 
 Systemctl = Callable[[list[str]], int]
 
@@ -76,10 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="the state and the last run as JSON")
     p = commands.add_parser(
-        "retry", help="re-arm the hook: it runs on the next boot (or now with --now)",
+        "retry", help="re-arm the hook and a failed provision: they run again (now with --now)",
         description="Create the flag again, so that the enabled unit runs the hook on the next boot. With --now it "
                     "runs at once: through its unit when systemd runs (output in the journal and the log), else "
-                    "directly (output here and in the log).",
+                    "directly (output here and in the log). A failed or interrupted provision is re-armed too: its "
+                    "failed step is pending again and the next 'keel-firstboot provision' runs it (--now: at once, "
+                    "after the hook). When only provisioning failed, the hook is left as it is.",
         epilog="example:\n  keel-firstboot retry\n  keel-firstboot retry --now",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--now", action="store_true", help="run it now instead of on the next boot")
@@ -87,11 +103,22 @@ def build_parser() -> argparse.ArgumentParser:
         "plan", help="show the steps [provision] will take (none is run yet)",
         description=f"Read {provision_model.PATH} (the answer's [provision], written by the installer) and list "
                     "every step first boot will take for it, in order: commands, files, storage.cfg entries; a "
-                    "step already true here is marked done. Secret file contents are not shown. Running the "
-                    "steps and the cluster join are not implemented yet.",
+                    "step already true here is marked done. Secret file contents are not shown. "
+                    "'keel-firstboot provision' runs them.",
         epilog="example:\n  keel-firstboot plan\n  keel-firstboot plan --json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="the steps as JSON")
+    p = commands.add_parser(
+        "provision", help="run the [provision] steps not done yet",
+        description=f"Run the steps 'keel-firstboot plan' lists, in order. A step already true is skipped, so a "
+                    f"run cut short is followed by a clean re-run. A failing step is retried after 1 s, doubling to "
+                    f"60 s, until its deadline (30 min for a join, 5 min otherwise); then the run stops, failed, with "
+                    f"the reason. Each step's state is in {RECORD}; commands and their output go to {LOG} with the "
+                    f"secrets redacted. After success nothing runs again; after a failure, 'keel-firstboot retry'. "
+                    f"No unit runs this at boot yet, and a cluster join fails: it is not implemented yet.",
+        epilog="example:\n  keel-firstboot provision\n  keel-firstboot provision --root /mnt/target   # commands "
+               "through chroot", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--root", type=Path, help="the system to provision, mounted there (default: /)")
     return parser
 
 
@@ -109,6 +136,8 @@ def main(argv: Sequence[str] | None = None, *, root: Path | None = None,
             return status(paths, args.json)
         if args.command == "plan":
             return plan(paths, args.json)
+        if args.command == "provision":
+            return provision(Paths(args.root) if args.root else paths)
         return retry(paths, args.now, systemctl)
     except (StateError, provision_model.ProvisionFileError) as err:
         print(f"E: {err}", file=sys.stderr)
@@ -129,13 +158,18 @@ def _systemctl(args: list[str]) -> int:
 
 def status(paths: Paths, as_json: bool) -> int:
     summary = summarize(paths)
+    has_provision = paths.at(provision_model.PATH).exists()
+    record = read_record(paths)
+    prov = provision_state(paths, has_provision, record)
     if as_json:
         data = {"state": summary.state, "installed": summary.installed, "armed": summary.armed,
-                "log": LOG, "last_run": json.loads(summary.run.to_json()) if summary.run else None}
+                "log": LOG, "last_run": json.loads(summary.run.to_json()) if summary.run else None,
+                "provision": {"state": prov, "record": RECORD,
+                              "run": json.loads(record.to_json()) if record else None}}
         print(json.dumps(data, indent=2))
     else:
-        print("\n".join(describe(paths, summary)))
-    return EXIT_FAILED if summary.failed else 0
+        print("\n".join(describe(paths, summary) + describe_provision(prov, record)))
+    return EXIT_FAILED if summary.failed or prov in ("failed", "interrupted") else 0
 
 
 def describe(paths: Paths, summary: Summary) -> list[str]:
@@ -173,6 +207,38 @@ def describe(paths: Paths, summary: Summary) -> list[str]:
     return lines
 
 
+def describe_provision(state: str, record: Record | None) -> list[str]:
+    """Nothing when the answer had no [provision]: the hook's lines stay as they were."""
+    if state == "none":
+        return []
+    headline = {
+        "pending": "pending: 'keel-firstboot provision' runs it (no unit runs it at boot yet)",
+        "running": "running now",
+        "succeeded": "succeeded: it does not run again",
+        "failed": f"FAILED: {record.reason if record else '?'}",
+        "interrupted": "INTERRUPTED: the machine went down (or keel-firstboot was killed) while it ran; "
+                       "'keel-firstboot provision' goes on where it stopped",
+    }[state]
+    if record is not None and record.state == "pending":
+        headline = "pending: re-armed by retry; 'keel-firstboot provision' runs it (no unit runs it at boot yet)"
+    lines = [f"provision: {headline}"]
+    if record is not None:
+        lines.append(f"  run {record.runs}:     started {record.started}"
+                     + (f", finished {record.finished}" if record.finished else ""))
+        width = len(str(len(record.steps)))
+        for step in record.steps:
+            tries = f" ({step.attempts} attempt{'s' if step.attempts != 1 else ''})" if step.attempts else ""
+            mark = "FAILED" if step.state == "failed" else step.state
+            lines.append(f"  {step.id:>{width}}. {mark:<8} {step.subject}: {step.summary}{tries}")
+            if step.last_error:
+                lines.append(f"  {'':>{width}}  last error: {step.last_error}")
+    lines.append(f"  record:    {RECORD}")
+    if state == "failed":
+        lines.append("  next:      not re-run by itself; 'keel-firstboot retry' re-arms it, "
+                     "'keel-firstboot retry --now' runs it at once")
+    return lines
+
+
 def plan(paths: Paths, as_json: bool) -> int:
     doc = provision_model.load(paths.at(provision_model.PATH))
     if doc is None:
@@ -185,7 +251,8 @@ def plan(paths: Paths, as_json: bool) -> int:
                            "text": "<secret>" if s.mode & 0o077 == 0 and s.text else s.text}
                           for s in steps], indent=2))
         return 0
-    print(f"provision plan for {doc.node.name} ({len(steps)} steps; not run yet: the executor is still to come)")
+    print(f"provision plan for {doc.node.name} ({len(steps)} steps; 'keel-firstboot provision' runs them, "
+          "no unit runs them at boot yet)")
     for i, step in enumerate(steps, 1):
         mark = "done" if step.done else "todo"
         print(f"{i:3}. [{mark}] {step.subject}: {step.summary}")
@@ -194,10 +261,33 @@ def plan(paths: Paths, as_json: bool) -> int:
     return 0
 
 
-def retry(paths: Paths, now: bool, systemctl: Systemctl | None) -> int:
-    if not paths.script.is_file():
-        print(f"E: no first-boot hook is installed ({SCRIPT} does not exist)", file=sys.stderr)
+def retry(paths: Paths, now: bool, systemctl: Systemctl | None, run_provision: Callable[[Paths], int] | None = None
+          ) -> int:
+    """Re-arm the hook, and a failed or interrupted provision; when only provisioning failed, only that."""
+    record = read_record(paths)
+    prov = provision_state(paths, paths.at(provision_model.PATH).exists(), record)
+    rearm_provision = record is not None and prov in ("failed", "interrupted")
+    rearm_hook = paths.script.is_file() and (not rearm_provision or summarize(paths).failed)
+    if not paths.script.is_file() and not rearm_provision:
+        print(f"E: no first-boot hook is installed ({SCRIPT} does not exist) and no provisioning failed",
+              file=sys.stderr)
         return EXIT_FAILED
+    if rearm_provision:
+        assert record is not None
+        for step in record.steps:
+            if step.state == "failed":
+                step.state, step.finished = "pending", None
+        record.state, record.pid, record.finished = "pending", None, None
+        write_record(paths, record)
+        print("keel-firstboot: provision re-armed: " + ("running it now after the hook" if now else
+              "'keel-firstboot provision' runs it (no unit does at boot yet); 'keel-firstboot retry --now' now"))
+    code = _retry_hook(paths, now, systemctl) if rearm_hook else 0
+    if now and rearm_provision:
+        return code or (run_provision or provision)(paths)
+    return code
+
+
+def _retry_hook(paths: Paths, now: bool, systemctl: Systemctl | None) -> int:
     ordering = ORDERINGS[_ordering(paths)]
     arm(paths)
     if not now:
@@ -211,6 +301,59 @@ def retry(paths: Paths, now: bool, systemctl: Systemctl | None) -> int:
         systemctl(["restart", ordering.unit])
         return status(paths, as_json=False)
     return run_hook(paths, ordering.name, sys.stdout.buffer)
+
+
+MakeRunner = Callable[[Callable[[str], None], Redactor, Path], Runner]
+
+
+def provision(paths: Paths, *, make_runner: MakeRunner = Runner, timing: Timing = TIMING,
+              clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+              out: TextIO | None = None) -> int:
+    """`keel-firstboot provision`; the keywords are for tests (a fake runner, a fake clock)."""
+    out = out or sys.stdout
+    doc = provision_model.load(paths.at(provision_model.PATH))
+    if doc is None:
+        print("provision: none (the answer had no [provision] section)", file=out)
+        return 0
+    if is_done(paths):
+        print("provision: succeeded earlier; nothing to do", file=out)
+        return 0
+    with _locked(paths) as held:
+        if not held:
+            print("E: provision is running already (another keel-firstboot holds its lock)", file=sys.stderr)
+            return EXIT_FAILED
+        previous = read_record(paths)
+        if previous is not None and previous.state == "failed":
+            print(f"provision: failed earlier ({previous.reason}); 'keel-firstboot retry' re-arms it", file=out)
+            return EXIT_FAILED
+        redact = Redactor(secrets_of(doc))
+        with open_log(paths) as log:
+            def line(text: str) -> None:
+                text = redact(text) + "\n"
+                out.write(text)
+                out.flush()
+                log.write(text.encode())
+
+            runner = make_runner(line, redact, paths.root)
+            executor = Executor(paths, runner, say=lambda text: line(f"keel-firstboot: {text}"), now=now_iso,
+                                timing=timing, clock=clock, sleep=sleep)
+            record = executor.run(provision_steps(doc, Facts.of(paths.root)), previous)
+    return 0 if record.state == "succeeded" else EXIT_FAILED
+
+
+@contextlib.contextmanager
+def _locked(paths: Paths) -> Iterator[bool]:
+    paths.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(paths.at(LOCK), os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
 
 
 if __name__ == "__main__":

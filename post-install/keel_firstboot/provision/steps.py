@@ -2,9 +2,12 @@
 storage.cfg entry in order, pure, so `keel-firstboot plan` shows it and tests check it (like the installer's
 boot_steps). A step already true on this system is marked done, which is how a re-run skips it.
 
-Running them is not written yet (see this package's docstring); neither is the join, which a "join" step stands
-for. A step's `devices` are the disks it writes: the executor is to check that they are still empty before it runs
-(the install's guard, checked again at boot), as the answer's resolution did at install time.
+A "run" step carries its `checks`: commands that all exit 0 when the step is already true on this system, so the
+executor (run.py) skips it, and a power cut between a command and its record is followed by a clean re-run. A
+"write" step is true when the file has its text and mode, a "register" step when storage.cfg has its id. The join,
+which a "join" step stands for, is not written yet. A step's `devices` are the disks it writes: the executor checks
+that they are still blank before the first of a storage's steps writes them (the install's guard, checked again at
+boot), as the answer's resolution did at install time.
 """
 
 from __future__ import annotations
@@ -59,6 +62,16 @@ class ProvisionStep:
     mode: int = 0o644
     devices: tuple[str, ...] = field(default=())
     done: bool = False
+    checks: tuple[tuple[str, ...], ...] = ()  # run: each exits 0 when the step is already true
+
+
+def is_active(unit: str) -> tuple[tuple[str, ...], ...]:
+    """The checks of `systemctl enable --now unit`: enabled, and running (or mounted) now."""
+    return (("systemctl", "is-enabled", "--quiet", unit), ("systemctl", "is-active", "--quiet", unit))
+
+
+def exists(test: str, path: str) -> tuple[tuple[str, ...], ...]:
+    return (("test", test, path),)
 
 
 def provision_steps(doc: ProvisionDoc, facts: Facts) -> list[ProvisionStep]:
@@ -78,7 +91,7 @@ def _cluster_steps(doc: ProvisionDoc, facts: Facts) -> list[ProvisionStep]:
     subject, done = f"cluster {c.name}", facts.corosync_configured
     addresses = (c.link0, c.link1) if c.link1 else (c.link0,)
     enable = ProvisionStep("run", subject, "start corosync", ("systemctl", "enable", "--now", "corosync.service"),
-                           done=done)
+                           done=done, checks=is_active("corosync.service"))
     if c.mode == "join":
         peer = with_port(c.peer or "")
         return [ProvisionStep("join", subject, f"join through {peer}: both prove the cluster secret, then the "
@@ -87,12 +100,14 @@ def _cluster_steps(doc: ProvisionDoc, facts: Facts) -> list[ProvisionStep]:
     links = [Link(0, c.link0_priority)] + ([Link(1, c.link1_priority)] if c.link1 else [])
     conf = render_corosync_conf(c.name, [CorosyncNode(doc.node.name, c.node_id or 1, addresses)], links)
     return [
-        ProvisionStep("run", subject, f"make {AUTHKEY}", ("corosync-keygen",), done=done),
+        ProvisionStep("run", subject, f"make {AUTHKEY}", ("corosync-keygen",), done=done,
+                      checks=exists("-s", AUTHKEY)),
         ProvisionStep("write", subject, f"write {COROSYNC_CONF} with {doc.node.name} as node {c.node_id or 1}",
                       path=COROSYNC_CONF, text=conf, done=done),
         enable,
         ProvisionStep("run", subject, f"start the join service on port {JOIN_PORT}",
-                      ("systemctl", "enable", "--now", "keel-join.service"), done=done),
+                      ("systemctl", "enable", "--now", "keel-join.service"), done=done,
+                      checks=is_active("keel-join.service")),
     ]
 
 
@@ -124,7 +139,7 @@ def _mount(subject: str, what: str, where: str, fstype: str, done: bool, options
         ProvisionStep("write", subject, f"mount {what} on {where}", path=f"{MOUNT_UNIT_DIR}/{unit}",
                       text=render_mount_unit(what, where, fstype, options), done=done),
         ProvisionStep("run", subject, f"mount {where} now and at every boot", ("systemctl", "enable", "--now", unit),
-                      done=done),
+                      done=done, checks=is_active(unit)),
     ]
 
 
@@ -141,16 +156,16 @@ def _storage_steps(s: Storage, facts: Facts) -> list[ProvisionStep]:
         vdevs = _zfs_vdevs(s.raid or "RAID0", disks)
         steps.append(ProvisionStep("run", subject, f"create ZFS pool {s.id} ({s.raid}) on {len(disks)} disks",
                                    ("zpool", "create", "-o", "ashift=12", "-m", f"/{s.id}", s.id, *vdevs),
-                                   devices=disks, done=done))
+                                   devices=disks, done=done, checks=(("zpool", "list", "-H", "-o", "name", s.id),)))
     elif s.type == "lvmthin":
         steps += [
             ProvisionStep("run", subject, "make the disks LVM PVs", ("pvcreate", "--yes", *disks), devices=disks,
-                          done=done),
+                          done=done, checks=(("pvs", *disks),)),
             ProvisionStep("run", subject, f"create volume group {s.id}", ("vgcreate", s.id, *disks), devices=disks,
-                          done=done),
+                          done=done, checks=(("vgs", s.id),)),
             ProvisionStep("run", subject, f"create thin pool {s.id}/{s.id}",
                           ("lvcreate", "--yes", "--type", "thin-pool", "--extents", "100%FREE", "--name", s.id, s.id),
-                          done=done),
+                          done=done, checks=(("lvs", f"{s.id}/{s.id}"),)),
         ]
     elif s.type in ("dir", "btrfs") and disks:
         if s.type == "dir":
@@ -158,39 +173,48 @@ def _storage_steps(s: Storage, facts: Facts) -> list[ProvisionStep]:
             part = f"{disk}-part1" if disk.startswith("/dev/disk/") else f"{disk}1"
             steps += [
                 ProvisionStep("run", subject, f"partition {disk}", ("sgdisk", "--new=1:0:0", "--typecode=1:8300",
-                                                                    disk), devices=disks, done=done),
+                                                                    disk), devices=disks, done=done,
+                              checks=exists("-b", part)),
                 ProvisionStep("run", subject, f"make ext4 on {part}", ("mkfs.ext4", "-L", s.id[:16], part),
-                              devices=disks, done=done),
+                              devices=disks, done=done, checks=(("blkid", "--match-token", "TYPE=ext4", part),)),
             ]
             what, fstype = part, "ext4"
         else:
             profile = BTRFS_PROFILE.get(s.raid or "RAID0", "raid0")
             steps.append(ProvisionStep("run", subject, f"make btrfs ({profile}) on {len(disks)} disks",
                                        ("mkfs.btrfs", "-L", s.id, "-d", profile, "-m", profile, *disks),
-                                       devices=disks, done=done))
+                                       devices=disks, done=done,
+                                       checks=(("blkid", "--match-token", "TYPE=btrfs", disks[0]),)))
             what, fstype = disks[0], "btrfs"
-        steps += [ProvisionStep("run", subject, f"make {where}", ("mkdir", "-p", where), done=done),
+        steps += [ProvisionStep("run", subject, f"make {where}", ("mkdir", "-p", where), done=done,
+                                checks=exists("-d", where)),
                   *_mount(subject, what, where, fstype, done)]
     elif s.type == "dir":
-        steps.append(ProvisionStep("run", subject, f"make {where}", ("mkdir", "-p", where), done=done))
+        steps.append(ProvisionStep("run", subject, f"make {where}", ("mkdir", "-p", where), done=done,
+                                   checks=exists("-d", where)))
     elif s.type == "nfs":
-        steps += [ProvisionStep("run", subject, f"make {where}", ("mkdir", "-p", where), done=done),
+        steps += [ProvisionStep("run", subject, f"make {where}", ("mkdir", "-p", where), done=done,
+                                checks=exists("-d", where)),
                   *_mount(subject, f"{s.server}:{s.export}", where, "nfs", done)]
     elif s.type == "cifs":
         creds = f"{PRIV_STORAGE}/{s.id}.pw"
         if s.password:
             steps.append(_secret(subject, creds, f"username={s.username}\npassword={s.password}\n", done))
         options = f"credentials={creds}" if s.password else "guest"
-        steps += [ProvisionStep("run", subject, f"make {where}", ("mkdir", "-p", where), done=done),
+        steps += [ProvisionStep("run", subject, f"make {where}", ("mkdir", "-p", where), done=done,
+                                checks=exists("-d", where)),
                   *_mount(subject, f"//{s.server}/{s.share}", where, "cifs", done, options)]
     elif s.type == "iscsi":
         steps += [
             ProvisionStep("run", subject, f"discover {s.portal}", ("iscsiadm", "--mode", "discovery", "--type",
                                                                    "sendtargets", "--portal", s.portal or ""),
-                          done=done),
+                          done=done, checks=(("iscsiadm", "--mode", "node", "--targetname", s.target or "",
+                                              "--portal", s.portal or ""),)),
             ProvisionStep("run", subject, f"log in to {s.target}", ("iscsiadm", "--mode", "node", "--targetname",
                                                                     s.target or "", "--portal", s.portal or "",
-                                                                    "--login"), done=done),
+                                                                    "--login"), done=done,
+                          checks=(("sh", "-c", 'iscsiadm --mode session | grep -qwF -- "$1"', "sh",
+                                   s.target or ""),)),
         ]
     elif s.type == "rbd" and s.keyring:
         steps.append(_secret(subject, f"{PRIV_CEPH}/{s.id}.keyring", s.keyring, done))
@@ -199,7 +223,8 @@ def _storage_steps(s: Storage, facts: Facts) -> list[ProvisionStep]:
         if s.keyring:
             steps.append(_secret(subject, secret, s.keyring, done))
         options = f"name={s.username or 'admin'}" + (f",secretfile={secret}" if s.keyring else "")
-        steps += [ProvisionStep("run", subject, f"make {where}", ("mkdir", "-p", where), done=done),
+        steps += [ProvisionStep("run", subject, f"make {where}", ("mkdir", "-p", where), done=done,
+                                checks=exists("-d", where)),
                   *_mount(subject, f"{s.monhost.replace(' ', ',') if s.monhost else ''}:/", where, "ceph", done,
                           options)]
     steps.append(ProvisionStep("register", subject, f"add {s.type}: {s.id} to {STORAGE_CFG}", path=STORAGE_CFG,
