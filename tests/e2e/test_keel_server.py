@@ -166,3 +166,5 @@ def test_a_pxe_machine_gets_its_answer_is_tracked_to_installed_and_then_boots_it
     asked = served.log.read_text().count(f"GET /boot/{MAC.replace(':', '%3A')}.ipxe")  # iPXE escapes the colons
     assert asked >= 2, "both network boots asked the server"
     shutil.copy(served.log, m.state_dir / "keel-server.log")
+    # Kept beside the console log: the machine's timeline as an operator reads it (the acceptance quotes it).
+    (m.state_dir / "machine-show.txt").write_text(cli("machine", "show", "--data", str(served.data), MAC))
