@@ -44,8 +44,9 @@ the hook runs leaves the flag, so the next boot runs it again.
 
 'keel-firstboot provision' runs the answer's [provision] steps ({provision_model.PATH}): each is skipped when
 already true, a failing one is retried (1 s, doubling to 60 s) until its deadline, then the run stops failed with
-the reason; every step's state is in {RECORD}. After success it never runs again. No unit runs it at boot yet (the
-installer enables none), and the cluster join is not implemented yet: a join step fails saying so."""
+the reason; every step's state is in
+{RECORD}. After success it never runs again. No unit runs it at boot yet
+(the installer enables none), and the cluster join is not implemented yet: a join step fails saying so."""
 
 EXAMPLES = """\
 examples:
@@ -83,9 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ordering", nargs="?", choices=sorted(ORDERINGS), help="passed to the hook as its argument "
                    "(default: the enabled unit's)")
     p = commands.add_parser(
-        "status", help="show the last run; exit 1 when it failed",
+        "status", help="show the hook's last run and each provision step; exit 1 when either failed",
         description="Show the hook's state (none, pending, running, succeeded, failed, interrupted), its exit "
-                    "status, when it ran, and where its output is. Exit 1 when the last run failed.",
+                    "status, when it ran, and where its output is; then, when the answer had [provision], each "
+                    "provision step's state, attempts and last error. Exit 1 when the hook's last run or "
+                    "provisioning failed (or was interrupted).",
         epilog="example:\n  keel-firstboot status\n  keel-firstboot status --json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="the state and the last run as JSON")
@@ -100,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--now", action="store_true", help="run it now instead of on the next boot")
     p = commands.add_parser(
-        "plan", help="show the steps [provision] will take (none is run yet)",
+        "plan", help="show the steps [provision] takes ('keel-firstboot provision' runs them)",
         description=f"Read {provision_model.PATH} (the answer's [provision], written by the installer) and list "
                     "every step first boot will take for it, in order: commands, files, storage.cfg entries; a "
                     "step already true here is marked done. Secret file contents are not shown. "

@@ -107,7 +107,9 @@ class Executor:
             rec.started = rec.started or self.now()
             write_record(self.paths, record)
             try:
-                self._guard(step, steps)
+                if rec.attempts == 1:
+                    # only before the first attempt ever: later, what is on the disks may be this step's own work
+                    self._guard(step, steps)
                 self._act(step)
             except StepError as err:
                 return self.runner.redact(str(err))
@@ -143,7 +145,8 @@ class Executor:
 
     def _guard(self, step: ProvisionStep, steps: list[ProvisionStep]) -> None:
         """The first step of a storage that writes its disks runs only on blank disks (the install's guard, again:
-        something may have written them since the install)."""
+        something may have written them since the install). A step cut short and run again is not refused for
+        what it wrote itself: the guard is for its first attempt."""
         first = next((s for s in steps if s.subject == step.subject and s.devices), None)
         if first is not step:
             return

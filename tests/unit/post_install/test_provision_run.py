@@ -298,6 +298,15 @@ def test_provision_without_a_provision_section_does_nothing(tmp_path, capsys):
     assert not (tmp_path / RECORD.lstrip("/")).exists()
 
 
+def test_no_unit_runs_provision_yet():
+    """The installer enables these units on every install with [first-boot]; provisioning is not to run at boot
+    until the join exists and the e2e tests cover it."""
+    units = Path(__file__).resolve().parents[3] / "post-install" / "systemd"
+    commands = [line for unit in units.iterdir() for line in unit.read_text().splitlines()
+                if line.startswith("ExecStart")]
+    assert commands and not any("provision" in line for line in commands)
+
+
 def test_the_runner_logs_redacted_commands_and_output_and_raises_on_failure():
     lines: list[str] = []
     runner = Runner(lines.append, Redactor(["s3cret-pw"]))
@@ -307,3 +316,14 @@ def test_the_runner_logs_redacted_commands_and_output_and_raises_on_failure():
     assert "s3cret-pw" not in str(err.value) and not any("s3cret-pw" in line for line in lines)
     assert runner.run(["sleep", "5"], timeout=0.2, check=False).code == 124
     assert runner.run(["/nonexistent/keel-command"], check=False).code == 127
+
+
+def test_a_step_cut_short_is_not_refused_for_what_it_wrote_itself(tmp_path):
+    paths, steps = system_with(tmp_path)
+    tank = next(s for s in steps if s.argv[:2] == ("zpool", "create"))
+    system = FakeSystem(steps, cut=tank.argv, cut_after=False)
+    with pytest.raises(PowerCut):
+        system.provision(paths)
+    system.cut, system.used = None, tank.devices        # half-written labels: blkid finds something now
+    assert system.provision(paths)[0] == 0
+    assert system.ran.count(tank.argv) == 1
