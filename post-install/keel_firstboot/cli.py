@@ -251,6 +251,7 @@ def plan(paths: Paths, as_json: bool) -> int:
     if as_json:
         print(json.dumps([{"kind": s.kind, "subject": s.subject, "summary": s.summary, "argv": list(s.argv),
                            "path": s.path, "mode": f"{s.mode:04o}", "devices": list(s.devices), "done": s.done,
+                           "checks": [list(c) for c in s.checks],
                            "text": "<secret>" if s.mode & 0o077 == 0 and s.text else s.text}
                           for s in steps], indent=2))
         return 0

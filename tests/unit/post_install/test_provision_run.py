@@ -298,6 +298,22 @@ def test_provision_without_a_provision_section_does_nothing(tmp_path, capsys):
     assert not (tmp_path / RECORD.lstrip("/")).exists()
 
 
+def test_every_command_step_has_a_check_so_a_rerun_never_repeats_it_blindly(tmp_path):
+    cluster = replace(PROVISION.cluster, mode="join", peer="pve1.example.com")
+    _, founder = system_with(tmp_path / "founder")
+    _, joiner = system_with(tmp_path / "joiner", replace(PROVISION, cluster=cluster), "pve2")
+    assert all(s.checks for s in founder + joiner if s.kind == "run")
+    zpool = next(s for s in founder if s.argv[:2] == ("zpool", "create"))
+    assert zpool.checks == (("zpool", "list", "-H", "-o", "name", "tank"),)
+
+
+def test_plan_json_shows_the_checks(tmp_path, capsys):
+    system_with(tmp_path)
+    assert cli.main(["plan", "--json"], root=tmp_path) == 0
+    first = json.loads(capsys.readouterr().out)[0]
+    assert first["argv"] == ["corosync-keygen"] and first["checks"] == [["test", "-s", "/etc/corosync/authkey"]]
+
+
 def test_no_unit_runs_provision_yet():
     """The installer enables these units on every install with [first-boot]; provisioning is not to run at boot
     until the join exists and the e2e tests cover it."""
