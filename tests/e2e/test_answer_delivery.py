@@ -145,6 +145,7 @@ def https_answer_server(http_server: Callable[..., HostServer], host: str) -> Ho
     return server
 
 
+@pytest.mark.smoke  # CI's answer-delivery check: prepare-iso as users run it, then an install from it alone
 @pytest.mark.test_timeout(5400)
 def test_a_prepared_iso_with_fetch_from_iso_installs_with_no_other_medium(machine, build, tmp_path):
     host = "deliver-iso"
