@@ -1,8 +1,8 @@
 """The REST client the CLI uses with `--server URL --token T [--fingerprint FP]`: the same operations as the
 local Service, through /api/v1, over HTTPS pinned to the server certificate's SHA-256 fingerprint.
 
-Pinning as Keel's installer does it (installer/answer_sources/http.py, which the server may not import): with a
-fingerprint, CA and host-name checks are replaced by one check of the leaf certificate's SHA-256.
+Pinning with Keel's installer's own adapter (installer/answer_sources/http.py): with a fingerprint, CA and
+host-name checks are replaced by one check of the leaf certificate's SHA-256.
 """
 
 from __future__ import annotations
@@ -11,25 +11,11 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
 
+from installer.answer_sources.http import PinnedAdapter
 from keel_server.errors import ServerError
 
 TIMEOUT = 30.0
-
-
-class PinnedAdapter(HTTPAdapter):
-    """Accepts exactly the server certificate whose SHA-256 is `fingerprint` (urllib3's assert_fingerprint)."""
-
-    def __init__(self, fingerprint: str, **kwargs: Any):
-        self.fingerprint = fingerprint
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["assert_fingerprint"] = self.fingerprint
-        kwargs["cert_reqs"] = "CERT_NONE"
-        kwargs["assert_hostname"] = False
-        super().init_poolmanager(*args, **kwargs)
 
 
 def pinned_session(fingerprint: str | None) -> requests.Session:

@@ -48,7 +48,8 @@ LAYERS: dict[str, set[str]] = {
     "firstboot": set(),     # installed system, python3 + stdlib: like the boot tool, imports nothing of Keel
     # keel-server: validates every answer it renders with answerfile, reads HardwareProfile from the core, and
     # boots Keel's live system with iso-build's kernel arguments (keel_iso.bootmenu)
-    "server": {"core", "answerfile", "iso-build"},
+    # the REST client pins certificates with the installer's own adapter (answer_sources/http.py), one home
+    "server": {"core", "answerfile", "iso-build", "answer-sources"},
     "test-builders": {"*"},
 }
 FRONTEND_MODULES = ("installer.cli", "answerfile.cli", "answerfile.demo", "installer.hardware.cli", "keel_server.cli")
