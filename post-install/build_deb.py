@@ -45,11 +45,13 @@ Keel's tools for the installed system
  Kernel, initramfs and grub-install hooks keep the ESPs current.
  .
  keel-firstboot runs the installer's [first-boot] hook once, at the ordering
- the answer names, and records its output and exit status."""
+ the answer names, and records its output and exit status; keel-provision.service
+ runs the answer's [provision] steps once at first boot."""
 
 
 FIRSTBOOT_UNITS = ("keel-firstboot-network-pre.service", "keel-firstboot-network-online.service",
                    "keel-firstboot-multi-user.service")
+PROVISION_UNIT = "keel-provision.service"     # [provision]; the installer enables it when it writes provision.json
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ def payload() -> list[Entry]:
         Entry("systemd/keel-boot-cleanup.service", "/usr/lib/systemd/system/keel-boot-cleanup.service", 0o644),
         # keel-firstboot: one unit per [first-boot] ordering; the installer enables the one the answer names
         *(Entry(f"systemd/{unit}", f"/usr/lib/systemd/system/{unit}", 0o644) for unit in FIRSTBOOT_UNITS),
+        Entry(f"systemd/{PROVISION_UNIT}", f"/usr/lib/systemd/system/{PROVISION_UNIT}", 0o644),
         Entry("README.md", f"/usr/share/doc/{PACKAGE}/README.md", 0o644),
     ]
     return entries

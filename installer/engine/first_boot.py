@@ -18,6 +18,7 @@ from installer.core.config import FirstBoot
 from installer.core.fetch_mode import FIRST_BOOT_FILE, FIRST_BOOT_MAX_BYTES
 from installer.core.redact import redact_url
 from installer.installed_system.render.first_boot import unit_of
+from installer.installed_system.render.provision import UNIT_PATH as PROVISION_UNIT_PATH
 
 DRY_RUN_SCRIPT = b"#!/bin/sh\n# a dry run's stand-in for the [first-boot] executable\n"
 MAX_MIB = FIRST_BOOT_MAX_BYTES // 1024 // 1024
@@ -76,11 +77,22 @@ def _from_medium(path: Path, dry_run: bool, say: Callable[[str], None]) -> bytes
 def check_payload(first_boot: FirstBoot, file_list: Path | None) -> None:
     """Refuse an ISO whose payload has no keel-firstboot unit for the ordering (built before [first-boot]
     support), judged by the payload's file list; without a list the configure phase checks the unpacked target."""
+    if not _in_payload(unit_of(first_boot), file_list):
+        raise FirstBootError(f"[first-boot]: this ISO's payload has no {unit_of(first_boot)} (its "
+                             "keel-post-install predates [first-boot] support): rebuild the ISO")
+
+
+def check_provision_payload(file_list: Path | None) -> None:
+    """The same for [provision]: the payload must carry the unit that runs it at first boot."""
+    if not _in_payload(PROVISION_UNIT_PATH, file_list):
+        raise FirstBootError(f"[provision]: this ISO's payload has no {PROVISION_UNIT_PATH} (its keel-post-install "
+                             "predates running [provision] at first boot): rebuild the ISO")
+
+
+def _in_payload(path: str, file_list: Path | None) -> bool:
+    """Whether the payload's file list names `path`; True without a list (the configure phase checks then)."""
     if file_list is None or not file_list.is_file():
-        return
-    wanted = "squashfs-root" + unit_of(first_boot)
+        return True
+    wanted = "squashfs-root" + path
     with file_list.open(encoding="utf-8", errors="replace") as lines:
-        if any(line.rstrip("\n") == wanted for line in lines):
-            return
-    raise FirstBootError(f"[first-boot]: this ISO's payload has no {unit_of(first_boot)} (its keel-post-install "
-                         "predates [first-boot] support): rebuild the ISO")
+        return any(line.rstrip("\n") == wanted for line in lines)

@@ -28,7 +28,7 @@ from installer.core.files import open_private
 from installer.core.hardware import HardwareProfile
 from installer.core.live import LIVE_INFO_PATH, LiveInfo, LiveInfoError
 from installer.engine.engine import InstallFailed, register_secrets, run_install
-from installer.engine.first_boot import FirstBootError, check_payload, obtain_script
+from installer.engine.first_boot import FirstBootError, check_payload, check_provision_payload, obtain_script
 from installer.engine.phases import build_phases, weights
 from installer.phase import InstallContext
 from installer.runner import FakeRunner, Runner
@@ -139,6 +139,11 @@ def start_install(config: InstallConfig, hardware: HardwareProfile, sinks: list[
                 check_payload(config.first_boot, live.payload_files)
             first_boot_script = obtain_script(config.first_boot, settings.medium, dry_run=dry_run,
                                               say=EventBus(sinks).message)
+        except FirstBootError as err:
+            return _refuse(sinks, str(err))
+    if config.provision is not None and not dry_run:
+        try:
+            check_provision_payload(live.payload_files)
         except FirstBootError as err:
             return _refuse(sinks, str(err))
 

@@ -33,6 +33,10 @@ class FirstBootNotInPayload(RuntimeError):
     """The payload has no keel-firstboot unit for the answer's ordering (an ISO built before [first-boot])."""
 
 
+class ProvisionNotInPayload(RuntimeError):
+    """The payload has no keel-provision.service (an ISO built before first boot ran [provision])."""
+
+
 def target_files(config: InstallConfig, plan: StoragePlan, hardware: HardwareProfile,
                  live: LiveInfo, first_boot_script: bytes | None = None) -> list[TargetFile]:
     """Every configuration file the installer writes, in writing order.
@@ -83,7 +87,7 @@ def _relay(config: InstallConfig) -> MailRelay | None:
 
 
 def _provision_files(config: InstallConfig) -> list[TargetFile]:
-    """[provision]: the services' files, and the whole section for keel-firstboot (which does not act on it yet)."""
+    """[provision]: the services' files, and the whole section for keel-firstboot (keel-provision.service)."""
     assert config.provision is not None
     files = []
     svc = config.provision.services
@@ -96,14 +100,24 @@ def _provision_files(config: InstallConfig) -> list[TargetFile]:
             files.append(TargetFile(services.APT_PROXY, services.render_apt_proxy(svc.apt_proxy)))
         if svc.apt_repositories:
             files.append(TargetFile(services.APT_SOURCES, services.render_apt_repositories(svc.apt_repositories)))
+        if svc.ssh_password_login is not None:
+            files.append(TargetFile(services.SSHD_PASSWORD_LOGIN,
+                                    services.render_sshd_password_login(svc.ssh_password_login)))
+        if svc.sysctl:
+            files.append(TargetFile(services.SYSCTL_CONF, services.render_sysctl_conf(svc.sysctl)))
+        if svc.firewall is not None:
+            files.append(TargetFile(services.NFTABLES_CONF, services.render_nftables_conf(svc.firewall), 0o755))
     files.append(TargetFile(provision.PATH, provision.render_provision_json(config), 0o600))
     return files
 
 
 def target_links(config: InstallConfig) -> dict[str, str]:
     """Every symlink the installer makes besides /etc/localtime (link -> what it points to): the [first-boot]
-    unit's enablement."""
-    return first_boot.render_unit_links(config.first_boot) if config.first_boot is not None else {}
+    unit's enablement, and the provision unit's when [provision] is there."""
+    links = first_boot.render_unit_links(config.first_boot) if config.first_boot is not None else {}
+    if config.provision is not None:
+        links |= provision.render_unit_links()
+    return links
 
 
 def write_configuration(ctx: InstallContext) -> None:
@@ -120,10 +134,16 @@ def write_configuration(ctx: InstallContext) -> None:
         if not ctx.path(unit).is_file() and not ctx.dry_run:
             raise FirstBootNotInPayload(f"{unit} is not on the installed system: this ISO's keel-post-install "
                                         "predates [first-boot] support; rebuild the ISO")
-        for link, points_to in target_links(ctx.config).items():
-            writer.make_symlink(ctx.target, link, points_to)
         ctx.events.message(f"first-boot hook: {first_boot.SCRIPT} runs once at {ctx.config.first_boot.ordering} "
                            f"({posixpath.basename(unit)})")
+    if ctx.config.provision is not None:
+        if not ctx.path(provision.UNIT_PATH).is_file() and not ctx.dry_run:
+            raise ProvisionNotInPayload(f"{provision.UNIT_PATH} is not on the installed system: this ISO's "
+                                        "keel-post-install predates running [provision] at first boot; rebuild "
+                                        "the ISO")
+        ctx.events.message(f"provisioning: {provision.UNIT} runs 'keel-firstboot provision' once at first boot")
+    for link, points_to in target_links(ctx.config).items():
+        writer.make_symlink(ctx.target, link, points_to)
     zone = ctx.config.timezone
     if not (ctx.path("/usr/share/zoneinfo") / zone).exists():
         ctx.events.warning(f"time zone {zone!r} has no file under /usr/share/zoneinfo on the target")

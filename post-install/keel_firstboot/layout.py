@@ -19,6 +19,8 @@ UNIT_DIR = "/usr/lib/systemd/system"
 ALIAS = "keel-firstboot.service"                # the enabled ordering's unit also answers to this name
 ALIAS_LINK = f"/etc/systemd/system/{ALIAS}"
 DEFAULT_ORDERING = "fully-up"
+PROVISION_UNIT = "keel-provision.service"       # runs `keel-firstboot provision`; enabled when provision.json is
+PROVISION_WANTED_BY = "multi-user.target"       # written (installer/installed_system/render/provision.py)
 
 
 @dataclass(frozen=True)

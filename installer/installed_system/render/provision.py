@@ -18,6 +18,12 @@ from installer.storage.plan.storagecfg import provision_entries
 
 PATH = "/etc/keel/provision.json"
 VERSION = 1
+# the unit that runs `keel-firstboot provision` at first boot (post-install/systemd; keel_firstboot.layout's
+# PROVISION_UNIT, kept equal by a unit test)
+UNIT_DIR = "/usr/lib/systemd/system"
+UNIT = "keel-provision.service"
+WANTED_BY = "multi-user.target"
+UNIT_PATH = f"{UNIT_DIR}/{UNIT}"
 
 
 def render_provision_json(config: InstallConfig) -> str:
@@ -34,3 +40,9 @@ def render_provision_json(config: InstallConfig) -> str:
         "services": jsoncodec.to_data(provision.services),
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def render_unit_links() -> dict[str, str]:
+    """The enablement symlink of the provision unit (link path -> what it points to), what `systemctl enable`
+    makes from its [Install] section."""
+    return {f"/etc/systemd/system/{WANTED_BY}.wants/{UNIT}": UNIT_PATH}

@@ -15,7 +15,7 @@ from installer.core.events import EventBus, ListSink
 from installer.core.hardware import HardwareProfile
 from installer.core.live import LiveInfo
 from installer.installed_system import configure
-from installer.installed_system.render import first_boot
+from installer.installed_system.render import first_boot, provision
 from installer.phase import InstallContext
 from installer.runner import FakeRunner
 from keel_firstboot import layout
@@ -114,3 +114,57 @@ def test_the_installer_and_keel_firstboot_agree_on_paths_and_units():
         layout.STATE_DIR, layout.SCRIPT, layout.PENDING)
     assert (first_boot.UNIT_DIR, first_boot.ALIAS_LINK) == (layout.UNIT_DIR, layout.ALIAS_LINK)
     assert {o.name: (o.unit, o.wanted_by) for o in layout.ORDERINGS.values()} == first_boot.UNITS
+
+
+def provision_context(tmp_path: Path, unit_present: bool = True, dry_run: bool = False):
+    from keel_testing.samples import PROVISION_CONFIG
+
+    target = tmp_path / "target"
+    (target / "usr/share/zoneinfo/Europe").mkdir(parents=True)
+    (target / "usr/share/zoneinfo/Europe/Vienna").write_text("TZif")
+    if unit_present:
+        unit = target / provision.UNIT_PATH.lstrip("/")
+        unit.parent.mkdir(parents=True)
+        unit.write_text("[Unit]\n")
+    sink = ListSink()
+    ctx = InstallContext(config=PROVISION_CONFIG, plan=LVM_PLAN, hardware=HARDWARE, runner=FakeRunner(),
+                         events=EventBus([sink]), live=LIVE, target=target, dry_run=dry_run)
+    return ctx, sink
+
+
+def test_an_install_with_provision_enables_the_provision_unit(tmp_path):
+    ctx, sink = provision_context(tmp_path)
+    configure.write_configuration(ctx)
+    link = ctx.target / "etc/systemd/system/multi-user.target.wants/keel-provision.service"
+    assert link.readlink() == Path("/usr/lib/systemd/system/keel-provision.service")
+    assert (ctx.target / "etc/keel/provision.json").is_file()
+    assert any("keel-provision.service" in e.text for e in sink.of_type("message"))
+
+
+def test_an_install_without_provision_enables_no_provision_unit():
+    assert not any("provision" in link for link in configure.target_links(CONFIG))
+
+
+def test_a_payload_without_the_provision_unit_fails_the_configure_phase_with_the_reason(tmp_path):
+    ctx, _ = provision_context(tmp_path, unit_present=False)
+    with pytest.raises(configure.ProvisionNotInPayload, match="rebuild the ISO"):
+        configure.write_configuration(ctx)
+    dry, _ = provision_context(tmp_path / "dry", unit_present=False, dry_run=True)
+    configure.write_configuration(dry)
+
+
+def test_a_payload_listing_without_the_provision_unit_is_refused_before_the_install(tmp_path):
+    from installer.engine.first_boot import FirstBootError, check_provision_payload
+
+    listing = tmp_path / "payload.files"
+    listing.write_text("squashfs-root\nsquashfs-root/usr/sbin/keel-firstboot\n")
+    with pytest.raises(FirstBootError, match=r"\[provision\].*keel-provision.service.*rebuild the ISO"):
+        check_provision_payload(listing)
+    listing.write_text("squashfs-root\nsquashfs-root/usr/lib/systemd/system/keel-provision.service\n")
+    check_provision_payload(listing)
+    check_provision_payload(None)
+
+
+def test_the_installer_and_keel_firstboot_agree_on_the_provision_unit():
+    assert (provision.UNIT, provision.WANTED_BY) == (layout.PROVISION_UNIT, layout.PROVISION_WANTED_BY)
+    assert provision.UNIT_DIR == layout.UNIT_DIR

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from keel_firstboot import layout
 from keel_firstboot.layout import ALIAS, ORDERINGS, PENDING
 
 UNITS = Path(__file__).resolve().parents[3] / "post-install" / "systemd"
@@ -77,3 +78,30 @@ def test_the_units_are_exactly_one_per_ordering():
     packaged = (UNITS.parent / "build_deb.py").read_text()
     for o in ORDERINGS.values():
         assert f'"{o.unit}"' in packaged, f"{o.unit} is not in build_deb.FIRSTBOOT_UNITS"
+
+
+def test_the_provision_unit_runs_provision_once_after_the_network_and_between_the_hooks_orderings():
+    from keel_firstboot.provision.model import PATH
+    from keel_firstboot.provision.record import DONE
+
+    u = unit(layout.PROVISION_UNIT)
+    after = set(u["Unit"]["After"])
+    assert {"network-online.target", "multi-user.target", "systemd-remount-fs.service"} <= after
+    assert "network-online.target" in u["Unit"]["Wants"]
+    # the hook before the network or once it is online may prepare things; the fully-up hook finds them done
+    assert {ORDERINGS["before-network"].unit, ORDERINGS["network-online"].unit} <= after
+    assert u["Unit"]["Before"] == [ORDERINGS["fully-up"].unit]
+    # only with an answer's [provision], and never again once it succeeded
+    assert u["Unit"]["ConditionPathExists"] == [PATH, f"!{DONE}"]
+    assert u["Service"]["Type"] == ["oneshot"]
+    assert u["Service"]["ExecStart"] == ["/usr/sbin/keel-firstboot", "provision"]
+    assert "ExecStartPost" not in u["Service"] and "Restart" not in u["Service"]
+    minutes = int(u["Service"]["TimeoutStartSec"][0].removesuffix("min"))
+    assert minutes >= 60, "a join alone may wait 30 minutes for its peer"
+    assert u["Install"]["WantedBy"] == [layout.PROVISION_WANTED_BY]
+
+
+def test_the_provision_unit_is_packaged():
+    packaged = (UNITS.parent / "build_deb.py").read_text()
+    assert f'PROVISION_UNIT = "{layout.PROVISION_UNIT}"' in packaged
+    assert (UNITS / layout.PROVISION_UNIT).is_file()

@@ -314,13 +314,13 @@ def test_plan_json_shows_the_checks(tmp_path, capsys):
     assert first["argv"] == ["corosync-keygen"] and first["checks"] == [["test", "-s", "/etc/corosync/authkey"]]
 
 
-def test_no_unit_runs_provision_yet():
-    """The installer enables these units on every install with [first-boot]; provisioning is not to run at boot
-    until the join exists and the e2e tests cover it."""
+def test_only_the_provision_unit_runs_provision():
+    """The installer enables the hook's units on every install with [first-boot]; provisioning runs only from
+    keel-provision.service, which it enables with [provision]."""
     units = Path(__file__).resolve().parents[3] / "post-install" / "systemd"
-    commands = [line for unit in units.iterdir() for line in unit.read_text().splitlines()
-                if line.startswith("ExecStart")]
-    assert commands and not any("provision" in line for line in commands)
+    runs = {unit.name for unit in units.iterdir() for line in unit.read_text().splitlines()
+            if line.startswith("ExecStart") and "provision" in line}
+    assert runs == {"keel-provision.service"}
 
 
 def test_the_runner_logs_redacted_commands_and_output_and_raises_on_failure():
