@@ -30,6 +30,9 @@ def _value_schema(key: Key) -> dict[str, Any]:
         out.update(type="array", items={"type": "string"})
     elif key.kind in ("globs", "string-table"):
         out.update(type="object", additionalProperties={"type": "string"})
+    elif key.kind == "value-table":
+        # an unquoted dotted key is a nested table in TOML ("vm.swappiness = 10" is {"vm": {"swappiness": 10}})
+        out.update(type="object", additionalProperties={"$ref": "#/$defs/value-table"})
     elif key.kind == "fqdn":
         out["oneOf"] = [{"type": "string", "pattern": r"^[^.]+\..+$"}, _table_schema(key)]
     elif key.kind == "table":
@@ -63,6 +66,8 @@ def answer_schema() -> dict[str, Any]:
     """The whole schema as a JSON-compatible dict."""
     root = _table_schema(Key("answer", "table", "", keys=schema.SECTIONS))
     root.update({
+        "$defs": {"value-table": {"anyOf": [{"type": "string"}, {"type": "integer"}, {
+            "type": "object", "additionalProperties": {"$ref": "#/$defs/value-table"}}]}},
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         "title": "Keel / Proxmox VE automated installation answer file",

@@ -22,13 +22,15 @@ from typing import Any
 from answerfile import schema
 from answerfile.errors import AnswerProblem
 from answerfile.schema import Key
-from installer.core import checks, limits, provision, rules
+from installer.core import checks, limits, provision, rules, services
 from installer.core.config import (
     ClusterSettings,
+    Firewall,
     FirstBoot,
     MailRelay,
     ServicesSettings,
     StorageSpec,
+    UserAccount,
     Webhook,
 )
 from installer.core.locales import LocaleDataError
@@ -237,6 +239,8 @@ def _read_value(value: Any, spec: Key, path: str, out: Collector) -> tuple[bool,
             elif kind == "globs":
                 ok = out.check(f"{path}.{k}", checks.glob_problem(v)) and ok
         return ok, dict(value) if ok else None
+    if kind == "value-table":
+        return _read_value_table(value, path, out)
     if kind == "string-list":
         if not isinstance(value, list):
             hint = f" (write [{_shown(value)}])" if isinstance(value, str) else ""
@@ -287,6 +291,30 @@ def _read_value(value: Any, spec: Key, path: str, out: Collector) -> tuple[bool,
         out.error(path, f"expected one of {', '.join(repr(c) for c in spec.choices)}, got {_shown(value)}{hint}")
         return False, None
     return True, value
+
+
+def _read_value_table(value: Any, path: str, out: Collector) -> tuple[bool, Any]:
+    """Free keys -> a string or an integer. TOML reads an unquoted dotted key (vm.swappiness = 10) as nested tables,
+    which are joined back into the dotted key the person wrote."""
+    if not isinstance(value, dict):
+        out.error(path, f"expected a table of keys and values (like {path}.\"vm.swappiness\" = 10), got "
+                        f"{_type_name(value)} {_shown(value)}")
+        return False, None
+    flat: dict[str, Any] = {}
+    ok = True
+    stack: list[tuple[str, Any]] = list(reversed(list(value.items())))
+    while stack:
+        name, item = stack.pop()
+        if isinstance(item, dict):
+            stack += reversed([(f"{name}.{k}", v) for k, v in item.items()])
+        elif isinstance(item, bool) or not isinstance(item, (str, int)):
+            out.error(f"{path}.{name}", f"expected a string or an integer, got {_type_name(item)} {_shown(item)}")
+            ok = False
+        elif isinstance(item, str) and not out.check(f"{path}.{name}", _too_long(item, MAX_TEXT_CHARS)):
+            ok = False
+        else:
+            flat[name] = item
+    return ok, flat if ok else None
 
 
 def _read_table(raw: Mapping[str, Any], spec: Key, path: str, out: Collector) -> dict[str, Any]:
@@ -585,7 +613,8 @@ def _provision(p: dict[str, Any], raw: Any, out: Collector) -> ProvisionAnswer:
                 out.error(f"provision.storage[{i}].id", f"'{sid}' is the id of provision.storage[{seen[sid]}] too; "
                                                         "storage ids are unique")
             seen.setdefault(sid, i)
-    services = _services(p["services"], out) if "services" in p else None
+    services = _services(p["services"], raw.get("services"), out, clustered="cluster" in raw) \
+        if "services" in p else None
     return ProvisionAnswer(cluster=cluster, storage=tuple(s for s in storage if s is not None), services=services)
 
 
@@ -732,8 +761,9 @@ def _disk_selection(e: dict[str, Any], present: set[str], kind: str, key: str,
                          disk_count=e.get("disk-count"))
 
 
-def _services(v: dict[str, Any], out: Collector) -> ServicesSettings:
+def _services(v: dict[str, Any], raw: Any, out: Collector, *, clustered: bool) -> ServicesSettings:
     key = "provision.services"
+    raw = raw if isinstance(raw, dict) else {}
     for i, server in enumerate(v.get("ntp-servers", ())):
         out.check(f"{key}.ntp-servers[{i}]", provision.host_problem(server))
     relay = None
@@ -755,8 +785,56 @@ def _services(v: dict[str, Any], out: Collector) -> ServicesSettings:
         out.check(f"{key}.apt-proxy", checks.url_problem(v["apt-proxy"]))
     for i, line in enumerate(v.get("apt-repositories", ())):
         out.check(f"{key}.apt-repositories[{i}]", provision.apt_repository_problem(line))
+    raw_users = raw.get("users") if isinstance(raw.get("users"), list) else []
+    users = tuple(_user(u, raw_users[i] if i < len(raw_users) else {}, f"{key}.users[{i}]", out)
+                  for i, u in enumerate(v.get("users", ())))
+    seen: dict[str, int] = {}
+    for i, user in enumerate(v.get("users", ())):
+        if (name := user.get("name")) is not None:
+            if name in seen:
+                out.error(f"{key}.users[{i}].name", f"'{name}' is the name of {key}.users[{seen[name]}] too")
+            seen.setdefault(name, i)
+    sysctl = {name: services.sysctl_value(value) for name, value in v.get("sysctl", {}).items()}
+    for name, value in v.get("sysctl", {}).items():
+        out.check(f"{key}.sysctl.{name}", services.sysctl_key_problem(name) or services.sysctl_value_problem(value))
+    for i, package in enumerate(v.get("packages", ())):
+        out.check(f"{key}.packages[{i}]", services.package_name_problem(package))
+    firewall = _firewall(v["firewall"], f"{key}.firewall", out, clustered=clustered) if "firewall" in v else None
     return ServicesSettings(ntp_servers=tuple(v.get("ntp-servers", ())), mail_relay=relay,
-                            apt_proxy=v.get("apt-proxy"), apt_repositories=tuple(v.get("apt-repositories", ())))
+                            apt_proxy=v.get("apt-proxy"), apt_repositories=tuple(v.get("apt-repositories", ())),
+                            users=tuple(u for u in users if u is not None),
+                            ssh_password_login=v.get("ssh-password-login"), sysctl=sysctl, firewall=firewall,
+                            packages=tuple(dict.fromkeys(v.get("packages", ()))))
+
+
+def _user(u: dict[str, Any], raw: Any, key: str, out: Collector) -> UserAccount | None:
+    present = _present(raw, schema.USERS)
+    if "name" in u:
+        out.check(f"{key}.name", services.user_name_problem(u["name"]))
+    for i, line in enumerate(u.get("ssh-keys", ())):
+        out.check(f"{key}.ssh-keys[{i}]", checks.ssh_key_problem(line))
+    for i, group in enumerate(u.get("groups", ())):
+        out.check(f"{key}.groups[{i}]", services.group_name_problem(group))
+    if "password-hashed" in u:
+        out.check(f"{key}.password-hashed", checks.password_hash_problem(u["password-hashed"]))
+    if not u.get("ssh-keys") and "password-hashed" not in present:
+        out.error(f"{key}.ssh-keys", "the user could not log in: give ssh-keys or password-hashed (or both)")
+    if "name" not in u:
+        return None
+    return UserAccount(name=u["name"], ssh_keys=tuple(u.get("ssh-keys", ())),
+                       groups=tuple(dict.fromkeys(u.get("groups", ()))), password_hashed=u.get("password-hashed"))
+
+
+def _firewall(f: dict[str, Any], key: str, out: Collector, *, clustered: bool) -> Firewall | None:
+    """The listed networks only; resolution adds the networks of the node's link addresses."""
+    for name in ("cluster-networks", "allow-from"):
+        for i, cidr in enumerate(f.get(name, ())):
+            out.check(f"{key}.{name}[{i}]", services.network_problem(cidr))
+    if f.get("cluster-networks") and not clustered:
+        out.error(f"{key}.cluster-networks", "is for the links of [provision.cluster], and there is none")
+    if not f.get("enabled", False):
+        return None
+    return Firewall(cluster_networks=tuple(f.get("cluster-networks", ())), allow_from=tuple(f.get("allow-from", ())))
 
 
 # TOML integers are 64-bit: "an integer that cannot be represented losslessly must be an error" (tomllib and

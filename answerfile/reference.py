@@ -13,6 +13,7 @@ from answerfile.schema import Key
 KINDS = {
     "string": "string", "integer": "integer", "number": "number (GiB)", "boolean": "boolean",
     "string-list": "array of strings", "globs": "table: udev property = glob", "string-table": "table: MAC = name",
+    "value-table": "table: key = string or integer",
     "fqdn": "string or table", "table": "table", "table-list": "array of tables",
 }
 

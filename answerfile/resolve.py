@@ -29,6 +29,7 @@ from answerfile.parse import (
     StorageAnswer,
 )
 from installer.core import checks, provision, rules
+from installer.core import services as service_rules
 from installer.core.cmdline import target_cmdline
 from installer.core.config import (
     BtrfsOptions,
@@ -235,9 +236,11 @@ def pin_names(net: NetworkAnswer, hardware: HardwareProfile, out: Collector) -> 
 
 
 def resolve_provision(p: ProvisionAnswer, hardware: HardwareProfile, *, install_disks: list[Disk] | None,
-                      hostname: str | None, address: str | None, out: Collector) -> Provision | None:
-    """[provision] on this machine: link0 "from-network" becomes the management address, and each local storage
-    this node makes gets its disks, which must be empty, not the install's and not another storage's."""
+                      hostname: str | None, address: str | None, out: Collector,
+                      management_cidr: str | None = None) -> Provision | None:
+    """[provision] on this machine: link0 "from-network" becomes the management address, each local storage
+    this node makes gets its disks, which must be empty, not the install's and not another storage's, and the
+    firewall opens corosync and the join service to the networks of the node's link addresses."""
     cluster = p.cluster
     if cluster is not None and cluster.link0 == "from-network":
         if address is None:
@@ -254,7 +257,16 @@ def resolve_provision(p: ProvisionAnswer, hardware: HardwareProfile, *, install_
                 continue
             spec = replace(spec, disks=tuple(disk_by_id(d, hardware.disks) or d.path for d in disks))
         storage.append(spec)
-    return Provision(cluster=cluster, storage=tuple(storage), services=p.services)
+    svc = p.services
+    if svc is not None and svc.firewall is not None and cluster is not None:
+        if management_cidr is None:
+            return None
+        links = [a for a in (cluster.link0, cluster.link1) if a]
+        networks, problems = service_rules.cluster_networks(links, management_cidr, svc.firewall.cluster_networks)
+        for problem in problems:
+            out.error("provision.services.firewall.cluster-networks", problem)
+        svc = replace(svc, firewall=replace(svc.firewall, cluster_networks=networks))
+    return Provision(cluster=cluster, storage=tuple(storage), services=svc)
 
 
 def _storage_disks(entry: StorageAnswer, index: int, hardware: HardwareProfile, install_disks: list[Disk],
@@ -341,7 +353,7 @@ def resolve(answer: Answer, hardware: HardwareProfile, *, unattended: bool, out:
         net, fqdn = parts.get("network"), parts.get("fqdn")
         provision_config = resolve_provision(
             answer.provision, hardware, install_disks=selected, hostname=fqdn[0] if fqdn else None,
-            address=net.cidr.split("/")[0] if net else None, out=out)
+            address=net.cidr.split("/")[0] if net else None, out=out, management_cidr=net.cidr if net else None)
     if out.problems or answer.global_ is None or not all(parts.get(k) for k in ("disks", "network", "fqdn")):
         return None
     g, net = answer.global_, parts["network"]

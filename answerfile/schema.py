@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from installer.core import provision, rules
+from installer.core import provision, rules, services
 from installer.core.config import (
     BtrfsCompress,
     BtrfsOptions,
@@ -32,6 +32,7 @@ Kind = Literal[
     "string-list",   # array of strings
     "globs",         # table: udev property name -> glob (free keys)
     "string-table",  # table: free keys -> strings (MAC -> name)
+    "value-table",   # table: free keys -> strings or integers (sysctl); nested tables join their keys with "."
     "fqdn",          # a string, or a table {source, domain}
     "table",         # a table with the fixed keys in `keys`
     "table-list",    # an array of tables ([[section.name]]), each with the fixed keys in `keys`
@@ -255,12 +256,47 @@ MAIL_RELAY = Key("mail-relay", "table", "Send the host's mail through this relay
     Key("password", "string", "SASL password.", secret=True),
 ))
 
-SERVICES = Key("services", "table", "Time, mail and package sources of the installed system.", keys=(
+USERS = Key("users", "table-list", "Login accounts, one [[provision.services.users]] table each; the installer "
+            "creates them (home directory, bash).", keys=(
+    Key("name", "string", f"User name: a lower-case letter, then lower-case letters, digits, _ and - (Debian's "
+        f"NAME_REGEX), at most {services.USER_NAME_MAX} characters; not root (see global.root-ssh-keys) or a system "
+        "account.", required=True),
+    Key("ssh-keys", "string-list", "SSH public keys for the user's authorized_keys.", default=[],
+        when="one of ssh-keys / password-hashed"),
+    Key("groups", "string-list", "Supplementary groups (\"sudo\"); each must exist on the installed system.",
+        default=[]),
+    Key("password-hashed", "string", "Password as a crypt(3) hash (mkpasswd); without it the user logs in with a "
+        "key only.", secret=True, when="one of ssh-keys / password-hashed"),
+))
+
+FIREWALL = Key("firewall", "table", "An nftables baseline in /etc/nftables.conf (nftables.service enabled): "
+               f"established traffic, loopback, ICMP and SSH ({services.SSH_PORT}/tcp) from anywhere; corosync "
+               f"({services.COROSYNC_PORTS[0]}-{services.COROSYNC_PORTS[1]}/udp) and the join service "
+               f"({provision.JOIN_PORT}/tcp) from the cluster networks; the rest of the input is dropped.", keys=(
+    Key("enabled", "boolean", "Write and enable the baseline (false: leave the payload's nftables off).",
+        required=True),
+    Key("cluster-networks", "string-list", "Networks (CIDR) of the cluster links; needed only for a link address "
+        "outside the management network, whose network is added by itself.", default=[]),
+    Key("allow-from", "string-list", "Further networks (CIDR) allowed to reach every port (an admin network).",
+        default=[]),
+))
+
+SERVICES = Key("services", "table", "Time, mail, package sources, accounts, kernel settings and the firewall of the "
+               "installed system.", keys=(
     Key("ntp-servers", "string-list", "NTP servers for chrony (host names or addresses).", default=[]),
     MAIL_RELAY,
     Key("apt-proxy", "string", "http(s) URL of a proxy for apt (Acquire::http::Proxy)."),
     Key("apt-repositories", "string-list", "Extra apt sources, one line each: \"deb [options] URI suite "
         "components\".", default=[]),
+    USERS,
+    Key("ssh-password-login", "boolean", "sshd's PasswordAuthentication (an sshd_config.d drop-in); unset: "
+        "sshd's default, which allows it."),
+    Key("sysctl", "value-table", "Kernel settings for /etc/sysctl.d/90-keel.conf: key = value (\"vm.swappiness\" "
+        "= 10); a dotted key may be written unquoted.", default={}),
+    FIREWALL,
+    Key("packages", "string-list", "Debian packages the installed system must have. Only packages already in the "
+        "ISO's payload can be named: the medium carries no package pool yet, and the installer never uses the "
+        "network.", default=[]),
 ))
 
 PROVISION = Key("provision", "table", "Keel extension: what the host should be once it has booted: cluster, storage, "

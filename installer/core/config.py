@@ -220,11 +220,35 @@ class MailRelay:
 
 
 @dataclass(frozen=True)
+class UserAccount:
+    """One [[provision.services.users]] entry (installer.core.services has the name rules)."""
+
+    name: str
+    ssh_keys: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()            # supplementary groups ("sudo"); they exist on the installed system
+    password_hashed: str | None = None      # crypt(3); None = no password (SSH keys only); a secret
+
+
+@dataclass(frozen=True)
+class Firewall:
+    """The nftables baseline: SSH and ICMP from anywhere, corosync and the join service from cluster_networks,
+    everything from allow_from, nothing else in."""
+
+    cluster_networks: tuple[str, ...] = ()  # resolved: the listed networks and those of the node's link addresses
+    allow_from: tuple[str, ...] = ()        # networks allowed to reach every port
+
+
+@dataclass(frozen=True)
 class ServicesSettings:
     ntp_servers: tuple[str, ...] = ()
     mail_relay: MailRelay | None = None
     apt_proxy: str | None = None
     apt_repositories: tuple[str, ...] = ()  # one-line sources ("deb https://... trixie main")
+    users: tuple[UserAccount, ...] = ()
+    ssh_password_login: bool | None = None  # sshd's PasswordAuthentication; None = sshd's default
+    sysctl: dict[str, str] = field(default_factory=dict)   # key -> value, in the answer's order
+    firewall: Firewall | None = None        # None = no firewall written (the payload's nftables stays off)
+    packages: tuple[str, ...] = ()          # Debian packages the installed system must have
 
 
 @dataclass(frozen=True)
@@ -247,6 +271,9 @@ class Provision:
         if services is not None and services.mail_relay is not None:
             services = replace(services, mail_relay=replace(services.mail_relay,
                                                             password=hide(services.mail_relay.password)))
+        if services is not None and services.users:
+            services = replace(services, users=tuple(replace(u, password_hashed=hide(u.password_hashed))
+                                                     for u in services.users))
         return replace(self, cluster=cluster, storage=storage, services=services)
 
 

@@ -10,7 +10,7 @@ from types import ModuleType
 from installer.bootloader.setup import install_bootloader
 from installer.engine.webhook import webhook_payload
 from installer.host.mounts import mounted
-from installer.installed_system import chroot, configure, initramfs, payload
+from installer.installed_system import chroot, configure, initramfs, payload, provision_services
 from installer.phase import InstallContext
 
 PhaseFunc = Callable[[InstallContext], None]
@@ -43,6 +43,8 @@ def configure_system(ctx: InstallContext) -> None:
     configure.generate_host_keys(ctx)
     ctx.events.progress(0.7, "root access")
     configure.set_root_access(ctx)
+    ctx.events.progress(0.8, "users and services")
+    provision_services.apply_services(ctx)
     ctx.events.progress(0.85, "mail")
     configure.configure_mail(ctx)
 

@@ -8,6 +8,7 @@ from installer.core.config import (
     ClusterSettings,
     DiskSetup,
     Filesystem,
+    Firewall,
     InstallConfig,
     LvmOptions,
     MailRelay,
@@ -16,6 +17,7 @@ from installer.core.config import (
     RootAccess,
     ServicesSettings,
     StorageSpec,
+    UserAccount,
     ZfsOptions,
     ZfsRaid,
 )
@@ -161,6 +163,8 @@ BTRFS_PLAN = replace(
 
 
 CLUSTER_SECRET = "kcs1-" + "C" * 43
+USER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEy+CzwdUoNTzg2abLiT953963nKTL82boaiIuJMp2E5 admin@example.com"
+USER_HASH = "$y$j9T$F5Jx5fExrKuJdvC0Mz1o0.$" + "h" * 43  # the shape of a yescrypt hash, checks.CRYPT_SCHEMES
 SAMPLE_DISK = "/dev/disk/by-id/ata-ST4000NM0035-1V4107_ZC10AAA"
 # [provision] with a storage of every type (as resolved: disks are by-id links), a cluster founder and services
 PROVISION = Provision(
@@ -191,6 +195,13 @@ PROVISION = Provision(
         apt_proxy="http://proxy.example.com:3142",
         apt_repositories=("deb http://deb.example.com/debian trixie main",
                           "deb [arch=amd64] https://repo.example.com/keel trixie extra"),
+        users=(UserAccount("admin", (USER_KEY,), ("sudo",), USER_HASH),),
+        ssh_password_login=False,
+        sysctl={"vm.swappiness": "10", "net/ipv4/conf/vmbr0.100/forwarding": "1",
+                "net.ipv4.tcp_rmem": "4096 87380 6291456"},
+        firewall=Firewall(cluster_networks=("192.168.1.0/24", "10.10.0.0/24"),
+                          allow_from=("10.99.0.0/16", "2001:db8:99::/48")),
+        packages=("sudo", "nftables"),
     ),
 )
 PROVISION_CONFIG = replace(CONFIG, provision=PROVISION)

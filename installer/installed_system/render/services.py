@@ -1,14 +1,23 @@
 """[provision.services] as files of the installed system, written by the installer (everything is known then):
-chrony's servers, the postfix relay and its credentials, the apt proxy and extra apt sources."""
+chrony's servers, the postfix relay and its credentials, the apt proxy and extra apt sources, the sshd password
+login drop-in, the sysctl settings and the nftables baseline."""
 
 from __future__ import annotations
 
-from installer.core.config import MailRelay
+import ipaddress
+
+from installer.core import provision, services
+from installer.core.config import Firewall, MailRelay
 
 CHRONY_CONF = "/etc/chrony/chrony.conf"
 SASL_PASSWD = "/etc/postfix/sasl_passwd"
 APT_PROXY = "/etc/apt/apt.conf.d/80keel-proxy"
 APT_SOURCES = "/etc/apt/sources.list.d/keel-provision.list"
+# sshd takes the first value it reads, and reads sshd_config.d/*.conf in name order before sshd_config: "10-" puts
+# the answer's choice ahead of other drop-ins (cloud-init's 50-cloud-init.conf)
+SSHD_PASSWORD_LOGIN = "/etc/ssh/sshd_config.d/10-keel-password-login.conf"
+SYSCTL_CONF = "/etc/sysctl.d/90-keel.conf"
+NFTABLES_CONF = "/etc/nftables.conf"
 
 
 def render_chrony_conf(servers: tuple[str, ...]) -> str:
@@ -62,3 +71,54 @@ def render_apt_repositories(lines: tuple[str, ...]) -> str:
     """/etc/apt/sources.list.d/keel-provision.list: the answer's extra sources, one line each."""
     return "# Written by the Keel installer from [provision.services] apt-repositories.\n" + "".join(
         f"{line.strip()}\n" for line in lines)
+
+
+def render_sshd_password_login(allowed: bool) -> str:
+    """The sshd drop-in: password login on or off for every user, root included (keys always work)."""
+    return ("# Written by the Keel installer from [provision.services] ssh-password-login.\n"
+            f"PasswordAuthentication {'yes' if allowed else 'no'}\n")
+
+
+def render_sysctl_conf(settings: dict[str, str]) -> str:
+    """/etc/sysctl.d/90-keel.conf: the answer's settings in its order; "90-" sorts after Debian's own files, so
+    the answer's value wins (systemd-sysctl applies the files in name order, the last value of a key counts)."""
+    return "# Written by the Keel installer from [provision.services] sysctl; see sysctl.d(5).\n" + "".join(
+        f"{key} = {value}\n" for key, value in settings.items())
+
+
+def _saddr_rules(networks: tuple[str, ...], match: str) -> list[str]:
+    """One rule per address family: `ip saddr { ... } <match>` and `ip6 saddr { ... } <match>`."""
+    rules = []
+    for version, family in ((4, "ip"), (6, "ip6")):
+        nets = [n for n in networks if ipaddress.ip_network(n, strict=False).version == version]
+        if nets:
+            listed = ", ".join(services.normal_network(n) for n in nets)
+            rules.append(f"\t\t{family} saddr {{ {listed} }} {match}\n")
+    return rules
+
+
+def render_nftables_conf(firewall: Firewall) -> str:
+    """/etc/nftables.conf (loaded by nftables.service at boot): an input policy only. Forwarded and bridged
+    traffic (the guests') and output are left alone: the baseline keeps the host itself reachable only where the
+    cluster and its administrators need it. SSH stays open to everyone, so a wrong network list cannot lock the
+    administrator out; ICMP stays open, IPv6 needs it for neighbour discovery."""
+    low, high = services.COROSYNC_PORTS
+    return "".join([
+        "#!/usr/sbin/nft -f\n"
+        "# Written by the Keel installer from [provision.services] firewall.\n"
+        "flush ruleset\n"
+        "\n"
+        "table inet keel {\n"
+        "\tchain input {\n"
+        "\t\ttype filter hook input priority filter; policy drop;\n"
+        "\t\tct state established,related accept\n"
+        "\t\tct state invalid drop\n"
+        "\t\tiif \"lo\" accept\n"
+        "\t\tmeta l4proto { icmp, ipv6-icmp } accept\n"
+        f"\t\ttcp dport {services.SSH_PORT} accept\n",
+        *_saddr_rules(firewall.cluster_networks, f"udp dport {low}-{high} accept"),
+        *_saddr_rules(firewall.cluster_networks, f"tcp dport {provision.JOIN_PORT} accept"),
+        *_saddr_rules(firewall.allow_from, "accept"),
+        "\t}\n"
+        "}\n",
+    ])

@@ -8,7 +8,7 @@ the other.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 PATH = "/etc/keel/provision.json"
@@ -71,11 +71,33 @@ class MailRelay:
 
 
 @dataclass(frozen=True)
+class UserAccount:
+    name: str
+    ssh_keys: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    password_hashed: str | None = None
+
+
+@dataclass(frozen=True)
+class Firewall:
+    cluster_networks: tuple[str, ...] = ()
+    allow_from: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Services:
+    """The installer already made all of these true on the installed system (files, users, the firewall's unit);
+    they are here for `keel-firstboot plan` and for reports, not for a step."""
+
     ntp_servers: tuple[str, ...] = ()
     mail_relay: MailRelay | None = None
     apt_proxy: str | None = None
     apt_repositories: tuple[str, ...] = ()
+    users: tuple[UserAccount, ...] = ()
+    ssh_password_login: bool | None = None
+    sysctl: dict[str, str] = field(default_factory=dict)
+    firewall: Firewall | None = None
+    packages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +132,11 @@ def parse(text: str, source: str = PATH) -> ProvisionDoc:
     services = data.get("services")
     if isinstance(services, dict) and services.get("mail_relay") is not None:
         services = {**services, "mail_relay": _build(MailRelay, services["mail_relay"], f"{source}: mail_relay")}
+    if isinstance(services, dict) and services.get("firewall") is not None:
+        services = {**services, "firewall": _build(Firewall, services["firewall"], f"{source}: firewall")}
+    if isinstance(services, dict) and isinstance(services.get("users"), list):
+        services = {**services, "users": [_build(UserAccount, u, f"{source}: users[{i}]")
+                                          for i, u in enumerate(services["users"])]}
     return ProvisionDoc(
         node=_build(Node, data.get("node"), f"{source}: node"),
         cluster=_build(Cluster, data["cluster"], f"{source}: cluster") if data.get("cluster") else None,

@@ -40,6 +40,12 @@ CASES = [
     pytest.param("80keel-proxy", lambda: services.render_apt_proxy(SVC.apt_proxy), id="apt uses the http proxy"),
     pytest.param("keel-provision.list", lambda: services.render_apt_repositories(SVC.apt_repositories),
                  id="extra apt sources are one line each"),
+    pytest.param("10-keel-password-login.conf", lambda: services.render_sshd_password_login(SVC.ssh_password_login),
+                 id="sshd refuses passwords when the answer turns password login off"),
+    pytest.param("90-keel.conf", lambda: services.render_sysctl_conf(SVC.sysctl),
+                 id="sysctl settings are one key = value line each in the answer's order"),
+    pytest.param("nftables.conf", lambda: services.render_nftables_conf(SVC.firewall),
+                 id="nftables drops input but ssh icmp and corosync and the join service from the cluster"),
     pytest.param("provision.json", lambda: provision.render_provision_json(PROVISION_CONFIG),
                  id="provision json carries the node the cluster the storage with stanzas and the services"),
 ]
