@@ -78,6 +78,8 @@ def payload() -> list[Entry]:
         Entry("systemd/keel-boot-cleanup.service", "/usr/lib/systemd/system/keel-boot-cleanup.service", 0o644),
         # keel-firstboot: one unit per [first-boot] ordering; the installer enables the one the answer names
         *(Entry(f"systemd/{unit}", f"/usr/lib/systemd/system/{unit}", 0o644) for unit in FIRSTBOOT_UNITS),
+        # the cluster's join service: a founder's and a joiner's provision steps enable it
+        Entry("systemd/keel-join.service", "/usr/lib/systemd/system/keel-join.service", 0o644),
         Entry(f"systemd/{PROVISION_UNIT}", f"/usr/lib/systemd/system/{PROVISION_UNIT}", 0o644),
         Entry("README.md", f"/usr/share/doc/{PACKAGE}/README.md", 0o644),
     ]

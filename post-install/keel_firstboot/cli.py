@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TextIO
 
 from .hook import now_iso, open_log, run_hook
+from .join.client import join_cluster
+from .join.server import serve as serve_joins
 from .layout import DEFAULT_ORDERING, LOG, ORDERINGS, PENDING, SCRIPT, STATUS, Paths
 from .provision import model as provision_model
 from .provision.execute import TIMING, Executor, Timing, secrets_of
@@ -122,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  keel-firstboot provision\n  keel-firstboot provision --root /mnt/target   # commands "
                "through chroot", formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", type=Path, help="the system to provision, mounted there (default: /)")
+    commands.add_parser(
+        "join-service", help="serve cluster joins and membership updates (what keel-join.service runs)",
+        description="Serve the cluster's join protocol on TCP port 8106 (TLS, certificate in /etc/keel/join): a "
+                    "node that proves the cluster secret is added to the nodelist of every member and receives the "
+                    "corosync authkey, corosync.conf and the member list; an update from another member is written "
+                    "and corosync reloaded. Members are in /var/lib/keel/cluster/members.json.",
+        epilog="example:\n  systemctl enable --now keel-join.service\n  keel-firstboot join-service",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     return parser
 
 
@@ -141,6 +151,8 @@ def main(argv: Sequence[str] | None = None, *, root: Path | None = None,
             return plan(paths, args.json)
         if args.command == "provision":
             return provision(Paths(args.root) if args.root else paths)
+        if args.command == "join-service":
+            return serve_joins(paths)
         return retry(paths, args.now, systemctl)
     except (StateError, provision_model.ProvisionFileError) as err:
         print(f"E: {err}", file=sys.stderr)
@@ -340,7 +352,8 @@ def provision(paths: Paths, *, make_runner: MakeRunner = Runner, timing: Timing 
 
             runner = make_runner(line, redact, paths.root)
             executor = Executor(paths, runner, say=lambda text: line(f"keel-firstboot: {text}"), now=now_iso,
-                                timing=timing, clock=clock, sleep=sleep)
+                                timing=timing, clock=clock, sleep=sleep,
+                                join=lambda: join_cluster(paths, runner, doc))
             record = executor.run(provision_steps(doc, Facts.of(paths.root)), previous)
     return 0 if record.state == "succeeded" else EXIT_FAILED
 

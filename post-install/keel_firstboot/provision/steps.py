@@ -4,10 +4,10 @@ boot_steps). A step already true on this system is marked done, which is how a r
 
 A "run" step carries its `checks`: commands that all exit 0 when the step is already true on this system, so the
 executor (run.py) skips it, and a power cut between a command and its record is followed by a clean re-run. A
-"write" step is true when the file has its text and mode, a "register" step when storage.cfg has its id. The join,
-which a "join" step stands for, is not written yet. A step's `devices` are the disks it writes: the executor checks
-that they are still blank before the first of a storage's steps writes them (the install's guard, checked again at
-boot), as the answer's resolution did at install time.
+"write" step is true when the file has its text and mode, a "register" step when storage.cfg has its id, a "join"
+step once the authkey is there (the join client, keel_firstboot.join, writes it last). A step's `devices` are the
+disks it writes: the executor checks that they are still blank before the first of a storage's steps writes them
+(the install's guard, checked again at boot), as the answer's resolution did at install time.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import ProvisionDoc, Storage
+from .model import Cluster, ProvisionDoc, Storage
 from .render_corosync import CorosyncNode, Link, render_corosync_conf
 
 COROSYNC_CONF = "/etc/corosync/corosync.conf"
@@ -92,23 +92,29 @@ def _cluster_steps(doc: ProvisionDoc, facts: Facts) -> list[ProvisionStep]:
     addresses = (c.link0, c.link1) if c.link1 else (c.link0,)
     enable = ProvisionStep("run", subject, "start corosync", ("systemctl", "enable", "--now", "corosync.service"),
                            done=done, checks=is_active("corosync.service"))
+    join_service = ProvisionStep("run", subject, f"start the join service on port {JOIN_PORT}",
+                                 ("systemctl", "enable", "--now", "keel-join.service"), done=done,
+                                 checks=is_active("keel-join.service"))
     if c.mode == "join":
+        # a joiner serves joins too once it is a member, so a later node may join through any member
         peer = with_port(c.peer or "")
         return [ProvisionStep("join", subject, f"join through {peer}: both prove the cluster secret, then the "
                               f"member adds {doc.node.name} ({', '.join(addresses)}) on every member and sends "
-                              f"{AUTHKEY} and {COROSYNC_CONF}", path=COROSYNC_CONF, done=done), enable]
-    links = [Link(0, c.link0_priority)] + ([Link(1, c.link1_priority)] if c.link1 else [])
-    conf = render_corosync_conf(c.name, [CorosyncNode(doc.node.name, c.node_id or 1, addresses)], links)
+                              f"{AUTHKEY} and {COROSYNC_CONF}", path=COROSYNC_CONF, done=done), enable,
+                join_service]
+    conf = render_corosync_conf(c.name, [CorosyncNode(doc.node.name, c.node_id or 1, addresses)], cluster_links(c))
     return [
         ProvisionStep("run", subject, f"make {AUTHKEY}", ("corosync-keygen",), done=done,
                       checks=exists("-s", AUTHKEY)),
         ProvisionStep("write", subject, f"write {COROSYNC_CONF} with {doc.node.name} as node {c.node_id or 1}",
                       path=COROSYNC_CONF, text=conf, done=done),
         enable,
-        ProvisionStep("run", subject, f"start the join service on port {JOIN_PORT}",
-                      ("systemctl", "enable", "--now", "keel-join.service"), done=done,
-                      checks=is_active("keel-join.service")),
+        join_service,
     ]
+
+
+def cluster_links(c: Cluster) -> list[Link]:
+    return [Link(0, c.link0_priority)] + ([Link(1, c.link1_priority)] if c.link1 else [])
 
 
 def with_port(peer: str) -> str:

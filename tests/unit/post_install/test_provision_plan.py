@@ -103,10 +103,12 @@ def test_a_founder_makes_the_key_writes_its_conf_and_starts_corosync_and_the_joi
     assert "ring0_addr: 192.168.1.10\n    ring1_addr: 10.10.0.1" in conf and "knet_link_priority: 20" in conf
 
 
-def test_a_joiner_joins_through_its_peer_on_the_join_port():
+def test_a_joiner_joins_through_its_peer_on_the_join_port_then_serves_joins_itself():
     cluster = replace(PROVISION.cluster, mode="join", peer="pve1.example.com")
     steps = provision_steps(doc_of(replace(PROVISION, cluster=cluster, storage=()), "pve2"), Facts("pve2"))
-    assert [s.kind for s in steps] == ["join", "run"]
+    assert [(s.kind, s.argv) for s in steps] == [
+        ("join", ()), ("run", ("systemctl", "enable", "--now", "corosync.service")),
+        ("run", ("systemctl", "enable", "--now", "keel-join.service"))]
     assert f"join through pve1.example.com:{JOIN_PORT}" in steps[0].summary
 
 
