@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from .console import ConsoleStatus, failed_line
 from .hook import now_iso, open_log, run_hook
-from .join.client import join_cluster
-from .join.server import serve as serve_joins
 from .layout import DEFAULT_ORDERING, LOG, ORDERINGS, PENDING, SCRIPT, STATUS, Paths
 from .provision import model as provision_model
 from .provision.execute import TIMING, Executor, Timing, secrets_of
+from .provision.feedback import Feedback
 from .provision.record import LOCK, RECORD, Record, is_done, provision_state, read_record, write_record
 from .provision.steps import Facts, provision_steps
 from .runner import Redactor, Runner
@@ -124,14 +124,6 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  keel-firstboot provision\n  keel-firstboot provision --root /mnt/target   # commands "
                "through chroot", formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", type=Path, help="the system to provision, mounted there (default: /)")
-    commands.add_parser(
-        "join-service", help="serve cluster joins and membership updates (what keel-join.service runs)",
-        description="Serve the cluster's join protocol on TCP port 8106 (TLS, certificate in /etc/keel/join): a "
-                    "node that proves the cluster secret is added to the nodelist of every member and receives the "
-                    "corosync authkey, corosync.conf and the member list; an update from another member is written "
-                    "and corosync reloaded. Members are in /var/lib/keel/cluster/members.json.",
-        epilog="example:\n  systemctl enable --now keel-join.service\n  keel-firstboot join-service",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
     return parser
 
 
@@ -151,8 +143,6 @@ def main(argv: Sequence[str] | None = None, *, root: Path | None = None,
             return plan(paths, args.json)
         if args.command == "provision":
             return provision(Paths(args.root) if args.root else paths)
-        if args.command == "join-service":
-            return serve_joins(paths)
         return retry(paths, args.now, systemctl)
     except (StateError, provision_model.ProvisionFileError) as err:
         print(f"E: {err}", file=sys.stderr)
@@ -339,10 +329,12 @@ def provision(paths: Paths, *, make_runner: MakeRunner = Runner, timing: Timing 
             print("E: provision is running already (another keel-firstboot holds its lock)", file=sys.stderr)
             return EXIT_FAILED
         previous = read_record(paths)
+        redact = Redactor(secrets_of(doc))
         if previous is not None and previous.state == "failed":
             print(f"provision: failed earlier ({previous.reason}); 'keel-firstboot retry' re-arms it", file=out)
+            runner = make_runner(lambda text: None, redact, paths.root)
+            ConsoleStatus(paths, lambda: _reload_agetty(runner)).show(failed_line(previous.reason or "unknown"))
             return EXIT_FAILED
-        redact = Redactor(secrets_of(doc))
         with open_log(paths) as log:
             def line(text: str) -> None:
                 text = redact(text) + "\n"
@@ -351,11 +343,22 @@ def provision(paths: Paths, *, make_runner: MakeRunner = Runner, timing: Timing 
                 log.write(text.encode())
 
             runner = make_runner(line, redact, paths.root)
-            executor = Executor(paths, runner, say=lambda text: line(f"keel-firstboot: {text}"), now=now_iso,
-                                timing=timing, clock=clock, sleep=sleep,
-                                join=lambda: join_cluster(paths, runner, doc))
+
+            def say(text: str) -> None:
+                line(f"keel-firstboot: {text}")
+
+            feedback = Feedback.start(paths, doc.node.fqdn, say, redact, lambda: _reload_agetty(runner),
+                                      {"sleep": sleep})
+            executor = Executor(paths, runner, say=say, now=now_iso, timing=timing, clock=clock, sleep=sleep,
+                                progress=feedback.step)
             record = executor.run(provision_steps(doc, Facts.of(paths.root)), previous)
+            feedback.end(record)
     return 0 if record.state == "succeeded" else EXIT_FAILED
+
+
+def _reload_agetty(runner: Runner) -> None:
+    """Every login prompt on screen prints itself again, with the new status line."""
+    runner.run(("agetty", "--reload"), timeout=10, check=False)
 
 
 @contextlib.contextmanager

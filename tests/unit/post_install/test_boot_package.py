@@ -63,6 +63,9 @@ def test_contents(deb):
         "/usr/lib/systemd/system/keel-firstboot-network-pre.service": "-rw-r--r--",
         "/usr/lib/systemd/system/keel-firstboot-network-online.service": "-rw-r--r--",
         "/usr/lib/systemd/system/keel-firstboot-multi-user.service": "-rw-r--r--",
+        "/usr/lib/systemd/system/keel-provision.service": "-rw-r--r--",
+        "/usr/lib/keel/keel_firstboot/report.py": "-rw-r--r--",
+        "/usr/lib/keel/keel_firstboot/console.py": "-rw-r--r--",
     }
     for path, mode in expected_modes.items():
         assert entries.get(path) == mode, path
