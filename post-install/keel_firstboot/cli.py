@@ -16,6 +16,8 @@ from typing import TextIO
 
 from .console import ConsoleStatus, failed_line
 from .hook import now_iso, open_log, run_hook
+from .join.client import join_cluster
+from .join.server import serve as serve_joins
 from .layout import DEFAULT_ORDERING, LOG, ORDERINGS, PENDING, SCRIPT, STATUS, Paths
 from .provision import model as provision_model
 from .provision.execute import TIMING, Executor, Timing, secrets_of
@@ -48,7 +50,7 @@ the hook runs leaves the flag, so the next boot runs it again.
 already true, a failing one is retried (1 s, doubling to 60 s) until its deadline, then the run stops failed with
 the reason; every step's state is in
 {RECORD}. After success it never runs again. No unit runs it at boot yet
-(the installer enables none), and the cluster join is not implemented yet: a join step fails saying so."""
+(the installer enables none). A join step joins through the answer's peer ('keel-firstboot join-service')."""
 
 EXAMPLES = """\
 examples:
@@ -120,10 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
                     f"60 s, until its deadline (30 min for a join, 5 min otherwise); then the run stops, failed, with "
                     f"the reason. Each step's state is in {RECORD}; commands and their output go to {LOG} with the "
                     f"secrets redacted. After success nothing runs again; after a failure, 'keel-firstboot retry'. "
-                    f"No unit runs this at boot yet, and a cluster join fails: it is not implemented yet.",
+                    f"No unit runs this at boot yet. A join is retried while its peer is not up; a peer "
+                    f"without the cluster secret fails it at once.",
         epilog="example:\n  keel-firstboot provision\n  keel-firstboot provision --root /mnt/target   # commands "
                "through chroot", formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", type=Path, help="the system to provision, mounted there (default: /)")
+    commands.add_parser(
+        "join-service", help="serve cluster joins and membership updates (what keel-join.service runs)",
+        description="Serve the cluster's join protocol on TCP port 8106 (TLS, certificate in /etc/keel/join): a "
+                    "node that proves the cluster secret is added to the nodelist of every member and receives the "
+                    "corosync authkey, corosync.conf and the member list; an update from another member is written "
+                    "and corosync reloaded. Members are in /var/lib/keel/cluster/members.json.",
+        epilog="example:\n  systemctl enable --now keel-join.service\n  keel-firstboot join-service",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     return parser
 
 
@@ -143,6 +154,8 @@ def main(argv: Sequence[str] | None = None, *, root: Path | None = None,
             return plan(paths, args.json)
         if args.command == "provision":
             return provision(Paths(args.root) if args.root else paths)
+        if args.command == "join-service":
+            return serve_joins(paths)
         return retry(paths, args.now, systemctl)
     except (StateError, provision_model.ProvisionFileError) as err:
         print(f"E: {err}", file=sys.stderr)
@@ -350,7 +363,8 @@ def provision(paths: Paths, *, make_runner: MakeRunner = Runner, timing: Timing 
             feedback = Feedback.start(paths, doc.node.fqdn, say, redact, lambda: _reload_agetty(runner),
                                       {"sleep": sleep})
             executor = Executor(paths, runner, say=say, now=now_iso, timing=timing, clock=clock, sleep=sleep,
-                                progress=feedback.step)
+                                progress=feedback.step,
+                                join=lambda: join_cluster(paths, runner, doc))
             record = executor.run(provision_steps(doc, Facts.of(paths.root)), previous)
             feedback.end(record)
     return 0 if record.state == "succeeded" else EXIT_FAILED

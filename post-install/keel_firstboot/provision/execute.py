@@ -10,7 +10,8 @@ nothing runs again, not even after a reboot.
 
 Commands go through the one runner (runner.py); the provision secrets (the cluster secret, the cifs password, the
 rbd and cephfs keyrings, the mail relay password) are redacted from the log and the record, and file contents are
-never logged. What cannot run yet fails with its reason rather than pretending: the cluster join.
+never logged. The join step calls the join client (keel_firstboot.join): a peer that is not up yet is retried like
+a failed command, a peer that does not hold the cluster secret (or refuses this node) fails the step at once.
 
 keel-provision.service runs this once at first boot (post-install/systemd); `keel-firstboot provision` runs it by hand.
 """
@@ -29,7 +30,7 @@ from .model import ProvisionDoc
 from .record import DONE, Record, StepRecord, write_private, write_record
 from .steps import Facts, ProvisionStep
 
-JOIN_NOT_IMPLEMENTED = "cluster join is not implemented yet"
+JOIN_NOT_IMPLEMENTED = "cluster join is not available here (no join client was given)"
 BLKID_NOTHING_FOUND = 2
 
 
@@ -45,7 +46,7 @@ TIMING = Timing()
 
 
 class StepError(Exception):
-    """A step that cannot succeed by retrying (a join not implemented, a disk that is not blank)."""
+    """A step that cannot succeed by retrying (a join peer without the cluster secret, a disk that is not blank)."""
 
 
 def secrets_of(doc: ProvisionDoc) -> list[str | None]:
@@ -67,6 +68,9 @@ class Executor:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     progress: Callable[[int, int, ProvisionStep], None] = lambda n, total, step: None   # a step begins (feedback)
+    # the join client (keel_firstboot.join.client.join_cluster, bound to the answer): a peer not up yet raises
+    # an OSError (retried), a peer without the secret a StepError (not)
+    join: Callable[[], object] | None = None
 
     def run(self, steps: list[ProvisionStep], previous: Record | None) -> Record:
         """Run what is not done yet; the returned record says "succeeded" or "failed"."""
@@ -163,12 +167,14 @@ class Executor:
             self.runner.run(step.argv)
         elif step.kind == "write":
             self.runner.log(f"write {step.path} ({step.mode:04o})")
-            _write_file(self.paths.at(step.path), step.text, step.mode)
+            write_file(self.paths.at(step.path), step.text, step.mode)
         elif step.kind == "register":
             self.runner.log(f"append {_storage_id(step)} to {step.path}")
             _append_stanza(self.paths.at(step.path), step.text)
         elif step.kind == "join":
-            raise StepError(JOIN_NOT_IMPLEMENTED)
+            if self.join is None:
+                raise StepError(JOIN_NOT_IMPLEMENTED)
+            self.join()
         else:
             raise StepError(f"keel-firstboot cannot run a {step.kind!r} step")
 
@@ -191,7 +197,7 @@ def _storage_id(step: ProvisionStep) -> str:
     return step.text.split("\n", 1)[0].split(":", 1)[1].strip()
 
 
-def _write_file(target: Path, text: str, mode: int) -> None:
+def write_file(target: Path, text: str, mode: int) -> None:
     target.parent.mkdir(mode=0o700 if mode & 0o077 == 0 else 0o755, parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.keel-tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)

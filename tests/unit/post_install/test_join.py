@@ -339,3 +339,25 @@ def test_provision_retries_a_peer_that_is_down_and_stops_at_once_on_a_wrong_secr
     failed = read_record(wrong.paths).failed_step
     assert code == 1 and failed.attempts == 1 and "does not hold the cluster secret" in failed.last_error
     assert OTHER_SECRET not in out
+
+
+POST_INSTALL = Path(__file__).resolve().parents[3] / "post-install"
+
+
+def test_keel_join_service_is_packaged_and_runs_the_join_service_command():
+    unit = (POST_INSTALL / "systemd" / "keel-join.service").read_text()
+    assert "ExecStart=/usr/sbin/keel-firstboot join-service\n" in unit and "WantedBy=multi-user.target\n" in unit
+    assert ('Entry("systemd/keel-join.service", "/usr/lib/systemd/system/keel-join.service", 0o644)'
+            in (POST_INSTALL / "build_deb.py").read_text())
+    with pytest.raises(SystemExit) as done:
+        cli.build_parser().parse_args(["join-service", "--help"])
+    assert done.value.code == 0
+
+
+def test_the_join_service_of_a_node_that_has_not_joined_yet_says_so(tmp_path, capsys):
+    pve2 = make_node(tmp_path, "pve2", 2, peer=make_node(tmp_path, "pve1", 1))
+    assert cli.main(["join-service"], root=pve2.root) == 1
+    assert capsys.readouterr().err == ("E: pve2 has not joined cluster rack1 yet ('keel-firstboot provision' "
+                                       "joins)\n")
+    assert cli.main(["join-service"], root=tmp_path / "empty") == 1
+    assert "E: no /etc/keel/provision.json" in capsys.readouterr().err

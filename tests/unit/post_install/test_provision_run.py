@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import stat
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from installer.installed_system.render.provision import render_provision_json
 from keel_firstboot import cli
 from keel_firstboot.layout import Paths
 from keel_firstboot.provision import model
-from keel_firstboot.provision.execute import JOIN_NOT_IMPLEMENTED, Timing
+from keel_firstboot.provision.execute import Timing
 from keel_firstboot.provision.record import DONE, RECORD, provision_state, read_record
 from keel_firstboot.provision.steps import Facts, ProvisionStep, provision_steps
 from keel_firstboot.runner import CommandFailed, Redactor, Runner
@@ -229,16 +230,18 @@ def test_a_power_cut_mid_way_is_followed_by_a_clean_rerun(tmp_path, after):
     assert paths.at(DONE).exists()
 
 
-def test_a_join_fails_at_once_saying_it_is_not_implemented(tmp_path):
-    cluster = replace(PROVISION.cluster, mode="join", peer="pve1.example.com")
+def test_a_join_through_a_peer_that_is_down_is_retried_until_its_deadline(tmp_path):
+    with socket.socket() as s:          # a port nobody listens on: the peer's join service is not up
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cluster = replace(PROVISION.cluster, mode="join", peer=f"127.0.0.1:{port}")
     paths, steps = system_with(tmp_path, replace(PROVISION, cluster=cluster, storage=()), "pve2")
     system = FakeSystem(steps)
-    code, out = system.provision(paths)
-    assert code == 1 and JOIN_NOT_IMPLEMENTED == "cluster join is not implemented yet"
+    code, _ = system.provision(paths, SHORT)
     record = read_record(paths)
-    assert record.steps[0].state == "failed" and record.steps[0].last_error == JOIN_NOT_IMPLEMENTED
-    assert record.steps[0].attempts == 1 and system.sleeps == [], "no retrying what cannot succeed"
-    assert record.reason.endswith(JOIN_NOT_IMPLEMENTED) and JOIN_NOT_IMPLEMENTED in out
+    assert code == 1 and record.steps[0].state == "failed"
+    assert record.steps[0].last_error.startswith(f"cannot reach the join service at 127.0.0.1:{port}")
+    assert system.sleeps == [1, 2, 4, 8], "retried with backoff until the join's deadline"
     assert system.ran == [], "corosync is not started without the join"
 
 
