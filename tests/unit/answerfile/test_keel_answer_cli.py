@@ -171,7 +171,8 @@ def test_convert_pve_env_reports_a_bad_file_in_one_line(capsys, tmp_path):
 def test_demo_validates_every_example(capsys):
     assert demo.main([]) == 0
     out = capsys.readouterr().out
-    for example in EXAMPLES.glob("*.toml"):
+    examples = list(EXAMPLES.glob("*.toml"))
+    for example in examples:
         assert f"== {example.name}: valid" in out
-    assert out.rstrip().endswith("7 of 7 answers valid")
+    assert out.rstrip().endswith(f"{len(examples)} of {len(examples)} answers valid")
     assert "warning:" not in out
