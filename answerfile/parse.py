@@ -923,7 +923,18 @@ def _build(doc: dict[str, Any], data: Mapping[str, Any], out: Collector, offline
         first_boot=part("first-boot", _first_boot),
         provision=part("provision", _provision),
     )
+    _ssh_lockout_warning(answer, out)
     return ParseResult(answer, in_file_order(out.problems), in_file_order(out.warnings))
+
+
+def _ssh_lockout_warning(answer: Answer, out: Collector) -> None:
+    """Password login off with no SSH key anywhere leaves only the console: legal, but rarely meant."""
+    svc = answer.provision.services if answer.provision is not None else None
+    if svc is None or svc.ssh_password_login is not False or answer.global_ is None:
+        return
+    if not answer.global_.root_ssh_keys and not any(u.ssh_keys for u in svc.users):
+        out.warn("provision.services.ssh-password-login", "is false and no SSH key is given (global.root-ssh-keys "
+                                                          "or a user's ssh-keys): nobody can log in over SSH")
 
 
 def in_file_order(problems: list[AnswerProblem]) -> list[AnswerProblem]:

@@ -211,3 +211,20 @@ def test_without_a_cluster_the_firewall_opens_no_cluster_port(example):
         "a listed network with host bits is its network"])
 def test_cluster_networks_rule(links, listed, networks):
     assert service_rules.cluster_networks(links, "192.168.1.10/24", listed) == (networks, [])
+
+
+def test_password_login_off_without_any_key_warns_that_ssh_is_closed():
+    def change(d: dict[str, Any]) -> None:
+        d["provision"]["services"]["users"][0]["ssh-keys"] = []
+    problems, warnings = answerfile.validate_text(answer(change))
+    assert problems == []
+    assert [(w.key, w.message) for w in warnings] == [(
+        "provision.services.ssh-password-login", "is false and no SSH key is given (global.root-ssh-keys or a "
+        "user's ssh-keys): nobody can log in over SSH")]
+
+
+def test_password_login_off_with_a_root_key_is_fine():
+    def change(d: dict[str, Any]) -> None:
+        d["provision"]["services"]["users"][0]["ssh-keys"] = []
+        d["global"]["root-ssh-keys"] = [KEY]
+    assert answerfile.validate_text(answer(change)) == ([], [])
