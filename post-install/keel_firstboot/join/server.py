@@ -12,6 +12,7 @@ update is then refused as a conflict and that joiner keeps retrying until its de
 from __future__ import annotations
 
 import base64
+import errno
 import socket
 import socketserver
 import ssl
@@ -58,6 +59,9 @@ class JoinService:
     fingerprint: str                        # of the certificate it serves
     say: Callable[[str], None]
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # an update waits this long for a join this member is handling; two members each pushing to the other while
+    # handling a join would otherwise wait for each other until the reply timeout
+    update_wait: float = 10.0
 
     def handle(self, tls: ssl.SSLSocket, peer: str) -> None:
         hello = receive(tls, HELLO_MAX)
@@ -117,7 +121,9 @@ class JoinService:
 
     def update(self, body: dict[str, Any], peer: str) -> dict[str, Any]:
         new = Membership.from_json(body.get("membership"))
-        with self.lock:
+        if not self.lock.acquire(timeout=self.update_wait):
+            raise PeerError(f"{self.name} is busy with another join; try again")
+        try:
             current = self._membership()
             if new.cluster != current.cluster:
                 raise JoinRefused(f"this is cluster {current.cluster}, not {new.cluster}")
@@ -130,6 +136,8 @@ class JoinService:
             elif new.config_version == current.config_version and new != current:
                 raise PeerError(f"conflict: config_version {new.config_version} here has other members "
                                 "(two joins at once?)")
+        finally:
+            self.lock.release()
         return {"type": "ok", "config_version": current.config_version}
 
 
@@ -177,7 +185,12 @@ def prepare(paths: Paths, runner: Runner, doc: model.ProvisionDoc, say: Callable
     fp = ensure_certificate(paths, runner, doc.node.name)
     apply_membership(paths, runner, held, doc.node.name)
     service = JoinService(paths, runner, cluster_key(c.cluster_secret), doc.node.name, fp, say)
-    server = JoinServer(service, server_context(paths), address)
+    try:
+        server = JoinServer(service, server_context(paths), address)
+    except OSError as err:
+        if address[0] != "::" or err.errno != errno.EAFNOSUPPORT:
+            raise
+        server = JoinServer(service, server_context(paths), ("0.0.0.0", address[1]))   # booted with ipv6.disable=1
     say(f"join service of cluster {c.name} on port {server.server_address[1]}, certificate SHA-256 {fp}, "
         f"config_version {held.config_version}, {len(held.members)} members")
     return server
@@ -200,6 +213,9 @@ def serve(paths: Paths, out: TextIO | None = None) -> int:
         server = prepare(paths, runner, doc, lambda text: line(f"keel-join: {text}"))
     except (JoinRefused, PeerError, CommandFailed) as err:
         print(f"E: {redact(str(err))}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"E: cannot serve joins on port {JOIN_PORT}: {err.strerror or err}", file=sys.stderr)
         return 1
     with server:
         server.serve_forever()

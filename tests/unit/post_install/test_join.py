@@ -21,7 +21,7 @@ import pytest
 from installer.installed_system.render.provision import render_provision_json
 from keel_firstboot import cli
 from keel_firstboot.join.cert import CERT, KEY, client_context
-from keel_firstboot.join.client import exchange, join_cluster
+from keel_firstboot.join.client import exchange, join_cluster, push_update
 from keel_firstboot.join.members import (
     KNOWN_HOSTS,
     MEMBERS,
@@ -265,6 +265,25 @@ def test_an_oversized_hello_is_cut_off(founder):
         tls.sendall((HELLO_MAX + 1).to_bytes(4, "big") + b"x" * 16)
         with pytest.raises((PeerError, OSError)):
             receive(tls)
+
+
+def test_an_update_while_the_member_handles_a_join_is_refused_as_busy_not_left_waiting(founder):
+    server = prepare(founder.paths, founder.runner(), founder.doc, founder.log.append, ("127.0.0.1", 0),
+                     founder.endpoint)
+    server.service.update_wait = 0.1
+    membership = read_membership(founder.root)
+    target = replace(membership.members[0], endpoint=f"127.0.0.1:{server.server_address[1]}")
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        # while a join holds the lock
+        with server.service.lock, pytest.raises(PeerError, match="pve1 is busy with another join; try again"):
+            push_update(target, replace(membership, config_version=2), cluster_key(CLUSTER_SECRET))
+        assert push_update(target, membership, cluster_key(CLUSTER_SECRET)) == 1, "then it answers"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def test_a_join_service_that_is_not_up_is_a_retryable_error(tmp_path):
