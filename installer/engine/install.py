@@ -30,6 +30,7 @@ from installer.core.live import LIVE_INFO_PATH, LiveInfo, LiveInfoError
 from installer.engine.engine import InstallFailed, register_secrets, run_install
 from installer.engine.first_boot import FirstBootError, check_payload, check_provision_payload, obtain_script
 from installer.engine.phases import build_phases, weights
+from installer.installed_system import provision_services
 from installer.phase import InstallContext
 from installer.runner import FakeRunner, Runner
 from installer.storage.plan import PlanError, StoragePlan, plan
@@ -146,6 +147,9 @@ def start_install(config: InstallConfig, hardware: HardwareProfile, sinks: list[
             check_provision_payload(live.payload_files)
         except FirstBootError as err:
             return _refuse(sinks, str(err))
+        packages = config.provision.services.packages if config.provision.services else ()
+        if missing := provision_services.packages_missing_from_payload(packages, live.payload_files):
+            return _refuse(sinks, provision_services.missing_packages_message(missing))
 
     scratch = Path(tempfile.mkdtemp(prefix="keel-dry-run-")) if dry_run else None
     try:

@@ -11,6 +11,7 @@ keel-firstboot does is what needs the network or the cluster (the join, shared s
 from __future__ import annotations
 
 import posixpath
+from pathlib import Path
 
 from installer.core.config import ServicesSettings, UserAccount
 from installer.installed_system import writer
@@ -18,6 +19,7 @@ from installer.installed_system.render import system
 from installer.phase import InstallContext
 
 NFTABLES_UNIT = "nftables.service"
+DPKG_INFO = "/var/lib/dpkg/info"
 
 
 class ServicesError(RuntimeError):
@@ -77,6 +79,25 @@ def add_user(ctx: InstallContext, user: UserAccount) -> None:
                       system.render_authorized_keys(user.ssh_keys), mode=0o600, uid=uid, gid=gid)
 
 
+def missing_packages_message(missing: list[str]) -> str:
+    return (f"provision.services.packages: {', '.join(missing)} not in this ISO's payload, and the medium carries no "
+            "package pool to install from: build the ISO with a profile that has them, or install them after the "
+            "first boot")
+
+
+def packages_missing_from_payload(packages: tuple[str, ...], file_list: Path | None) -> list[str]:
+    """The packages with no dpkg file list (/var/lib/dpkg/info/<name>[:<arch>].list) in the payload's file list,
+    so that the install is refused before a disk is touched; [] without a list (the configure phase checks the
+    unpacked target then)."""
+    if not packages or file_list is None or not file_list.is_file():
+        return []
+    prefix = f"squashfs-root{DPKG_INFO}/"
+    with file_list.open(encoding="utf-8", errors="replace") as lines:
+        listed = {line.rstrip("\n")[len(prefix):-len(".list")].split(":")[0] for line in lines
+                  if line.startswith(prefix) and line.rstrip("\n").endswith(".list")}
+    return [p for p in packages if p not in listed]
+
+
 def missing_packages(ctx: InstallContext, packages: tuple[str, ...]) -> list[str]:
     """The packages dpkg does not list as installed on the target."""
     missing = []
@@ -95,9 +116,7 @@ def apply_services(ctx: InstallContext) -> None:
         return
     missing = missing_packages(ctx, svc.packages)
     if missing:
-        raise ServicesError(f"provision.services.packages: {', '.join(missing)} not in this ISO's payload, and the "
-                            "medium carries no package pool to install from: build the ISO with a profile that "
-                            "has them, or install them after the first boot")
+        raise ServicesError(missing_packages_message(missing))
     for user in svc.users:
         add_user(ctx, user)
         ctx.events.message(f"user {user.name}: {len(user.ssh_keys)} SSH key(s)"

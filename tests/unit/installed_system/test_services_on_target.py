@@ -3,6 +3,7 @@ the chroot with their keys, the firewall's unit, the package check, and nft's ow
 
 from __future__ import annotations
 
+import json
 import shutil
 import stat
 import subprocess
@@ -15,9 +16,14 @@ import pytest
 from installer.core.config import Firewall, UserAccount
 from installer.core.events import EventBus, ListSink
 from installer.core.live import LiveInfo
+from installer.engine.install import InstallSettings, start_install
 from installer.installed_system.configure import target_files
-from installer.installed_system.provision_services import ServicesError, apply_services
-from installer.installed_system.render import services
+from installer.installed_system.provision_services import (
+    ServicesError,
+    apply_services,
+    packages_missing_from_payload,
+)
+from installer.installed_system.render import provision, services
 from installer.runner import FakeRunner, Result
 from keel_testing.samples import HARDWARE, LVM_PLAN, PROVISION, PROVISION_CONFIG, USER_HASH, USER_KEY
 
@@ -162,3 +168,30 @@ def test_an_install_without_provision_does_nothing(tmp_path):
     ctx = context(target(tmp_path), replace(PROVISION_CONFIG, provision=None))
     apply_services(ctx)
     assert ctx.runner.commands == []
+
+
+def listing(tmp_path: Path, *names: str) -> Path:
+    path = tmp_path / "payload.files"
+    path.write_text("squashfs-root\nsquashfs-root/var/lib/dpkg/info\n" + "".join(
+        f"squashfs-root/var/lib/dpkg/info/{name}\n" for name in names)
+        + f"squashfs-root{provision.UNIT_PATH}\n")
+    return path
+
+
+def test_packages_are_looked_up_in_the_payloads_dpkg_lists(tmp_path):
+    files = listing(tmp_path, "sudo.list", "sudo.md5sums", "libc6:amd64.list", "nftables.conffiles")
+    assert packages_missing_from_payload(("sudo", "libc6", "nftables", "vim"), files) == ["nftables", "vim"]
+    assert packages_missing_from_payload(("vim",), None) == []
+
+
+def test_a_package_missing_from_the_payload_listing_refuses_the_install_before_any_disk_is_touched(tmp_path):
+    live = tmp_path / "live.json"
+    live.write_text(json.dumps({"payload": str(tmp_path / "payload.squashfs"),
+                                "payload_files": str(listing(tmp_path, "sudo.list"))}))
+    runner, sink = FakeRunner(), ListSink()
+    outcome = start_install(PROVISION_CONFIG, HARDWARE, [sink], dry_run=False,
+                            settings=InstallSettings(live_path=live, runner=runner, target=tmp_path / "target",
+                                                     log_path=tmp_path / "install.log",
+                                                     events_path=tmp_path / "events.jsonl"))
+    assert not outcome.started and runner.commands == []
+    assert sink.of_type("error")[0].text.startswith("provision.services.packages: nftables not in this ISO's payload")
