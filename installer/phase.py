@@ -15,6 +15,7 @@ from installer.core.config import InstallConfig
 from installer.core.events import EventBus
 from installer.core.hardware import HardwareProfile
 from installer.core.live import LiveInfo
+from installer.core.reporting import ReportTarget
 from installer.runner import Result, Runner
 from installer.storage.plan.types import StoragePlan
 
@@ -37,6 +38,7 @@ class InstallContext:
     cleanup: ExitStack = field(default_factory=ExitStack)
     report: dict[str, Any] | None = None   # the webhook payload, gathered before the target is unmounted
     first_boot_script: bytes | None = None  # the [first-boot] executable, obtained before any disk was touched
+    report_target: ReportTarget | None = None  # the keel-server that served the answer: first boot reports to it
 
     def run(self, argv, **kw) -> Result:
         """Run one external command through the runner (logged, redacted, timed out, checked)."""

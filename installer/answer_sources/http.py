@@ -53,6 +53,7 @@ from requests.adapters import HTTPAdapter
 from installer.answer_sources.errors import AnswerSourceError
 from installer.core.limits import MAX_INPUT_BYTES, text_problem
 from installer.core.redact import redact_url
+from installer.core.reporting import ReportTarget
 
 logger = logging.getLogger(__name__)
 
@@ -92,18 +93,6 @@ class Reply:
     text: str
     report_url: str = ""    # the Keel-Report-URL header, as sent
     report_token: str = ""  # the Keel-Report-Token header: a secret
-
-
-@dataclass(frozen=True)
-class ReportTarget:
-    """Where and how the installer reports its events to the keel-server that served the answer."""
-
-    url: str                    # absolute; https, or the answer URL's own scheme and host
-    token: str                  # the per-install token, sent as Authorization: Bearer (a secret)
-    fingerprint: str | None     # the answer fetch's pin (normalized), or None for the system's CA store
-
-    def __repr__(self) -> str:  # never the token, should a target end up in a message or a log
-        return f"ReportTarget(url={redact_url(self.url)!r}, fingerprint={self.fingerprint!r})"
 
 
 @dataclass(frozen=True)

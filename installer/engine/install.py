@@ -27,6 +27,7 @@ from installer.core.events import Event, EventBus, JsonLinesSink, LogSink
 from installer.core.files import open_private
 from installer.core.hardware import HardwareProfile
 from installer.core.live import LIVE_INFO_PATH, LiveInfo, LiveInfoError
+from installer.core.reporting import ReportTarget
 from installer.engine.engine import InstallFailed, register_secrets, run_install
 from installer.engine.first_boot import FirstBootError, check_payload, check_provision_payload, obtain_script
 from installer.engine.phases import build_phases, weights
@@ -58,6 +59,7 @@ class InstallSettings:
     uuids: dict[str, str] | None = None   # filesystem UUIDs; None: fresh ones (a dry run: the plan's stable ones)
     medium: Path = MEDIUM                 # the live medium: [first-boot] source = "from-iso" reads keel/first-boot
     secrets: tuple[str, ...] = ()         # beyond the config's: the answer fetch's and the event report's tokens
+    report: ReportTarget | None = None    # the answer server's report target: kept for first boot's reports
 
 
 @dataclass
@@ -182,7 +184,8 @@ def _run(config: InstallConfig, hardware: HardwareProfile, storage: StoragePlan,
             bus = EventBus([*sinks, LogSink(log), jsonl], redact=runner.redact)
             ctx = InstallContext(config=config, plan=storage, hardware=hardware, runner=runner, events=bus,
                                  live=live, target=target, log_path=log_path, events_path=events_path,
-                                 dry_run=dry_run, first_boot_script=first_boot_script)
+                                 dry_run=dry_run, first_boot_script=first_boot_script,
+                                 report_target=settings.report)
             phases = build_phases()
             bus.weights.update(weights(phases))
             _announce(bus, config, storage, dry_run)

@@ -178,7 +178,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         return refuse(setup, f"{err.filename or ''}: {err.strerror}")
     secrets = setup.answer.secrets if setup.answer else ()
-    settings = InstallSettings(live_path=args.live, cmdline=args.cmdline, secrets=secrets)
+    settings = InstallSettings(live_path=args.live, cmdline=args.cmdline, secrets=secrets,
+                               report=setup.answer.report if setup.answer else None)
     reporter = setup.reporter
     sinks: list[Sink] = [ConsoleSink(sys.stdout), *([reporter] if reporter else [])]
     reports_end = float("inf")                      # REPORT_FLUSH after the install, for flush and close together

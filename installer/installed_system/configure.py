@@ -13,8 +13,19 @@ from installer.core.config import InstallConfig, MailRelay
 from installer.core.hardware import HardwareProfile
 from installer.core.live import LiveInfo
 from installer.core.locales import xkb_layout
+from installer.core.reporting import ReportTarget
 from installer.installed_system import writer
-from installer.installed_system.render import first_boot, fstab, kernel, network, provision, pve, services, system
+from installer.installed_system.render import (
+    first_boot,
+    fstab,
+    kernel,
+    network,
+    provision,
+    pve,
+    report,
+    services,
+    system,
+)
 from installer.phase import InstallContext
 from installer.storage.plan import StoragePlan
 
@@ -38,11 +49,13 @@ class ProvisionNotInPayload(RuntimeError):
 
 
 def target_files(config: InstallConfig, plan: StoragePlan, hardware: HardwareProfile,
-                 live: LiveInfo, first_boot_script: bytes | None = None) -> list[TargetFile]:
+                 live: LiveInfo, first_boot_script: bytes | None = None,
+                 report_target: ReportTarget | None = None) -> list[TargetFile]:
     """Every configuration file the installer writes, in writing order.
 
     `first_boot_script` is the [first-boot] executable, obtained before the install started (from the medium or
-    its URL); without it (a plan shown before any fetch) the hook's files are left out.
+    its URL); without it (a plan shown before any fetch) the hook's files are left out. `report_target` is the
+    keel-server that served the answer, where first boot reports provisioning.
     """
     net = config.network
     xkb = xkb_layout(config.keyboard)
@@ -74,6 +87,9 @@ def target_files(config: InstallConfig, plan: StoragePlan, hardware: HardwarePro
         ]
     if config.provision is not None:
         files += _provision_files(config)
+        firstboot_report = report.firstboot_report(report_target, config.webhook)
+        if firstboot_report is not None:
+            files.append(TargetFile(report.PATH, report.render_report_json(firstboot_report), 0o600))
     if config.first_boot is not None and first_boot_script is not None:
         files += [
             TargetFile(first_boot.SCRIPT, first_boot_script, 0o700, dir_mode=0o700),
@@ -123,7 +139,7 @@ def target_links(config: InstallConfig) -> dict[str, str]:
 def write_configuration(ctx: InstallContext) -> None:
     if ctx.config.first_boot is not None and ctx.first_boot_script is None:
         raise RuntimeError("[first-boot] is set but no first-boot executable was obtained before the install")
-    files = target_files(ctx.config, ctx.plan, ctx.hardware, ctx.live, ctx.first_boot_script)
+    files = target_files(ctx.config, ctx.plan, ctx.hardware, ctx.live, ctx.first_boot_script, ctx.report_target)
     for i, f in enumerate(files):
         if f.dir_mode is not None:
             writer.make_dir(ctx.target, posixpath.dirname(f.path), mode=f.dir_mode)

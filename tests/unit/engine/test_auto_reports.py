@@ -77,3 +77,20 @@ def test_an_answer_this_machine_refuses_is_reported_as_an_error(served):
     assert (events[1]["ok"], events[1]["text"]) == (False, "Nothing was written to any disk.")
     assert PASSWORD not in str(received[1:])
     assert TOKEN not in out
+
+
+def test_the_report_target_reaches_the_install_which_keeps_it_for_first_boot(served, monkeypatch):
+    from installer.engine import install
+    from installer.frontends import auto
+
+    seen = []
+
+    def start_install(config, hardware, sinks, *, dry_run, settings):
+        seen.append(settings.report)
+        return install.start_install(config, hardware, sinks, dry_run=dry_run, settings=settings)
+
+    monkeypatch.setattr(auto, "start_install", start_install)
+    status, _, _ = served(ANSWER)
+    assert status == 0
+    (target,) = seen
+    assert target.token == TOKEN and target.url.endswith("/api/v1/report/events")
