@@ -2,6 +2,10 @@
 ssh_known_hosts block and (once, on a joiner) the authkey; then, when corosync runs and its conf changed,
 `corosync-cfgtool -R`.
 
+A node whose corosync starts with another config_version than the running members' exits at its first sync
+(cmap.c, cmap_sync_activate: "Received config version ... is different than my config version ... Exiting"), so
+the joiner is answered only after every member has the new file and reloaded.
+
 Reload rather than restart: corosync 3 applies a changed nodelist and a changed quorum.two_node at runtime
 (votequorum(5): "Only votes, quorum_votes, expected_votes and two_node can be changed at runtime"; votequorum.c
 re-reads two_node in votequorum_readconfig(runtime) and lets wait_for_all follow it), and the rendered conf changes
@@ -73,7 +77,17 @@ def apply_membership(paths: Paths, runner: Runner, membership: Membership, self_
     if authkey is not None and not paths.at(AUTHKEY).exists():
         runner.log(f"write {AUTHKEY} (0400)")           # its content never goes to the log
         _write_secret(paths.at(AUTHKEY), authkey)
-    if changed and reload and runner.run(("systemctl", "is-active", "--quiet", COROSYNC_UNIT),
-                                         timeout=CHECK_TIMEOUT, check=False).code == 0:
-        runner.run(("corosync-cfgtool", "-R"))
+    if reload:
+        reload_corosync(runner, membership.config_version)
     return changed
+
+
+def reload_corosync(runner: Runner, config_version: int) -> None:
+    """`corosync-cfgtool -R` when corosync runs with another config_version than the file's: decided by what runs,
+    not by what was just written, so a reload that failed is made by the next join or update that gets here."""
+    if runner.run(("systemctl", "is-active", "--quiet", COROSYNC_UNIT), timeout=CHECK_TIMEOUT, check=False).code:
+        return                                  # it reads the file when it starts
+    running = runner.run(("corosync-cmapctl", "-g", "totem.config_version"), timeout=CHECK_TIMEOUT, check=False)
+    if running.code == 0 and running.output.strip().endswith(f"= {config_version}"):
+        return
+    runner.run(("corosync-cfgtool", "-R"))

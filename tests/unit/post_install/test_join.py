@@ -72,6 +72,8 @@ class Node:
     root: Path
     port: int
     active: set[str] = field(default_factory=lambda: {"corosync.service"})     # units running now
+    running_version: int = 1                # corosync's totem.config_version: the file's at its last reload
+    reload_fails: bool = False
     ran: list[tuple[str, ...]] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
 
@@ -99,6 +101,13 @@ class Node:
                     real = [str(node.root / a.lstrip("/")) if a.startswith("/etc/") else a for a in argv]
                     proc = subprocess.run(real, capture_output=True, check=False)
                     return proc.returncode, proc.stdout + proc.stderr, f"exit status {proc.returncode}"
+                if argv == ("corosync-cfgtool", "-R") and node.reload_fails:
+                    return 1, b"Could not reload configuration: CS_ERR_TRY_AGAIN\n", "exit status 1"
+                if argv == ("corosync-cfgtool", "-R"):
+                    conf = node.text("/etc/corosync/corosync.conf")
+                    node.running_version = int(conf.split("config_version: ")[1].split()[0])
+                if argv == ("corosync-cmapctl", "-g", "totem.config_version"):
+                    return 0, f"totem.config_version (u64) = {node.running_version}\n".encode(), ""
                 if argv[:3] == ("systemctl", "enable", "--now"):
                     node.active.add(argv[3])
                 if argv[:2] in (("systemctl", "is-active"), ("systemctl", "is-enabled")):
@@ -128,7 +137,7 @@ def make_node(tmp_path: Path, name: str, number: int, *, mode: str = "join", pee
                        "etc/ssh/ssh_host_rsa_key": "private, never read\n"}.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text)
-    node = Node(name, root, free_port())
+    node = Node(name, root, free_port(), active=set() if mode == "join" else {"corosync.service"})
     if mode == "create":                # what the founder's steps did before its service starts
         write = next(s for s in provision_steps(node.doc, Facts(name)) if s.kind == "write")
         (root / "etc/corosync").mkdir(parents=True)
@@ -188,6 +197,8 @@ def test_two_joiners_one_through_the_other_leave_one_nodelist_on_all_three(tmp_p
     assert pve2.paths.at("/etc/corosync/authkey").read_bytes() == AUTHKEY
     assert stat.S_IMODE(pve2.paths.at("/etc/corosync/authkey").stat().st_mode) == 0o400
     assert pve2.reloads == 0, "the joiner's corosync starts in the next step, nothing to reload"
+    pve2.active.add("corosync.service")         # the next step: it starts with the new file
+    pve2.running_version = 2
 
     pve3 = make_node(tmp_path, "pve3", 3, peer=pve2)
     with serving(pve2):
@@ -229,6 +240,17 @@ def test_a_join_run_again_changes_nothing(tmp_path, founder):
     prepare(founder.paths, founder.runner(), founder.doc, founder.log.append, ("127.0.0.1", 0),
             founder.endpoint).server_close()
     assert {p: founder.text(p) for p in files} == files, "the service started again rewrites nothing"
+
+
+def test_a_reload_that_failed_is_made_when_the_joiner_tries_again(tmp_path, founder):
+    pve2 = make_node(tmp_path, "pve2", 2, peer=founder)
+    founder.reload_fails = True
+    with pytest.raises(PeerError, match="corosync-cfgtool -R: exit status 1: Could not reload"):
+        join(pve2)
+    assert not pve2.paths.at("/etc/corosync/authkey").exists(), "no authkey before every member runs the new conf"
+    founder.reload_fails = False
+    assert join(pve2).config_version == 2
+    assert founder.running_version == 2 and founder.reloads == 2
 
 
 def test_a_joiner_with_another_secret_sends_nothing_after_the_founders_proof_fails(tmp_path, founder):
@@ -335,7 +357,6 @@ def provision(node: Node, timing: Timing) -> tuple[int, str]:
 
 def test_keel_firstboot_provision_joins_then_starts_corosync_and_the_join_service(tmp_path, founder):
     pve2 = make_node(tmp_path, "pve2", 2, peer=founder)
-    pve2.active.clear()
     code, out = provision(pve2, Timing())
     assert code == 0, out
     assert [s.state for s in read_record(pve2.paths).steps] == ["done", "done", "done"]
