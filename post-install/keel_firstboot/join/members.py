@@ -9,6 +9,7 @@ config_version, and the member that admits it pushes the new membership to every
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,11 @@ from ..provision.steps import JOIN_PORT, cluster_links
 from .protocol import JoinRefused, PeerError, endpoint_of
 
 MEMBERS = "/var/lib/keel/cluster/members.json"
+NODE_ID_MAX = 2**32 - 1
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_ADDRESS = re.compile(r"[A-Za-z0-9:][A-Za-z0-9.:-]{0,252}")             # IPv4, IPv6 or a DNS name
+_ENDPOINT = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]{0,252}):[0-9]{1,5}")
+_HOST_KEY = re.compile(r"[a-z0-9@.-]{3,64} [A-Za-z0-9+/]{16,16384}={0,2}")
 HOSTS = "/etc/hosts"
 KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
 SSH_DIR = "/etc/ssh"
@@ -39,14 +45,31 @@ class Member:
 
     @classmethod
     def from_json(cls, data: Any) -> Member:
+        """An entry from a peer, checked field by field: each goes into corosync.conf, /etc/hosts or known_hosts
+        as it is, so a line break or a brace in one would be a line of those files."""
         try:
             member = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
         except (TypeError, AttributeError) as err:
             raise PeerError(f"not a member entry ({err})") from err
-        if not (isinstance(member.name, str) and member.name and isinstance(member.nodeid, int)
-                and member.addresses and all(isinstance(a, str) and a for a in member.addresses)):
-            raise PeerError(f"not a member entry: {data!r:.200}")
+        problem = member.problem()
+        if problem:
+            raise JoinRefused(f"member entry {str(member.name)[:64]!r}: {problem}")
         return member
+
+    def problem(self) -> str | None:
+        if not (isinstance(self.name, str) and _NAME.fullmatch(self.name)):
+            return "the name is not a host name"
+        if not (isinstance(self.nodeid, int) and 0 <= self.nodeid <= NODE_ID_MAX):
+            return f"the node id is not 0-{NODE_ID_MAX}"
+        if not self.addresses or not all(isinstance(a, str) and _ADDRESS.fullmatch(a) for a in self.addresses):
+            return "a link address is not an address or a host name"
+        if not (isinstance(self.endpoint, str) and _ENDPOINT.fullmatch(self.endpoint)):
+            return "the join endpoint is not host:port"
+        if not all(isinstance(x, str) and (not x or _ADDRESS.fullmatch(x)) for x in (self.fqdn, self.address)):
+            return "the FQDN or the management address is not one"
+        if not all(isinstance(k, str) and _HOST_KEY.fullmatch(k) for k in self.host_keys):
+            return "a host key is not 'type base64'"
+        return None
 
 
 @dataclass(frozen=True)

@@ -326,6 +326,23 @@ def test_the_member_refuses_what_cannot_be_admitted(joiner, message):
         membership.admit(Member("pve2", 0, ("a", "b"), "e:1"), "rack2")
 
 
+GOOD = Member("pve2", 0, ("192.168.1.12", "fd00::2"), "[fd00::2]:8106", "pve2.example.com", "192.168.1.12",
+              (HOST_KEY.format(2),))
+
+
+@pytest.mark.parametrize("entry", [
+    pytest.param(replace(GOOD, name="pve2\n}\nquorum {"), id="a name with a line break and a brace"),
+    pytest.param(replace(GOOD, addresses=("192.168.1.12 }",)), id="a link address with a brace"),
+    pytest.param(replace(GOOD, host_keys=("ssh-ed25519 AAAA\n10.0.0.1 evil",)), id="a host key with a line break"),
+    pytest.param(replace(GOOD, endpoint="pve2"), id="an endpoint without a port"),
+    pytest.param(replace(GOOD, nodeid=2**32), id="a node id over 32 bits"),
+])
+def test_an_entry_that_would_write_other_lines_into_the_files_is_refused(entry):
+    assert Member.from_json(GOOD.to_json()) == GOOD
+    with pytest.raises(JoinRefused, match="member entry"):
+        Member.from_json(json.loads(json.dumps(entry.to_json())))
+
+
 def test_the_lowest_free_node_id_or_the_answers():
     membership = Membership("rack1", 4, (Link(0),), (Member("pve1", 1, ("x",), "e:1"), Member("pve3", 3, ("z",),
                                                                                                  "e:1")))
