@@ -49,8 +49,10 @@ the hook runs leaves the flag, so the next boot runs it again.
 'keel-firstboot provision' runs the answer's [provision] steps ({provision_model.PATH}): each is skipped when
 already true, a failing one is retried (1 s, doubling to 60 s) until its deadline, then the run stops failed with
 the reason; every step's state is in
-{RECORD}. After success it never runs again. No unit runs it at boot yet
-(the installer enables none). A join step joins through the answer's peer ('keel-firstboot join-service')."""
+{RECORD}. After success it never runs again. keel-provision.service runs it once at first boot (the installer
+enables it with [provision]); the console shows one line about it above the login prompt, and when the install
+came from keel-server (or the answer has a webhook) each step and the end are reported there. A join step
+joins through the answer's peer ('keel-firstboot join-service')."""
 
 EXAMPLES = """\
 examples:
@@ -60,7 +62,7 @@ examples:
   keel-firstboot retry                  # run it again on the next boot
   keel-firstboot retry --now            # run it again now (through its unit when systemd runs)
   keel-firstboot plan                   # what [provision] will do
-  keel-firstboot provision              # do it (no unit runs it at boot yet)
+  keel-firstboot provision              # do it now (keel-provision.service does at first boot)
 
 exit status: run and retry --now: the hook's own (0 when nothing was pending), then provision's; status: 1 when
 the hook's last run or provisioning failed or was interrupted, else 0; provision: 0 done (or nothing to do), 1
@@ -122,8 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
                     f"60 s, until its deadline (30 min for a join, 5 min otherwise); then the run stops, failed, with "
                     f"the reason. Each step's state is in {RECORD}; commands and their output go to {LOG} with the "
                     f"secrets redacted. After success nothing runs again; after a failure, 'keel-firstboot retry'. "
-                    f"No unit runs this at boot yet. A join is retried while its peer is not up; a peer "
-                    f"without the cluster secret fails it at once.",
+                    f"keel-provision.service runs this at first boot. A join is retried while its peer is not up; "
+                    f"a peer without the cluster secret fails it at once.",
         epilog="example:\n  keel-firstboot provision\n  keel-firstboot provision --root /mnt/target   # commands "
                "through chroot", formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", type=Path, help="the system to provision, mounted there (default: /)")
@@ -230,7 +232,7 @@ def describe_provision(state: str, record: Record | None) -> list[str]:
     if state == "none":
         return []
     headline = {
-        "pending": "pending: 'keel-firstboot provision' runs it (no unit runs it at boot yet)",
+        "pending": "pending: keel-provision.service runs it at the next boot ('keel-firstboot provision' now)",
         "running": "running now",
         "succeeded": "succeeded: it does not run again",
         "failed": f"FAILED: {record.reason if record else '?'}",
@@ -238,7 +240,7 @@ def describe_provision(state: str, record: Record | None) -> list[str]:
                        "'keel-firstboot provision' goes on where it stopped",
     }[state]
     if record is not None and record.state == "pending":
-        headline = "pending: re-armed by retry; 'keel-firstboot provision' runs it (no unit runs it at boot yet)"
+        headline = "pending: re-armed by retry; it runs at the next boot ('keel-firstboot provision' now)"
     lines = [f"provision: {headline}"]
     if record is not None:
         lines.append(f"  run {record.runs}:     started {record.started}"
@@ -270,8 +272,8 @@ def plan(paths: Paths, as_json: bool) -> int:
                            "text": "<secret>" if s.mode & 0o077 == 0 and s.text else s.text}
                           for s in steps], indent=2))
         return 0
-    print(f"provision plan for {doc.node.name} ({len(steps)} steps; 'keel-firstboot provision' runs them, "
-          "no unit runs them at boot yet)")
+    print(f"provision plan for {doc.node.name} ({len(steps)} steps; keel-provision.service runs them at first "
+          "boot, 'keel-firstboot provision' by hand)")
     for i, step in enumerate(steps, 1):
         mark = "done" if step.done else "todo"
         print(f"{i:3}. [{mark}] {step.subject}: {step.summary}")
@@ -299,7 +301,7 @@ def retry(paths: Paths, now: bool, systemctl: Systemctl | None, run_provision: C
         record.state, record.pid, record.finished = "pending", None, None
         write_record(paths, record)
         print("keel-firstboot: provision re-armed: " + ("running it now after the hook" if now else
-              "'keel-firstboot provision' runs it (no unit does at boot yet); 'keel-firstboot retry --now' now"))
+              "keel-provision.service runs it at the next boot; 'keel-firstboot retry --now' now"))
     code = _retry_hook(paths, now, systemctl) if rearm_hook else 0
     if now and rearm_provision:
         return code or (run_provision or provision)(paths)

@@ -188,7 +188,8 @@ def test_plan_lists_the_steps_without_secrets(tmp_path, capsys):
     (tmp_path / "etc/keel/provision.json").write_text(render_provision_json(PROVISION_CONFIG))
     assert cli.main(["plan"], root=tmp_path) == 0
     out = capsys.readouterr().out
-    assert "'keel-firstboot provision' runs them" in out and "$ zpool create -o ashift=12 -m /tank tank mirror" in out
+    assert "keel-provision.service runs them at first boot" in out
+    assert "$ zpool create -o ashift=12 -m /tank tank mirror" in out
     assert cli.main(["plan", "--json"], root=tmp_path) == 0
     text = capsys.readouterr().out
     assert CLUSTER_SECRET not in text and "smb-pw" not in text and "AQD-" not in text

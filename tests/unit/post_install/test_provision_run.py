@@ -291,7 +291,7 @@ def test_status_shows_each_steps_state_and_the_last_error(tmp_path, capsys):
 def test_status_before_and_after_provisioning(tmp_path, capsys):
     paths, steps = system_with(tmp_path)
     assert cli.main(["status"], root=paths.root) == 0
-    assert "provision: pending: 'keel-firstboot provision' runs it" in capsys.readouterr().out
+    assert "provision: pending: keel-provision.service runs it at the next boot" in capsys.readouterr().out
     FakeSystem(steps).provision(paths)
     assert cli.main(["status"], root=paths.root) == 0
     assert "provision: succeeded: it does not run again" in capsys.readouterr().out
