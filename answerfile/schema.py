@@ -289,8 +289,8 @@ SERVICES = Key("services", "table", "Time, mail, package sources, accounts, kern
     Key("apt-repositories", "string-list", "Extra apt sources, one line each: \"deb [options] URI suite "
         "components\".", default=[]),
     USERS,
-    Key("ssh-password-login", "boolean", "sshd's PasswordAuthentication (an sshd_config.d drop-in); unset: "
-        "sshd's default, which allows it."),
+    Key("ssh-password-login", "boolean", "sshd's PasswordAuthentication for every user, root included (an "
+        "sshd_config.d drop-in); unset: sshd's default, which allows it."),
     Key("sysctl", "value-table", "Kernel settings for /etc/sysctl.d/90-keel.conf: key = value (\"vm.swappiness\" "
         "= 10); a dotted key may be written unquoted.", default={}),
     FIREWALL,
