@@ -3,10 +3,12 @@ member's half of protocol.py, then a join (admit the node, write this member's f
 every other member, answer with the authkey, corosync.conf and the members) or an update (a newer membership from
 another member: write it and reload corosync).
 
-One request at a time changes the membership (a lock). A join fails, retryably for the joiner, while a member it
-must update cannot be reached: the joiner tries again, and the members that got the update already take it again
-as unchanged. Two joins through two different members at the same moment may pick the same node id; the second
-update is then refused as a conflict and that joiner keeps retrying until its deadline (not resolved yet).
+One request at a time changes a member's membership (a lock; an update waits for it 10 s at most, then is
+refused as busy). A join fails, retryably for the joiner, while a member it must update cannot be reached or is
+busy: the admitting member writes its own files only after every other member took the update, so the joiner's
+retry makes the same membership again, and the members that took it already answer "unchanged". Two joins through
+two members at the same moment: one of them finds the other busy or holding another membership of the same
+config_version (a conflict), fails before writing its own files, and succeeds on its joiner's retry.
 """
 
 from __future__ import annotations
@@ -106,8 +108,9 @@ class JoinService:
             if new is not current:
                 self.say(f"{joiner.name} ({peer}) joins as node {new.member(joiner.name).nodeid}: config_version "
                          f"{new.config_version}, {len(new.members)} members")
-            apply_membership(self.paths, self.runner, new, self.name)
-            # every other member, also when the joiner is in already: a join retried after a member was down
+            # every other member first, also when the joiner is in already (a join retried after a member was
+            # down); this member's own file last, so a join that failed half-way leaves it as it was and the
+            # retry makes the same membership again (admit is a function of this member's file and the entry)
             for member in new.members:
                 if member.name in (self.name, joiner.name):
                     continue
@@ -115,6 +118,7 @@ class JoinService:
                     push_update(member, new, self.key)
                 except (PeerError, OSError) as err:
                     raise PeerError(f"could not update member {member.name}: {err}") from err
+            apply_membership(self.paths, self.runner, new, self.name)
             authkey = self.paths.at(AUTHKEY).read_bytes()
         return {"type": "welcome", "membership": new.to_json(), "corosync_conf": new.corosync_conf(),
                 "authkey": base64.b64encode(authkey).decode()}

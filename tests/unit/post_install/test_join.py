@@ -253,6 +253,21 @@ def test_a_reload_that_failed_is_made_when_the_joiner_tries_again(tmp_path, foun
     assert founder.running_version == 2 and founder.reloads == 2
 
 
+def test_a_join_while_another_member_is_busy_changes_nothing_and_succeeds_when_retried(tmp_path, founder):
+    pve2 = make_node(tmp_path, "pve2", 2, peer=founder)
+    join(pve2)
+    pve2.active.add("corosync.service")
+    pve2.running_version = 2
+    pve3 = make_node(tmp_path, "pve3", 3, peer=founder)
+    with serving(pve2) as server:
+        server.service.update_wait = 0.1
+        with server.service.lock, pytest.raises(PeerError, match=r"could not update member pve2: .* busy"):
+            join(pve3)                                  # pve2 is handling a join of its own
+        assert read_membership(founder.root).config_version == 2, "the founder kept its files"
+        assert join(pve3).config_version == 3
+    assert len({n.text("/etc/corosync/corosync.conf") for n in (founder, pve2, pve3)}) == 1
+
+
 def test_a_joiner_with_another_secret_sends_nothing_after_the_founders_proof_fails(tmp_path, founder):
     before = founder.text(MEMBERS)
     intruder = make_node(tmp_path, "pve9", 9, peer=founder, secret=OTHER_SECRET)
