@@ -54,8 +54,10 @@ def secrets_of(doc: ProvisionDoc) -> list[str | None]:
     relay = doc.services.mail_relay if doc.services else None
     keys = [line.split("=", 1)[1].strip() for s in doc.storage for line in (s.keyring or "").splitlines()
             if line.strip().startswith("key") and "=" in line]
+    users = doc.services.users if doc.services else ()
     return [doc.cluster.cluster_secret if doc.cluster else None, relay.password if relay else None,
-            *(s for storage in doc.storage for s in (storage.password, storage.keyring)), *keys]
+            *(s for storage in doc.storage for s in (storage.password, storage.keyring)), *keys,
+            *(user.password_hashed for user in users)]
 
 
 @dataclass

@@ -11,6 +11,7 @@ import pytest
 from installer.core import config as core_config
 from installer.installed_system.render.provision import render_provision_json
 from keel_firstboot.provision import model
+from keel_firstboot.provision.execute import secrets_of
 from keel_testing.samples import PROVISION, PROVISION_CONFIG
 
 
@@ -35,3 +36,8 @@ def test_a_user_with_an_unknown_key_is_refused_naming_it():
     text = render_provision_json(PROVISION_CONFIG).replace('"password_hashed"', '"password"')
     with pytest.raises(model.ProvisionFileError, match=r"users\[0\]: unknown keys password"):
         model.parse(text, "/etc/keel/provision.json")
+
+
+def test_a_users_password_hash_is_one_of_the_secrets_the_log_never_holds():
+    doc = model.parse(render_provision_json(PROVISION_CONFIG))
+    assert PROVISION.services.users[0].password_hashed in secrets_of(doc)
