@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from installer.storage.plan import LogicalVolume, LvmPlan
+from installer.storage.plan import LvmPlan
 
 from .guard import ApplyError
 
@@ -19,18 +19,22 @@ def _kib(size_bytes: int, what: str) -> int:
 
 
 def lvm_commands(lvm: LvmPlan) -> list[list[str]]:
-    """The LVM commands that build `lvm` (reference §2.4), in order; sizes are the plan's, in KiB, unrounded."""
+    """The LVM commands that build `lvm` (reference §2.4), in order; sizes are the plan's, in KiB, unrounded.
+
+    Proxmox creates the thin pool's LV and then converts it (`lvconvert --type thin-pool --poolmetadatasize`),
+    and ends with `vgchange -a y`. Keel makes the same pool in one `lvcreate --type thin-pool` with the same
+    data and metadata sizes (LVM takes the metadata and its spare from the free space either way), and leaves
+    out the vgchange: every LV is active from its lvcreate on. Each LVM command costs seconds under emulation
+    (issue 13: the lvconvert alone took 5 to 13 s).
+    """
     commands: list[list[str]] = [["pvcreate", "--metadatasize", "250k", "-y", "-ff", pv] for pv in lvm.pvs]
     commands.append(["vgcreate", lvm.vg, *lvm.pvs])
-    pools: list[LogicalVolume] = []
     for lv in lvm.lvs:
         size = _kib(lv.size_bytes, f"LV {lvm.vg}/{lv.name}")
-        commands.append(["lvcreate", "-Wy", "--yes", f"-L{size}K", f"-n{lv.name}", lvm.vg])
         if lv.thin_pool:
-            pools.append(lv)
-    for lv in pools:
-        meta = _kib(lv.metadata_bytes, f"LV {lvm.vg}/{lv.name} pool metadata")
-        commands.append(["lvconvert", "--yes", "--type", "thin-pool", "--poolmetadatasize", f"{meta}K",
-                         f"{lvm.vg}/{lv.name}"])
-    commands.append(["vgchange", "-a", "y", lvm.vg])
+            meta = _kib(lv.metadata_bytes, f"LV {lvm.vg}/{lv.name} pool metadata")
+            commands.append(["lvcreate", "-Wy", "--yes", "--type", "thin-pool", f"-L{size}K",
+                             "--poolmetadatasize", f"{meta}K", f"-n{lv.name}", lvm.vg])
+        else:
+            commands.append(["lvcreate", "-Wy", "--yes", f"-L{size}K", f"-n{lv.name}", lvm.vg])
     return commands

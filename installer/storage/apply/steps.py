@@ -174,10 +174,8 @@ def finalize_steps(plan: StoragePlan) -> list[StorageStep]:
     if plan.zfs is not None:
         steps += [_cmd("finalize", argv, "hand the pool over to the installed system (reference §3.3)")
                   for argv in finalize_zfs_argvs(plan.zfs)]
-    elif plan.lvm is not None:
-        # a tidy hand-over, not a requirement: the installed system activates its VG itself at boot
-        steps.append(_cmd("finalize", ["vgchange", "-a", "n", plan.lvm.vg], f"deactivate VG {plan.lvm.vg}",
-                          timeout=120, check=False))
+    # LVM: no `vgchange -a n`. It was a tidy hand-over, not a requirement (the installed system activates its VG
+    # at boot, a new install tears an active VG down first), and cost 3 to 8 s under emulation (issue 13).
     steps.append(_cmd("finalize", ["sync"], "flush everything to the disks"))
     return steps
 

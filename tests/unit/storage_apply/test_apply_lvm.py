@@ -16,9 +16,8 @@ EXPECTED = [
     ["vgcreate", "pve", "/dev/sda3"],
     ["lvcreate", "-Wy", "--yes", "-L2097152K", "-nswap", "pve"],
     ["lvcreate", "-Wy", "--yes", "-L15462400K", "-nroot", "pve"],
-    ["lvcreate", "-Wy", "--yes", "-L13361152K", "-ndata", "pve"],
-    ["lvconvert", "--yes", "--type", "thin-pool", "--poolmetadatasize", "1048576K", "pve/data"],
-    ["vgchange", "-a", "y", "pve"],
+    ["lvcreate", "-Wy", "--yes", "--type", "thin-pool", "-L13361152K", "--poolmetadatasize", "1048576K", "-ndata",
+     "pve"],
 ]
 
 
@@ -40,14 +39,13 @@ def test_nvme_pv_is_partition_p3(harness):
     ]
 
 
-def test_without_a_thin_pool_there_is_no_lvconvert(harness):
+def test_without_a_thin_pool_every_lv_is_plain(harness):
     plan = lvm_plan()
     lvm = replace(plan.lvm, lvs=(LogicalVolume("swap", 2097152 * 1024), LogicalVolume("root", 26611712 * 1024)))
     create_volumes(harness.context(replace(plan, lvm=lvm)))
     assert harness.commands()[2:] == [
         ["lvcreate", "-Wy", "--yes", "-L2097152K", "-nswap", "pve"],
         ["lvcreate", "-Wy", "--yes", "-L26611712K", "-nroot", "pve"],
-        ["vgchange", "-a", "y", "pve"],
     ]
 
 
