@@ -142,18 +142,24 @@ def host_port_problem(value: str, *, what: str) -> str | None:
         return f"'{value}': the port must be a number from 1 to 65535"
     if not host:
         return f"'{value}' names no {what}"
-    if checks.ip_problem(host) is None:
-        return None
-    if checks.hostname_problem(host) is None or checks.fqdn_problem(host) is None:
+    if checks.ip_problem(host) is None or _server_name(host):
         return None
     return f"'{value}' is not a host name or IP address (with an optional :port)"
 
 
 def host_problem(value: str) -> str | None:
     """A host name, FQDN or IP address (no port)."""
-    if checks.ip_problem(value) is None or checks.hostname_problem(value) is None or checks.fqdn_problem(value) is None:
+    if checks.ip_problem(value) is None or _server_name(value):
         return None
     return f"'{value}' is not a host name or IP address"
+
+
+def _server_name(name: str) -> bool:
+    """Another machine's DNS name: a host name, or dot-separated labels whose last one is not all digits. Unlike
+    this machine's own FQDN, a first label may be numeric: pool servers are 0.debian.pool.ntp.org."""
+    if checks.hostname_problem(name) is None:
+        return True
+    return checks.domain_problem(name) is None and not name.rsplit(".", 1)[-1].isdigit()
 
 
 def split_host_port(value: str) -> tuple[str, str | None]:
