@@ -162,11 +162,26 @@ class JoinServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
+    max_connections = 16                # at once; more are closed at accept (a join needs one, an update one)
 
     def __init__(self, service: JoinService, context: ssl.SSLContext, address: tuple[str, int]):
         self.service, self.context = service, context
+        self.slots = threading.BoundedSemaphore(self.max_connections)
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, _Handler)
+
+    def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        if not self.slots.acquire(blocking=False):
+            self.service.say(f"connection from {client_address[0]} closed: {self.max_connections} are open already")
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def server_bind(self) -> None:
         if self.address_family == socket.AF_INET6:

@@ -323,6 +323,24 @@ def test_an_update_while_the_member_handles_a_join_is_refused_as_busy_not_left_w
         thread.join()
 
 
+def test_connections_over_the_limit_are_closed_at_once(founder):
+    server = prepare(founder.paths, founder.runner(), founder.doc, founder.log.append, ("127.0.0.1", 0),
+                     founder.endpoint)
+    server.max_connections, server.slots = 1, threading.BoundedSemaphore(1)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(server.server_address, timeout=10) as first, \
+                socket.create_connection(server.server_address, timeout=10) as second:
+            assert second.recv(1) == b"", "the second is closed without a handshake"
+            first.sendall(b"not TLS")
+        assert any("closed: 1 are open already" in line for line in founder.log)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
 def test_a_join_service_that_is_not_up_is_a_retryable_error(tmp_path):
     with pytest.raises(PeerError, match=r"cannot reach the join service at 127\.0\.0\.1:"):
         exchange(f"127.0.0.1:{free_port()}", cluster_key(CLUSTER_SECRET), "join", {})
