@@ -91,3 +91,36 @@ def test_the_boot_listener_serves_the_install_chain_over_plain_http(served):
 def test_a_wrong_fingerprint_is_refused_before_anything_is_sent(served):
     with pytest.raises(requests.exceptions.SSLError):
         pinned_session("00" * 32).post(f"{served['url']}/answer", json=sysinfo(), timeout=30)
+
+
+def test_first_boot_reports_from_keel_firstboot_move_the_machine_to_ready(served, tmp_path):
+    """The installer's report.json for this answer, read by keel-firstboot, whose stdlib client pins the server's
+    certificate and reports a step begun and the end: the machine goes provisioning, then ready."""
+    from installer.core.reporting import ReportTarget
+    from installer.installed_system.render import report
+    from keel_firstboot.layout import Paths
+    from keel_firstboot.report import Reporter, load
+
+    reply = served["session"].post(f"{served['url']}/answer", data=json.dumps(sysinfo()).encode(), timeout=30,
+                                   headers={**PROXMOX_HEADERS, "Authorization": f"Bearer {served['token']}"})
+    assert reply.status_code == 200, reply.text
+    fingerprint = served["fingerprint"].replace(":", "").lower()
+    target = ReportTarget(reply.headers["Keel-Report-URL"], reply.headers["Keel-Report-Token"], fingerprint)
+    (tmp_path / "etc/keel").mkdir(parents=True)
+    (tmp_path / "etc/keel/report.json").write_text(report.render_report_json(report.firstboot_report(target, None)))
+    loaded, problem = load(Paths(tmp_path))
+    assert problem is None and loaded.url == f"{served['url']}/api/v1/report/firstboot"
+    warnings: list[str] = []
+    reporter = Reporter(loaded, "node100.rack1.example.com", warn=warnings.append)
+    admin = pinned_session(served["fingerprint"])
+    admin.headers["Authorization"] = f"Bearer {served['admin_token']}"
+
+    def state() -> str:
+        [machine] = admin.get(f"{served['url']}/api/v1/machines", timeout=30).json()
+        return machine["state"]
+
+    reporter.progress("joining cluster rack1 (1/5)")
+    assert warnings == [] and state() == "provisioning"
+    reporter.ready("provisioning succeeded (5 steps, run 1)")
+    assert warnings == [] and state() == "ready"
+    assert len(reporter.sent) == 2
