@@ -1,9 +1,9 @@
 """The rules of [provision] in one place for the answer file, its resolution and the installed-system files:
 storage types and the content each takes, Proxmox's id and name syntax, the cluster secret, the disk guard.
 
-The join protocol the cluster secret serves (keel-firstboot's join service, not written yet): every node's
-answer carries the same 256-bit secret made by `keel-answer cluster-secret`. A joiner connects over TLS to a
-member's join service (`peer`, port JOIN_PORT by default) and sends a nonce; the member answers with its own
+The join protocol the cluster secret serves (keel-firstboot's join service, post-install/keel_firstboot/join):
+every node's answer carries the same 256-bit secret made by `keel-answer cluster-secret`. A joiner connects over
+TLS to a member's join service (`peer`, port JOIN_PORT by default) and sends a nonce; the member answers with its own
 nonce and an HMAC-SHA256, under a key derived from the secret, over both nonces and the SHA-256 fingerprint of
 the certificate it serves. The joiner checks it against the fingerprint it saw, so it knows it talks to a holder
 of the secret and that nobody sits between them; it then proves the same over the other nonce order and its
