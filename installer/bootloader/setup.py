@@ -6,8 +6,8 @@ update-grub. update-grub runs beside the grub-install steps: it writes only /boo
 read nor write, and its grub-probe calls only read the disks. On LVM it is the longest step after the extraction
 (about 20 s under TCG, one grub-probe after another).
 
-ZFS/Btrfs: `keel-boot-tool init <esp>` for every ESP (each init syncs every ESP listed so far), which keeps
-kernels on all ESPs in sync from then on.
+ZFS/Btrfs: one `keel-boot-tool init <esp>...` for all ESPs: a boot loader onto each, then one sync of them all,
+which keeps kernels on all ESPs in sync from then on (one init per ESP re-synced the earlier ESPs each time).
 """
 
 from __future__ import annotations
@@ -62,12 +62,9 @@ def boot_steps(plan: StoragePlan, hardware: HardwareProfile) -> list[BootStep]:
     steps: list[BootStep] = []
     if plan.filesystem in (Filesystem.ZFS, Filesystem.BTRFS):
         mode = ("grub",) if hardware.secure_boot else ()
-        for disk in plan.disks:
-            esp = esp_of(disk)
-            if esp:
-                steps.append(BootStep(("keel-boot-tool", "init", esp, *mode), disk.path))
-        # each init syncs every ESP listed so far, so after the last one all are in sync: no `refresh` after it
-        return steps
+        esps = [esp for esp in map(esp_of, plan.disks) if esp]
+        disks = ", ".join(disk.path for disk in plan.disks if esp_of(disk))
+        return [BootStep(("keel-boot-tool", "init", *esps, *mode), disks)] if esps else []
     for disk in plan.disks:
         if disk.logical_block_size != 4096 and any(p.type == "bios-boot" for p in disk.partitions):
             steps.append(BootStep(("grub-install", "--target=i386-pc", "--no-floppy",

@@ -17,6 +17,7 @@ from .commands import (
     EXIT_NO_ESP_LIST,
     USER_ERRORS,
     BootTool,
+    ToolError,
     exit_code,
 )
 from .state import SystemPaths
@@ -31,7 +32,8 @@ kernel command line comes from /etc/kernel/cmdline. Files and paths are those of
 
 EXAMPLES = {
     "format": "keel-boot-tool format /dev/sdb2\n  keel-boot-tool format /dev/nvme1n1p2 --force",
-    "init": "keel-boot-tool init /dev/sdb2\n  keel-boot-tool init /dev/sdb2 grub    # GRUB with shim (Secure Boot)",
+    "init": "keel-boot-tool init /dev/sdb2\n  keel-boot-tool init /dev/sdb2 grub    # GRUB with shim (Secure Boot)\n"
+            "  keel-boot-tool init /dev/sda2 /dev/sdb2    # several ESPs, one refresh",
     "reinit": "keel-boot-tool reinit",
     "clean": "keel-boot-tool clean --dry-run\n  keel-boot-tool clean",
     "refresh": "keel-boot-tool refresh",
@@ -93,10 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="format even if the partition holds a filesystem")
     p.set_defaults(action=lambda tool, a: tool.format(a.partition, a.force))
 
-    p = _sub(commands, "init", "Install a boot loader onto an ESP, add it to the synced ESPs and refresh.")
-    p.add_argument("partition", help="the ESP partition, e.g. /dev/sdb2")
-    p.add_argument("mode", nargs="?", choices=["grub"], help="'grub': GRUB (shim) instead of systemd-boot on UEFI")
-    p.set_defaults(action=lambda tool, a: tool.init(a.partition, a.mode == "grub"))
+    p = _sub(commands, "init", "Install a boot loader onto each ESP given, add them to the synced ESPs and refresh.")
+    p.add_argument("partition", nargs="+", metavar="partition [grub]", type=_partition_or_grub,
+                   help="the ESP partition(s), e.g. /dev/sdb2; a last word 'grub' installs GRUB (shim) instead of "
+                        "systemd-boot on UEFI")
+    p.set_defaults(action=lambda tool, a: tool.init(*_init_args(a.partition)))
 
     p = _sub(commands, "reinit", "Reinstall the boot loader on every synced ESP, then refresh.")
     p.set_defaults(action=lambda tool, a: tool.reinit())
@@ -138,6 +141,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _partition_or_grub(word: str) -> str:
+    if word != "grub" and not word.startswith("/"):
+        raise argparse.ArgumentTypeError(f"{word!r} is neither a partition (/dev/...) nor the mode 'grub'")
+    return word
+
+
+def _init_args(words: list[str]) -> tuple[list[str], bool]:
+    """`init P [P...] [grub]`: the partitions and whether GRUB was asked for (Proxmox's `init <partition> [grub]`,
+    with more partitions allowed)."""
+    want_grub = words[-1] == "grub"
+    partitions = words[:-1] if want_grub else words
+    if not partitions:
+        raise ToolError("init: name at least one ESP partition, e.g. /dev/sdb2")
+    return partitions, want_grub
+
+
 def main(argv: Sequence[str] | None = None, tool: BootTool | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -160,3 +179,4 @@ def main(argv: Sequence[str] | None = None, tool: BootTool | None = None) -> int
 
 if __name__ == "__main__":
     sys.exit(main())
+

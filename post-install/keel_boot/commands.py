@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -130,15 +130,20 @@ class BootTool:
         self.say("Done.")
         return 0
 
-    def init(self, device: str, want_grub: bool) -> int:
+    def init(self, devices: Sequence[str], want_grub: bool) -> int:
+        """Install a boot loader onto each ESP, add them all to the list, then refresh once. Several ESPs in one
+        call (the installer's ZFS/Btrfs layouts) cost one refresh instead of one per ESP; every ESP is checked
+        before any is written."""
         self._require_root("init")
-        info = self._esp_info(device)
+        infos = [self._esp_info(device) for device in devices]
         with self._working("init"):
             uuids = set(self._uuids() or ())  # first: a broken list stops init before it changes anything
-            uuid = self._install_loader(info, want_grub)
-            if uuid not in uuids:
-                self.say(f"Adding '{uuid}' to list of synced ESPs...")
-            state.write_uuids(self.paths, uuids | {uuid})
+            for info in infos:
+                uuid = self._install_loader(info, want_grub)
+                if uuid not in uuids:
+                    self.say(f"Adding '{uuid}' to list of synced ESPs...")
+                uuids.add(uuid)
+                state.write_uuids(self.paths, uuids)
             return self._refresh_all(installing=None)
 
     def _esp_info(self, device: str) -> BlockInfo:

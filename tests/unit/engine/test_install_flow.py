@@ -127,14 +127,17 @@ def test_commands_run_in_install_order(setup):
     for argv in s.runner.commands:
         name = argv[2] if argv[0] == "chroot" else argv[0]
         key = name if name != "true" else argv[1]
+        # update-grub runs beside the grub-installs (either may come first): both count as "(boot)"
+        key = "(boot)" if key in ("grub-install", "update-grub") else key
         if key in ("mount", "umount") or (programs and programs[-1] == key):
             continue
         programs.append(key)
     assert programs == [
         "teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target",
-        "unsquashfs", "systemd-id128", "ssh-keygen", "chpasswd", "grub-install", "update-grub",
-        "unmount_target", "finalize_storage",
+        "unsquashfs", "systemd-id128", "ssh-keygen", "chpasswd", "(boot)", "unmount_target", "finalize_storage",
     ]
+    ran = {argv[2] for argv in s.runner.commands if argv[0] == "chroot"}
+    assert {"grub-install", "update-grub"} <= ran
 
 
 def test_chroot_mounts_are_undone_in_reverse_before_the_target_is_unmounted(setup):

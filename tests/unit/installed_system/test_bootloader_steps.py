@@ -50,15 +50,13 @@ def test_a_4kn_disk_gets_no_bios_grub():
 
 
 @pytest.mark.parametrize("plan", [pytest.param(ZFS_PLAN, id="zfs"), pytest.param(BTRFS_PLAN, id="btrfs")])
-def test_zfs_and_btrfs_init_every_esp_with_keel_boot_tool_and_the_last_init_syncs_them_all(plan):
-    assert argvs(plan, EFI) == [
-        ("keel-boot-tool", "init", "/dev/sda2"),
-        ("keel-boot-tool", "init", "/dev/sdb2"),
-    ]
+def test_zfs_and_btrfs_init_every_esp_in_one_keel_boot_tool_call_which_syncs_them_all_once(plan):
+    assert argvs(plan, EFI) == [("keel-boot-tool", "init", "/dev/sda2", "/dev/sdb2")]
 
 
 def test_secure_boot_asks_keel_boot_tool_for_grub():
-    assert argvs(ZFS_PLAN, replace(EFI, secure_boot=True))[0] == ("keel-boot-tool", "init", "/dev/sda2", "grub")
+    assert argvs(ZFS_PLAN, replace(EFI, secure_boot=True))[0] == ("keel-boot-tool", "init", "/dev/sda2", "/dev/sdb2",
+                                                                   "grub")
 
 
 def test_failures_are_collected_and_reported_together():

@@ -91,6 +91,21 @@ def test_init_on_every_esp_keeps_the_list_sorted_and_both_esps_in_sync(synced):
     assert synced.esps[ESP_A].files() == synced.esps[ESP_B].files()
 
 
+def test_init_of_two_esps_at_once_installs_both_and_syncs_them_alike(host):
+    code, out, _ = host.run("init", "/dev/sda2", "/dev/sdb2")
+    assert code == 0
+    assert host.system.installed == [(SYSTEMD_BOOT, "/dev/sda"), (SYSTEMD_BOOT, "/dev/sdb")]
+    assert host.uuids_file() == f"{ESP_A}\n{ESP_B}\n"
+    assert host.esps[ESP_A].files() == host.esps[ESP_B].files()
+    assert out.count("Copying and configuring kernels") == 1, "one refresh for both"
+
+
+def test_init_with_only_the_word_grub_names_no_partition(host):
+    code, _, err = host.run("init", "grub")
+    assert code != 0 and "name at least one ESP partition" in err
+    assert host.system.installed == []
+
+
 def test_init_with_grub_on_uefi_installs_grub_for_secure_boot(host):
     assert host.run("init", "/dev/sda2", "grub")[0] == 0
     assert host.system.installed == [(GRUB_EFI, "/dev/sda")]
