@@ -90,8 +90,17 @@ def _cluster_steps(doc: ProvisionDoc, facts: Facts) -> list[ProvisionStep]:
     assert c is not None
     subject, done = f"cluster {c.name}", facts.corosync_configured
     addresses = (c.link0, c.link1) if c.link1 else (c.link0,)
-    enable = ProvisionStep("run", subject, "start corosync", ("systemctl", "enable", "--now", "corosync.service"),
-                           done=done, checks=is_active("corosync.service"))
+    # Debian's corosync is enabled and runs its example corosync.conf from the first boot on: `enable --now` would
+    # find it active and leave it so; a restart makes it read this cluster's file (and authkey)
+    corosync = [
+        ProvisionStep("run", subject, "enable corosync at boot", ("systemctl", "enable", "corosync.service"),
+                      done=done, checks=(("systemctl", "is-enabled", "--quiet", "corosync.service"),)),
+        ProvisionStep("run", subject, f"restart corosync with cluster {c.name}'s corosync.conf",
+                      ("systemctl", "restart", "corosync.service"), done=done,
+                      checks=(("systemctl", "is-active", "--quiet", "corosync.service"),
+                              ("sh", "-c", 'corosync-cmapctl -g totem.cluster_name | grep -qxF -- "$1"', "sh",
+                               f"totem.cluster_name (str) = {c.name}"))),
+    ]
     join_service = ProvisionStep("run", subject, f"start the join service on port {JOIN_PORT}",
                                  ("systemctl", "enable", "--now", "keel-join.service"), done=done,
                                  checks=is_active("keel-join.service"))
@@ -100,7 +109,7 @@ def _cluster_steps(doc: ProvisionDoc, facts: Facts) -> list[ProvisionStep]:
         peer = with_port(c.peer or "")
         return [ProvisionStep("join", subject, f"join through {peer}: both prove the cluster secret, then the "
                               f"member adds {doc.node.name} ({', '.join(addresses)}) on every member and sends "
-                              f"{AUTHKEY} and {COROSYNC_CONF}", path=COROSYNC_CONF, done=done), enable,
+                              f"{AUTHKEY} and {COROSYNC_CONF}", path=COROSYNC_CONF, done=done), *corosync,
                 join_service]
     conf = render_corosync_conf(c.name, [CorosyncNode(doc.node.name, c.node_id or 1, addresses)], cluster_links(c))
     return [
@@ -108,7 +117,7 @@ def _cluster_steps(doc: ProvisionDoc, facts: Facts) -> list[ProvisionStep]:
                       checks=exists("-s", AUTHKEY)),
         ProvisionStep("write", subject, f"write {COROSYNC_CONF} with {doc.node.name} as node {c.node_id or 1}",
                       path=COROSYNC_CONF, text=conf, done=done),
-        enable,
+        *corosync,
         join_service,
     ]
 

@@ -108,8 +108,10 @@ class Node:
                     node.running_version = int(conf.split("config_version: ")[1].split()[0])
                 if argv == ("corosync-cmapctl", "-g", "totem.config_version"):
                     return 0, f"totem.config_version (u64) = {node.running_version}\n".encode(), ""
-                if argv[:3] == ("systemctl", "enable", "--now"):
-                    node.active.add(argv[3])
+                if argv[:3] == ("systemctl", "enable", "--now") or argv[:2] == ("systemctl", "restart"):
+                    node.active.add(argv[-1])
+                if argv[:2] == ("sh", "-c") and "corosync-cmapctl" in argv[2]:
+                    return (0 if "corosync.service" in node.active else 1), b"", "exit status 1"
                 if argv[:2] in (("systemctl", "is-active"), ("systemctl", "is-enabled")):
                     return (0 if argv[3] in node.active else 3), b"", "exit status 3"
                 return 0, b"", ""
@@ -409,8 +411,8 @@ def test_keel_firstboot_provision_joins_then_starts_corosync_and_the_join_servic
     pve2 = make_node(tmp_path, "pve2", 2, peer=founder)
     code, out = provision(pve2, Timing())
     assert code == 0, out
-    assert [s.state for s in read_record(pve2.paths).steps] == ["done", "done", "done"]
-    assert ("systemctl", "enable", "--now", "corosync.service") in pve2.ran
+    assert [s.state for s in read_record(pve2.paths).steps] == ["done"] * 4
+    assert ("systemctl", "restart", "corosync.service") in pve2.ran
     assert ("systemctl", "enable", "--now", "keel-join.service") in pve2.ran
     assert read_membership(founder.root).member("pve2").nodeid == 2
     key = base64.b64encode(AUTHKEY).decode()

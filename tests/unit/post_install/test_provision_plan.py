@@ -97,7 +97,7 @@ def test_a_founder_makes_the_key_writes_its_conf_and_starts_corosync_and_the_joi
     steps = provision_steps(doc_of(replace(PROVISION, storage=())), Facts("pve1"))
     assert [(s.kind, s.argv or s.path) for s in steps] == [
         ("run", ("corosync-keygen",)), ("write", "/etc/corosync/corosync.conf"),
-        ("run", ("systemctl", "enable", "--now", "corosync.service")),
+        ("run", ("systemctl", "enable", "corosync.service")), ("run", ("systemctl", "restart", "corosync.service")),
         ("run", ("systemctl", "enable", "--now", "keel-join.service"))]
     conf = steps[1].text
     assert "ring0_addr: 192.168.1.10\n    ring1_addr: 10.10.0.1" in conf and "knet_link_priority: 20" in conf
@@ -107,9 +107,20 @@ def test_a_joiner_joins_through_its_peer_on_the_join_port_then_serves_joins_itse
     cluster = replace(PROVISION.cluster, mode="join", peer="pve1.example.com")
     steps = provision_steps(doc_of(replace(PROVISION, cluster=cluster, storage=()), "pve2"), Facts("pve2"))
     assert [(s.kind, s.argv) for s in steps] == [
-        ("join", ()), ("run", ("systemctl", "enable", "--now", "corosync.service")),
+        ("join", ()), ("run", ("systemctl", "enable", "corosync.service")),
+        ("run", ("systemctl", "restart", "corosync.service")),
         ("run", ("systemctl", "enable", "--now", "keel-join.service"))]
     assert f"join through pve1.example.com:{JOIN_PORT}" in steps[0].summary
+
+
+def test_corosync_is_restarted_unless_it_runs_this_clusters_conf():
+    """Debian's corosync runs its example conf from the first boot on; `enable --now` would leave it running so."""
+    restart = next(s for s in provision_steps(doc_of(replace(PROVISION, storage=())), Facts("pve1"))
+                   if s.argv == ("systemctl", "restart", "corosync.service"))
+    assert restart.checks == (
+        ("systemctl", "is-active", "--quiet", "corosync.service"),
+        ("sh", "-c", 'corosync-cmapctl -g totem.cluster_name | grep -qxF -- "$1"', "sh",
+         "totem.cluster_name (str) = rack1"))
 
 
 STORAGE_STEPS = [
