@@ -270,6 +270,14 @@ def test_a_join_while_another_member_is_busy_changes_nothing_and_succeeds_when_r
     assert len({n.text("/etc/corosync/corosync.conf") for n in (founder, pve2, pve3)}) == 1
 
 
+def test_the_answers_node_id_is_kept_and_one_that_is_taken_is_refused_for_good(tmp_path, founder):
+    assert join(make_node(tmp_path, "pve7", 7, peer=founder, node_id=7)).member("pve7").nodeid == 7
+    clash = make_node(tmp_path, "pve2", 2, peer=founder, node_id=1)
+    with pytest.raises(JoinRefused, match=r"refused: node id 1 is pve1's in cluster rack1"):
+        join(clash)
+    assert read_membership(founder.root).member("pve2") is None
+
+
 def test_a_joiner_with_another_secret_sends_nothing_after_the_founders_proof_fails(tmp_path, founder):
     before = founder.text(MEMBERS)
     intruder = make_node(tmp_path, "pve9", 9, peer=founder, secret=OTHER_SECRET)
