@@ -356,3 +356,35 @@ def test_an_unreachable_server_does_not_fail_provisioning(tmp_path):
                                  "fingerprint": "ab" * 32})
     code, out = provision(paths, Commands())
     assert code == 0 and "not delivered" in out and TOKEN not in out
+
+
+def test_after_retry_the_next_run_shows_its_steps_again_and_ends_done(tmp_path):
+    paths = installed(tmp_path, None)
+    assert provision(paths, Commands(mkdir_fails=True))[0] == 1
+    assert cli.retry(paths, now=False, systemctl=None) == 0
+    code, _ = provision(paths, Commands())
+    assert code == 0 and issue(paths) == "provisioning: done\n"
+
+
+def test_a_plain_http_webhook_on_the_answers_own_origin_is_reported_to_as_well():
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        target = Target(f"http://127.0.0.1:{httpd.server_address[1]}/hook", None, None, "webhook")
+        warnings: list[str] = []
+        reporter(target, warnings).ready("provisioning succeeded")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert warnings == [] and received[0]["state"] == "ready" and "token" not in received[0]
