@@ -76,11 +76,14 @@ def test_install_diverts_grub_install_and_enables_the_cleanup_unit(scratch):
 
 
 def test_remove_gives_grub_install_back(scratch):
+    provision = scratch / "etc/systemd/system/multi-user.target.wants/keel-provision.service"
+    provision.symlink_to("/usr/lib/systemd/system/keel-provision.service")     # as the installer enables it
     result = run(["dpkg", f"--root={scratch}", "--force-script-chrootless", "-r", "keel-post-install"])
     assert result.returncode == 0, result.stderr
     assert (scratch / "usr/sbin/grub-install").read_text() == '#!/bin/sh\necho "real grub-install $*"\n'
     assert not (scratch / "usr/sbin/grub-install.real").exists()
     assert not (scratch / "etc/systemd/system/multi-user.target.wants/keel-boot-cleanup.service").exists()
+    assert not provision.is_symlink()
 
 
 def in_scratch_namespace(scratch: Path, command: str, env: dict[str, str] | None = None, synced: bool = False):
