@@ -1,7 +1,8 @@
 """The one line about provisioning that the console shows above its login prompt, while it runs and after it ended.
 
 agetty prints /etc/issue, then the *.issue files of /etc/issue.d, then /run/issue and /run/issue.d/*.issue
-(util-linux's agetty.c, eval_issue_file; Debian 13 ships util-linux 2.41). The line goes to /run/issue.d: it
+(util-linux's agetty.c, eval_issue_file; before 2.41 /run was read only without /etc/issue, util-linux PR 3291;
+Debian 13 ships 2.41.5). The line goes to /run/issue.d: it
 describes this boot, and /run is empty again after a reboot. A boot after success runs nothing and shows nothing;
 a boot after a failure starts the unit only to say so, which shows the FAILED line again. `agetty --reload` makes
 a prompt that is already on screen print itself again with the new line.
