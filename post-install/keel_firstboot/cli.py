@@ -18,12 +18,13 @@ from .console import ConsoleStatus, failed_line
 from .hook import now_iso, open_log, run_hook
 from .join.client import join_cluster
 from .join.server import serve as serve_joins
-from .layout import DEFAULT_ORDERING, LOG, ORDERINGS, PENDING, SCRIPT, STATUS, Paths
+from .layout import DEFAULT_ORDERING, LOG, ORDERINGS, PENDING, PROVISION_UNIT, SCRIPT, STATUS, Paths
 from .provision import model as provision_model
 from .provision.execute import TIMING, Executor, Timing, secrets_of
 from .provision.feedback import Feedback
 from .provision.record import LOCK, RECORD, Record, is_done, provision_state, read_record, write_record
 from .provision.steps import Facts, provision_steps
+from .report import load as load_report_target
 from .runner import Redactor, Runner
 from .state import StateError, Summary, arm, summarize
 
@@ -181,14 +182,16 @@ def status(paths: Paths, as_json: bool) -> int:
     has_provision = paths.at(provision_model.PATH).exists()
     record = read_record(paths)
     prov = provision_state(paths, has_provision, record)
+    target, problem = load_report_target(paths)
+    reports = f"{target.shown} ({target.kind})" if target else problem
     if as_json:
         data = {"state": summary.state, "installed": summary.installed, "armed": summary.armed,
                 "log": LOG, "last_run": json.loads(summary.run.to_json()) if summary.run else None,
-                "provision": {"state": prov, "record": RECORD,
+                "provision": {"state": prov, "record": RECORD, "reports": reports,
                               "run": json.loads(record.to_json()) if record else None}}
         print(json.dumps(data, indent=2))
     else:
-        print("\n".join(describe(paths, summary) + describe_provision(prov, record)))
+        print("\n".join(describe(paths, summary) + describe_provision(prov, record, reports)))
     return EXIT_FAILED if summary.failed or prov in ("failed", "interrupted") else 0
 
 
@@ -227,7 +230,7 @@ def describe(paths: Paths, summary: Summary) -> list[str]:
     return lines
 
 
-def describe_provision(state: str, record: Record | None) -> list[str]:
+def describe_provision(state: str, record: Record | None, reports: str | None = None) -> list[str]:
     """Nothing when the answer had no [provision]: the hook's lines stay as they were."""
     if state == "none":
         return []
@@ -253,6 +256,9 @@ def describe_provision(state: str, record: Record | None) -> list[str]:
             if step.last_error:
                 lines.append(f"  {'':>{width}}  last error: {step.last_error}")
     lines.append(f"  record:    {RECORD}")
+    lines.append(f"  log:       {LOG} (journalctl -u {PROVISION_UNIT})")
+    if reports:
+        lines.append(f"  reports:   {reports}")
     if state == "failed":
         lines.append("  next:      not re-run by itself; 'keel-firstboot retry' re-arms it, "
                      "'keel-firstboot retry --now' runs it at once")

@@ -388,3 +388,16 @@ def test_a_plain_http_webhook_on_the_answers_own_origin_is_reported_to_as_well()
         httpd.shutdown()
         httpd.server_close()
     assert warnings == [] and received[0]["state"] == "ready" and "token" not in received[0]
+
+
+def test_status_names_the_log_the_unit_and_where_reports_go_never_the_token(tmp_path, capsys):
+    paths = installed(tmp_path, {"version": 1, "url": "https://keel.example:8443/api/v1/report/firstboot",
+                                 "token": TOKEN, "fingerprint": "ab" * 32})
+    assert cli.main(["status"], root=tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "  log:       /var/log/keel/first-boot.log (journalctl -u keel-provision.service)" in out
+    assert "  reports:   https://keel.example:8443/api/v1/report/firstboot (keel-server)" in out
+    assert cli.main(["status", "--json"], root=paths.root) == 0
+    text = capsys.readouterr().out
+    assert json.loads(text)["provision"]["reports"] == "https://keel.example:8443/api/v1/report/firstboot (keel-server)"
+    assert TOKEN not in out + text
