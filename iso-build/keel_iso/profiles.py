@@ -20,6 +20,9 @@ MINIMAL = (
     "systemd-boot", "systemd-boot-efi", "efibootmgr",
     "keyboard-configuration", "console-setup", "locales", "tzdata",
     "postfix", "chrony",
+    # [provision] at first boot: the cluster (keel-firstboot's join service runs corosync) and the firewall
+    # baseline ([provision.services] firewall loads /etc/nftables.conf); the e2e cluster test installs these
+    "corosync", "nftables",
     "python3", "python3-requests",
     "less", "procps", "nano",
 )
@@ -27,7 +30,7 @@ MINIMAL = (
 # A hypervisor host (the Proxmox VE package set, Debian's own packages).
 STANDARD = (
     *MINIMAL,
-    "qemu-system-x86", "qemu-utils", "ovmf", "lxc", "corosync", "nftables",
+    "qemu-system-x86", "qemu-utils", "ovmf", "lxc",
     "smartmontools", "ethtool", "open-iscsi", "nfs-common", "cifs-utils", "rsync", "curl", "wget",
     "lzop", "gdisk", "parted", "pciutils", "usbutils", "vim", "sudo", "bash-completion",
     "ksmtuned", "ceph-common", "lm-sensors", "dnsutils", "tcpdump", "sysstat",

@@ -11,6 +11,8 @@ INSTALLER_NEEDS = (
     "grub-pc-bin", "grub-efi-amd64-bin", "grub-efi-amd64-signed", "shim-signed", "systemd-boot-efi",
     "systemd-boot", "efibootmgr", "keyboard-configuration", "console-setup", "locales", "tzdata", "postfix",
     "chrony", "python3", "python3-requests", "bridge-utils",
+    # keel-firstboot's [provision]: the cluster and the firewall baseline (issue 16's e2e installs minimal)
+    "corosync", "nftables",
 )
 
 
