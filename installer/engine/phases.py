@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
+from installer.bootloader.probe_cache import install_vgs_cache
 from installer.bootloader.setup import install_bootloader
 from installer.engine.webhook import webhook_payload
 from installer.host.mounts import mounted
@@ -50,8 +51,10 @@ def configure_system(ctx: InstallContext) -> None:
 
 
 def make_bootable(ctx: InstallContext) -> None:
-    """Boot loaders per reference §4.1; an ESP is mounted on the target's /boot/efi while GRUB is put on it."""
-    install_bootloader(ctx.plan, ctx.hardware, lambda argv: ctx.chroot_run(argv, timeout=1800),
+    """Boot loaders per reference §4.1; an ESP is mounted on the target's /boot/efi while GRUB is put on it. On LVM,
+    GRUB's tools find their repeated vgs query answered from a cache (installer/bootloader/probe_cache.py)."""
+    env = install_vgs_cache(ctx.path("/tmp")) if ctx.plan.lvm is not None and not ctx.dry_run else None
+    install_bootloader(ctx.plan, ctx.hardware, lambda argv: ctx.chroot_run(argv, timeout=1800, env=env),
                        lambda esp: mounted(ctx.runner, esp, ctx.path("/boot/efi"), fstype="vfat"),
                        ctx.events.warning, ctx.events.progress)
 
