@@ -10,7 +10,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -31,6 +32,9 @@ from .state import StateError, Summary, arm, summarize
 PROG = "keel-firstboot"
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# seconds a join step may keep failing, instead of Timing's 30 minutes: for tests of a join that fails (a drop-in
+# with Environment= for keel-provision.service, or set by hand before 'keel-firstboot provision')
+JOIN_DEADLINE_ENV = "KEEL_FIRSTBOOT_JOIN_DEADLINE"
 
 DESCRIPTION = f"""\
 Runs the answer's [first-boot] hook once on the installed system. The installer puts the executable at
@@ -123,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=f"Run the steps 'keel-firstboot plan' lists, in order. A step already true is skipped, so a "
                     f"run cut short is followed by a clean re-run. A failing step is retried after 1 s, doubling to "
                     f"60 s, until its deadline (30 min for a join, 5 min otherwise); then the run stops, failed, with "
-                    f"the reason. Each step's state is in {RECORD}; commands and their output go to {LOG} with the "
-                    f"secrets redacted. After success nothing runs again; after a failure, 'keel-firstboot retry'. "
+                    f"the reason ({JOIN_DEADLINE_ENV}=SECONDS sets the join's, for tests). Each step's state is in "
+                    f"{RECORD}; commands and their output go to {LOG} with the secrets redacted. After success "
+                    f"nothing runs again; after a failure, 'keel-firstboot retry'. "
                     f"keel-provision.service runs this at first boot. A join is retried while its peer is not up; "
                     f"a peer without the cluster secret fails it at once.",
         epilog="example:\n  keel-firstboot provision\n  keel-firstboot provision --root /mnt/target   # commands "
@@ -156,16 +161,35 @@ def main(argv: Sequence[str] | None = None, *, root: Path | None = None,
         if args.command == "plan":
             return plan(paths, args.json)
         if args.command == "provision":
-            return provision(Paths(args.root) if args.root else paths)
+            return provision(Paths(args.root) if args.root else paths, timing=provision_timing(os.environ))
         if args.command == "join-service":
             return serve_joins(paths)
-        return retry(paths, args.now, systemctl)
-    except (StateError, provision_model.ProvisionFileError) as err:
+        timing = provision_timing(os.environ)
+        return retry(paths, args.now, systemctl, lambda p: provision(p, timing=timing))
+    except (StateError, provision_model.ProvisionFileError, TimingError) as err:
         print(f"E: {err}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as err:
         print(f"E: {err.filename or ''}: {err.strerror}", file=sys.stderr)
         return EXIT_FAILED
+
+
+class TimingError(ValueError):
+    """KEEL_FIRSTBOOT_JOIN_DEADLINE is set to something else than a number of seconds."""
+
+
+def provision_timing(environ: Mapping[str, str]) -> Timing:
+    """TIMING, with the join deadline from KEEL_FIRSTBOOT_JOIN_DEADLINE when it is set."""
+    raw = environ.get(JOIN_DEADLINE_ENV, "").strip()
+    if not raw:
+        return TIMING
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise TimingError(f"{JOIN_DEADLINE_ENV}={raw!r} is not a number of seconds above 0")
+    return replace(TIMING, join_deadline=seconds)
 
 
 def _ordering(paths: Paths) -> str:

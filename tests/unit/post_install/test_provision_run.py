@@ -348,3 +348,33 @@ def test_a_step_cut_short_is_not_refused_for_what_it_wrote_itself(tmp_path):
     system.cut, system.used = None, tank.devices        # half-written labels: blkid finds something now
     assert system.provision(paths)[0] == 0
     assert system.ran.count(tank.argv) == 1
+
+
+@pytest.mark.parametrize("value, join_deadline", [
+    pytest.param(None, 1800.0, id="unset: a join waits 30 minutes"),
+    pytest.param("", 1800.0, id="empty: as unset"),
+    pytest.param("90", 90.0, id="90: a join waits 90 s"),
+    pytest.param(" 2.5 ", 2.5, id="a fraction with blanks around it"),
+])
+def test_the_join_deadline_comes_from_the_environment_when_set(value, join_deadline):
+    timing = cli.provision_timing({} if value is None else {cli.JOIN_DEADLINE_ENV: value})
+    assert timing.join_deadline == join_deadline
+    assert timing.deadline == 300.0, "the other steps keep theirs"
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "inf", "nan"])
+def test_a_join_deadline_that_is_not_seconds_above_0_is_refused_naming_the_variable(value, monkeypatch, tmp_path,
+                                                                                 capsys):
+    monkeypatch.setenv(cli.JOIN_DEADLINE_ENV, value)
+    assert cli.main(["provision"], root=tmp_path) == cli.EXIT_USAGE
+    assert f"E: {cli.JOIN_DEADLINE_ENV}={value!r} is not a number of seconds above 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["provision"], ["retry", "--now"]])
+def test_provision_and_retry_now_run_with_the_join_deadline_from_the_environment(command, monkeypatch, tmp_path):
+    given = []
+    monkeypatch.setattr(cli, "provision", lambda paths, timing: given.append(timing) or 0)
+    monkeypatch.setattr(cli, "retry", lambda paths, now, systemctl, run: run(paths))
+    monkeypatch.setenv(cli.JOIN_DEADLINE_ENV, "60")
+    assert cli.main(command, root=tmp_path) == 0
+    assert [t.join_deadline for t in given] == [60.0]
