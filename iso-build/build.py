@@ -230,6 +230,7 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
                                                                        security.rstrip("/")))
         runner.run(rootfs.in_chroot(tree, "systemctl", "enable", *live.LIVE_UNITS), timeout=120)
         runner.run(rootfs.in_chroot(tree, "systemctl", "mask", *live.LIVE_MASKED_UNITS), timeout=120)
+        runner.run(rootfs.in_chroot(tree, *live.CONSOLE_CACHE_ARGV), env=rootfs.APT_ENV, timeout=600)
         for argv in live.unpacked_module_argvs(tree, kernel_version):
             runner.run(argv, env=rootfs.APT_ENV, timeout=300)
         (tree / "etc/hostid").unlink(missing_ok=True)

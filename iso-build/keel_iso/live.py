@@ -27,6 +27,10 @@ LIVE_MASKED_UNITS = (
     "e2scrub_all.timer", "fstrim.timer", "xfs_scrub_all.timer", "man-db.timer", "systemd-timesyncd.service",
 )
 LAUNCHERS = {"keel-installer": "installer.cli", "keel-answer": "answerfile.cli"}
+# console-setup.service compiles the keymap and font with ckbcomp (perl) at every boot unless its cached_* files
+# exist and are newer than /etc/default/keyboard and console-setup: 99 s of a live boot under TCG, beside the
+# units on the way to the installer on a 2-vCPU guest (issue 13, systemd-analyze blame). Made once at build time.
+CONSOLE_CACHE_ARGV = ("setupcon", "--save-only")
 LIVE_HOSTNAME = "keel"
 
 
