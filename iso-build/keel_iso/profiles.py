@@ -19,10 +19,12 @@ MINIMAL = (
     "grub-common", "grub2-common", "grub-pc-bin", "grub-efi-amd64-bin", "grub-efi-amd64-signed", "shim-signed",
     "systemd-boot", "systemd-boot-efi", "efibootmgr",
     "keyboard-configuration", "console-setup", "locales", "tzdata",
-    "postfix", "chrony",
-    # [provision] at first boot: the cluster (keel-firstboot's join service runs corosync) and the firewall
-    # baseline ([provision.services] firewall loads /etc/nftables.conf); the e2e cluster test installs these
-    "corosync", "nftables",
+    # libsasl2-modules: postfix's SASL login to a [provision.services] mail-relay with credentials
+    "postfix", "libsasl2-modules", "chrony",
+    # [provision] at first boot: the cluster (keel-firstboot's join service runs corosync, its certificate comes
+    # from openssl), the firewall baseline ([provision.services] firewall loads /etc/nftables.conf) and the
+    # clients of nfs, cifs and iscsi storage; the e2e cluster test installs these
+    "corosync", "nftables", "openssl", "nfs-common", "cifs-utils", "open-iscsi",
     "python3", "python3-requests",
     "less", "procps", "nano",
 )
@@ -31,7 +33,7 @@ MINIMAL = (
 STANDARD = (
     *MINIMAL,
     "qemu-system-x86", "qemu-utils", "ovmf", "lxc",
-    "smartmontools", "ethtool", "open-iscsi", "nfs-common", "cifs-utils", "rsync", "curl", "wget",
+    "smartmontools", "ethtool", "rsync", "curl", "wget",
     "lzop", "gdisk", "parted", "pciutils", "usbutils", "vim", "sudo", "bash-completion",
     "ksmtuned", "ceph-common", "lm-sensors", "dnsutils", "tcpdump", "sysstat",
 )
