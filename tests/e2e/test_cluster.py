@@ -17,17 +17,30 @@ outputs the issue's closing note quotes are saved beside the console logs, in bu
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import subprocess
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import pytest
 
 from installer.core.provision import new_cluster_secret
-from keel_harness import Disk, GiB, Iso, Machine, Network, Nic, Outcome, build_answer_image, timeouts, wait_for_verdict
+from keel_harness import (
+    Disk,
+    GiB,
+    HarnessError,
+    Iso,
+    Machine,
+    Network,
+    Nic,
+    Outcome,
+    build_answer_image,
+    timeouts,
+    wait_for_verdict,
+)
 from keel_harness.qemu_argv import nic_mac
 from keel_harness.verdicts import REBOOTING
 
@@ -105,23 +118,55 @@ def answer(host: str, mac: str, secret: str, ssh_key: str) -> str:
                          thin_id=THIN_STORAGE, ntp=NTP_SERVER, ssh_key=ssh_key)
 
 
-def install_and_boot(m: Machine) -> None:
-    """The ISO's automated entry installs from the answer stick; then the first boot, root logged in."""
+def install(m: Machine) -> None:
+    """The ISO's automated entry installs from the answer stick, up to the reboot into the installed system."""
     m.start()
     m.select_boot_entry("a")
     m.wait_for_console_text(r"KEEL-READY mode=auto", timeout=timeouts.READY)
     verdict = wait_for_verdict(m, INSTALL_TIMEOUT)
     assert verdict.outcome is Outcome.FINISHED, f"{m.name}: {verdict.line}\n{m.console_tail(60)}"
     m.wait_for_line([REBOOTING], timeout=60)
+    m.stop()
+
+
+def first_boot(m: Machine) -> None:
     m.boot_from_disks()
     m.login("root", PASSWORD, timeout=BOOT_TIMEOUT)
 
 
+def install_and_boot(m: Machine) -> None:
+    install(m)
+    first_boot(m)
+
+
 def both(action: Callable[[Machine], None], *machines: Machine) -> None:
-    """`action` on every machine at once, each in its own thread: a console nobody reads stalls its guest."""
+    """`action` on every machine at once, each in its own thread: a console nobody reads stalls its guest. When
+    one fails, the others are stopped rather than waited for."""
     with ThreadPoolExecutor(len(machines)) as pool:
-        for done in [pool.submit(action, m) for m in machines]:
-            done.result()
+        running = [pool.submit(action, m) for m in machines]
+        try:
+            for done in as_completed(running):
+                done.result()
+        except BaseException:
+            for m in machines:
+                m.stop()
+            raise
+
+
+def nodes(machine: Callable[..., Machine], iso: Path, lan: Network, public_key: str, tmp_path: Path
+          ) -> tuple[Machine, Machine]:
+    """pve1 and pve2, each with its answer stick, the LAN NIC first and the install disk; pve1 with the disks of
+    its two storages. User networking beside the LAN only so that the live system's DHCP wait ends at once."""
+    secret = new_cluster_secret()
+    made = []
+    for host in NODES:
+        nic = lan.nic()
+        extra = [Disk(4 * GiB, serial=ZFS_SERIAL), Disk(4 * GiB, serial=THIN_SERIAL)] if host == "pve1" else []
+        stick = build_answer_image(tmp_path / f"{host}-answer.img",
+                                   answer(host, nic_mac(host, 0, nic) or "", secret, public_key))
+        made.append(machine(host, disks=[Disk(24 * GiB), *extra], nics=[nic, Nic()], boot=Iso(iso),
+                            answer_image=stick))
+    return made[0], made[1]
 
 
 def provisioned(m: Machine) -> dict:
@@ -139,6 +184,20 @@ def quorate(m: Machine) -> str:
     """`corosync-quorumtool -s` once it says quorate (the second node's votes take a moment to arrive)."""
     return m.wait_until_succeeds("corosync-quorumtool -s | grep -q 'Quorate: *Yes' && corosync-quorumtool -s",
                                  timeout=timeouts.scaled(300), interval=5)
+
+
+@contextlib.contextmanager
+def logs_kept(out: Path, *machines: Machine) -> Iterator[None]:
+    """What provisioning, the join service and corosync said on each machine, saved beside its console log
+    whatever the test's outcome."""
+    try:
+        yield
+    finally:
+        for m in machines:
+            with contextlib.suppress(HarnessError):
+                save(out, f"{m.name}-first-boot.log", m.execute(
+                    "cat /var/log/keel/first-boot.log; journalctl -b --no-pager -u keel-provision -u keel-join "
+                    "-u corosync -u nftables | tail -n 400", timeout=120)[1])
 
 
 def sha256(m: Machine, path: str) -> str:
@@ -162,21 +221,16 @@ def ssh_key(tmp_path: Path) -> tuple[str, str]:
 
 @pytest.mark.test_timeout(7200)
 def test_two_nodes_install_into_one_quorate_cluster_with_storage_and_services(machine, iso, lan, ssh_key, tmp_path):
-    secret = new_cluster_secret()
     private_key, public_key = ssh_key
-    nodes = {}
-    for host in NODES:
-        nic = lan.nic()
-        extra = [Disk(4 * GiB, serial=ZFS_SERIAL), Disk(4 * GiB, serial=THIN_SERIAL)] if host == "pve1" else []
-        stick = build_answer_image(tmp_path / f"{host}-answer.img",
-                                   answer(host, nic_mac(host, 0, nic) or "", secret, public_key))
-        # the LAN NIC for the cluster; user networking beside it only so the live system's DHCP wait ends at once
-        nodes[host] = machine(host, disks=[Disk(24 * GiB), *extra], nics=[nic, Nic()], boot=Iso(iso),
-                              answer_image=stick)
-    pve1, pve2 = nodes["pve1"], nodes["pve2"]
+    pve1, pve2 = nodes(machine, iso, lan, public_key, tmp_path)
     out = pve1.state_dir.parent
 
     both(install_and_boot, pve1, pve2)
+    with logs_kept(out, pve1, pve2):
+        check_the_cluster(pve1, pve2, out, private_key, public_key)
+
+
+def check_the_cluster(pve1: Machine, pve2: Machine, out: Path, private_key: str, public_key: str) -> None:
     status1, status2 = provisioned(pve1), provisioned(pve2)
     save(out, "pve1-keel-firstboot-status.txt", pve1.execute("keel-firstboot status")[1])
     save(out, "pve2-keel-firstboot-status.txt", pve2.execute("keel-firstboot status")[1])
@@ -234,3 +288,38 @@ def test_two_nodes_install_into_one_quorate_cluster_with_storage_and_services(ma
     save(out, "pve2-corosync-quorumtool-after-reboot.txt", quorate(pve2))
 
 
+
+
+@pytest.mark.test_timeout(7200)
+def test_a_join_to_a_peer_that_is_down_fails_with_the_reason_and_retry_completes_it(machine, iso, lan, ssh_key,
+                                                                                    tmp_path):
+    pve1, pve2 = nodes(machine, iso, lan, ssh_key[1], tmp_path)
+    out = pve1.state_dir.parent
+    both(install, pve1, pve2)           # pve1 stays off after its install: its join service is down
+
+    first_boot(pve2)
+    with logs_kept(out, pve1, pve2):
+        # the first boot's join is retried while pve1 is down
+        pve2.wait_until_succeeds("grep -q 'attempt 2 failed: cannot reach the join service at 10.77.0.11:8106' "
+                                 "/var/log/keel/first-boot.log", timeout=timeouts.scaled(600), interval=5)
+        # the same run with a join deadline of 60 s (a runtime drop-in): it stops, failed, with the reason
+        pve2.succeed("mkdir -p /run/systemd/system/keel-provision.service.d && printf '[Service]\\n"
+                     "Environment=KEEL_FIRSTBOOT_JOIN_DEADLINE=60\\n' "
+                     ">/run/systemd/system/keel-provision.service.d/deadline.conf && systemctl daemon-reload")
+        pve2.fail("systemctl restart keel-provision.service", timeout=timeouts.scaled(900))
+        shown = save(out, "pve2-keel-firstboot-status-failed.txt", pve2.fail("keel-firstboot status"))
+        assert "provision: FAILED: step 1/4, cluster keeltest: join through 10.77.0.11:8106" in shown, shown
+        assert "cannot reach the join service at 10.77.0.11:8106" in shown, shown
+        assert pve2.succeed("systemctl is-failed keel-provision.service").strip() == "failed"
+        pve2.fail("test -e /etc/corosync/authkey")
+
+        # pve1 comes up and founds the cluster; a retry on pve2 joins it
+        first_boot(pve1)
+        assert provisioned(pve1)["provision"]["state"] == "succeeded", pve1.execute("keel-firstboot status")[1]
+        retried = pve2.succeed("keel-firstboot retry --now", timeout=timeouts.scaled(900))
+        assert "provisioning succeeded" in retried, retried
+        shown = save(out, "pve2-keel-firstboot-status-retried.txt", pve2.succeed("keel-firstboot status"))
+        assert "provision: succeeded" in shown, shown
+        for m in (pve1, pve2):
+            shown = save(out, f"{m.name}-corosync-quorumtool.txt", quorate(m))
+            assert all(re.search(rf"^\s*\d+\s+1\s+{host}\b", shown, re.MULTILINE) for host in NODES), shown
