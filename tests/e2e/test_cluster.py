@@ -119,8 +119,7 @@ def answer(host: str, mac: str, secret: str, ssh_key: str) -> str:
 
 
 def install(m: Machine) -> None:
-    """The ISO's automated entry installs from the answer stick, up to the reboot into the installed system."""
-    m.start()
+    """The ISO's automated entry installs from the answer stick; the machine is stopped at the reboot."""
     m.select_boot_entry("a")
     m.wait_for_console_text(r"KEEL-READY mode=auto", timeout=timeouts.READY)
     verdict = wait_for_verdict(m, INSTALL_TIMEOUT)
@@ -129,19 +128,19 @@ def install(m: Machine) -> None:
     m.stop()
 
 
-def first_boot(m: Machine) -> None:
-    m.boot_from_disks()
+def log_in(m: Machine) -> None:
     m.login("root", PASSWORD, timeout=BOOT_TIMEOUT)
 
 
-def install_and_boot(m: Machine) -> None:
-    install(m)
-    first_boot(m)
+def first_boot(m: Machine) -> None:
+    m.boot_from_disks()
+    log_in(m)
 
 
-def both(action: Callable[[Machine], None], *machines: Machine) -> None:
-    """`action` on every machine at once, each in its own thread: a console nobody reads stalls its guest. When
-    one fails, the others are stopped rather than waited for."""
+def at_once(action: Callable[[Machine], None], *machines: Machine) -> None:
+    """`action` on the (started) machines at once, each in its own thread: a console nobody reads stalls its
+    guest. When one fails, the others are stopped rather than waited for. QEMU is started here, in the test's
+    thread, never in a worker: it gets SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG)."""
     with ThreadPoolExecutor(len(machines)) as pool:
         running = [pool.submit(action, m) for m in machines]
         try:
@@ -151,6 +150,18 @@ def both(action: Callable[[Machine], None], *machines: Machine) -> None:
             for m in machines:
                 m.stop()
             raise
+
+
+def install_all(*machines: Machine) -> None:
+    for m in machines:
+        m.start()
+    at_once(install, *machines)
+
+
+def first_boot_all(*machines: Machine) -> None:
+    for m in machines:
+        m.boot_from_disks()
+    at_once(log_in, *machines)
 
 
 def nodes(machine: Callable[..., Machine], iso: Path, lan: Network, public_key: str, tmp_path: Path
@@ -225,7 +236,8 @@ def test_two_nodes_install_into_one_quorate_cluster_with_storage_and_services(ma
     pve1, pve2 = nodes(machine, iso, lan, public_key, tmp_path)
     out = pve1.state_dir.parent
 
-    both(install_and_boot, pve1, pve2)
+    install_all(pve1, pve2)
+    first_boot_all(pve1, pve2)
     with logs_kept(out, pve1, pve2):
         check_the_cluster(pve1, pve2, out, private_key, public_key)
 
@@ -295,7 +307,7 @@ def test_a_join_to_a_peer_that_is_down_fails_with_the_reason_and_retry_completes
                                                                                     tmp_path):
     pve1, pve2 = nodes(machine, iso, lan, ssh_key[1], tmp_path)
     out = pve1.state_dir.parent
-    both(install, pve1, pve2)           # pve1 stays off after its install: its join service is down
+    install_all(pve1, pve2)             # pve1 stays off after its install: its join service is down
 
     first_boot(pve2)
     with logs_kept(out, pve1, pve2):
