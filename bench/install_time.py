@@ -87,10 +87,13 @@ def slowest_commands(install_log: str, top: int = 15) -> list[dict]:
 
 
 def timed(machine: Machine, command: str, timeout: float) -> float:
-    """Run `command` in the guest's shell and return its wall time as the guest's clock measured it."""
-    out = machine.succeed(f"s=$(date +%s.%N); {command}; e=$(date +%s.%N); echo \"KEEL-TIME $s $e\"",
+    """Run `command` in the guest's shell and return its wall time as the guest's clock measured it; a command
+    that fails stops the benchmark (a failed install is not a fast one)."""
+    out = machine.succeed(f"s=$(date +%s.%N); {command}; rc=$?; e=$(date +%s.%N); echo \"KEEL-TIME $s $e $rc\"",
                           timeout=timeout)
-    start, end = next(line for line in out.splitlines() if line.startswith("KEEL-TIME")).split()[1:]
+    start, end, status = next(line for line in out.splitlines() if line.startswith("KEEL-TIME")).split()[1:]
+    if status != "0":
+        raise HarnessError(f"{machine.name}: `{command}` exited {status}: no time is recorded for it")
     return float(end) - float(start)
 
 
@@ -107,11 +110,13 @@ def bench_one(iso: Path, fs: str, state_dir: Path) -> dict:
         unsquash = timed(m, f"mkfs.ext4 -q -F {first} && mount {first} /mnt && "
                             f"unsquashfs -q -n -f -d /mnt/root {PAYLOAD} >/dev/null && sync", timeout=INSTALL_TIMEOUT)
         m.succeed(f"umount /mnt && wipefs -q -a {first}")
-        install = timed(m, "keel-installer auto --no-reboot > /var/log/keel/bench-auto.out 2>&1", INSTALL_TIMEOUT)
+        try:
+            install = timed(m, "keel-installer auto --no-reboot > /var/log/keel/bench-auto.out 2>&1", INSTALL_TIMEOUT)
+        finally:  # the log of a failed install too: it says why
+            log = m.succeed("cat /var/log/keel/install.log")
+            OUT.parent.mkdir(parents=True, exist_ok=True)
+            (OUT.parent / f"install-{fs}.log").write_text(log)
         phases = phase_seconds(m.succeed("cat /var/log/keel/events.jsonl"))
-        log = m.succeed("cat /var/log/keel/install.log")
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        (OUT.parent / f"install-{fs}.log").write_text(log)
         files = int(m.succeed(f"wc -l < {PAYLOAD.replace('.squashfs', '.files')}").strip())
     return {
         "disks": len(disks),

@@ -33,7 +33,8 @@ def lvm_commands(lvm: LvmPlan) -> list[list[str]]:
         size = _kib(lv.size_bytes, f"LV {lvm.vg}/{lv.name}")
         if lv.thin_pool:
             meta = _kib(lv.metadata_bytes, f"LV {lvm.vg}/{lv.name} pool metadata")
-            commands.append(["lvcreate", "-Wy", "--yes", "--type", "thin-pool", f"-L{size}K",
+            # no -Wy: lvcreate refuses --wipesignatures for a thin pool (it wipes the pool's metadata itself)
+            commands.append(["lvcreate", "--yes", "--type", "thin-pool", f"-L{size}K",
                              "--poolmetadatasize", f"{meta}K", f"-n{lv.name}", lvm.vg])
         else:
             commands.append(["lvcreate", "-Wy", "--yes", f"-L{size}K", f"-n{lv.name}", lvm.vg])

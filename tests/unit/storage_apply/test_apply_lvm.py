@@ -16,8 +16,7 @@ EXPECTED = [
     ["vgcreate", "pve", "/dev/sda3"],
     ["lvcreate", "-Wy", "--yes", "-L2097152K", "-nswap", "pve"],
     ["lvcreate", "-Wy", "--yes", "-L15462400K", "-nroot", "pve"],
-    ["lvcreate", "-Wy", "--yes", "--type", "thin-pool", "-L13361152K", "--poolmetadatasize", "1048576K", "-ndata",
-     "pve"],
+    ["lvcreate", "--yes", "--type", "thin-pool", "-L13361152K", "--poolmetadatasize", "1048576K", "-ndata", "pve"],
 ]
 
 
