@@ -8,6 +8,9 @@
    install, pinned to its certificate. It fails: `keel-firstboot status` says so (exit 1), its unit is failed, and
    the next boot does not run it again. Once its cause is gone, `keel-firstboot retry --now` runs it through its
    unit and it succeeds.
+3. source = "from-iso", ordering = "before-network": the script runs once before network.target is reached, in
+   keel-firstboot-network-pre.service, and not again after a reboot. So each of Proxmox's three orderings runs
+   in an installed guest.
 """
 
 from __future__ import annotations
@@ -57,6 +60,13 @@ SUCCEEDING_HOOK = f"""\
 #!/bin/sh
 echo "keel-e2e-hook ran: ordering=$1 multi-user.target=$(systemctl is-active multi-user.target)"
 echo "keel-e2e-hook on stderr" >&2
+echo "$1" >> {RUNS}
+"""
+
+# The before-network ordering runs before network-pre.target: network.target has not been reached yet.
+BEFORE_NETWORK_HOOK = f"""\
+#!/bin/sh
+echo "keel-e2e-hook ran: ordering=$1 network.target=$(systemctl is-active network.target)"
 echo "$1" >> {RUNS}
 """
 
@@ -192,3 +202,27 @@ def test_a_failing_from_url_hook_is_visible_not_rerun_and_retried_on_request(
     assert status(m)["last_run"]["runs"] == 2
     assert m.succeed("systemctl is-active keel-firstboot-network-online.service").strip() == "active"
     assert "fixed, succeeding" in m.succeed("journalctl -b -u keel-firstboot-network-online.service --no-pager")
+
+
+@pytest.mark.test_timeout(5400)
+def test_a_before_network_hook_runs_once_before_the_network_is_up(machine, build, tmp_path):
+    host = "first-boot-early"
+    script = tmp_path / "first-boot.sh"
+    script.write_text(BEFORE_NETWORK_HOOK)
+    answer = answer_file(tmp_path, host, 'source = "from-iso"\nordering = "before-network"')
+    prepared = prepare_iso(build.iso, tmp_path / "prepared.iso", "--fetch-from", "iso", "--answer-file", str(answer),
+                           "--on-first-boot", str(script))
+    m = machine(host, disks=[Disk(24 * GiB)], boot=Iso(prepared))
+    install_and_boot(m)
+    boot_settled(m)
+
+    log = m.succeed("cat /var/log/keel/first-boot.log")
+    assert "keel-e2e-hook ran: ordering=before-network network.target=inactive" in log, log
+    journal = m.succeed("journalctl -b -u keel-firstboot-network-pre.service --no-pager")
+    assert "keel-e2e-hook ran: ordering=before-network" in journal, journal
+    assert m.succeed("keel-firstboot status").startswith("first-boot hook: succeeded")
+    assert m.succeed(f"cat {RUNS}").split() == ["before-network"]
+
+    reboot(m)
+    assert m.succeed(f"cat {RUNS}").split() == ["before-network"], "the hook ran again after a reboot"
+    assert status(m)["last_run"]["runs"] == 1
