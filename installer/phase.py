@@ -6,6 +6,8 @@ loader): the engine builds one `InstallContext` and hands it to each phase, so n
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +41,37 @@ class InstallContext:
     report: dict[str, Any] | None = None   # the webhook payload, gathered before the target is unmounted
     first_boot_script: bytes | None = None  # the [first-boot] executable, obtained before any disk was touched
     report_target: ReportTarget | None = None  # the keel-server that served the answer: first boot reports to it
+    concurrent: bool = True       # False: `beside` work runs at once, in order (dry runs and tests that list commands)
+    _beside: list[tuple[str, Future[None]]] = field(default_factory=list)
+    _pool: ThreadPoolExecutor | None = None
+
+    def beside(self, what: str, work: Callable[[], None]) -> None:
+        """Start `work` in a second thread, beside the phases that follow: work nothing later needs before the end
+        of the install (the thin pool, the SSH host keys), which would otherwise wait for the extraction or the
+        boot loaders. It ends before the Finishing phase (`wait_beside`), and before any cleanup."""
+        if not self.concurrent or self.dry_run:
+            work()
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="install-beside")
+        self._beside.append((what, self._pool.submit(work)))
+
+    def wait_beside(self, *, raise_errors: bool = True) -> None:
+        """Wait for everything started with `beside`; the first failure is raised (after all have ended) with
+        what it was, unless `raise_errors` is False (the install already failed: the first error stays first)."""
+        started, self._beside = self._beside, []
+        failures = []
+        for what, future in started:
+            error = future.exception()
+            if error is not None:
+                failures.append((what, error))
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if failures and raise_errors:
+            what, error = failures[0]
+            self.events.message(f"{what}, which ran beside the other work, failed")
+            raise error
 
     def run(self, argv, **kw) -> Result:
         """Run one external command through the runner (logged, redacted, timed out, checked)."""

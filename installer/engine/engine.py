@@ -55,7 +55,8 @@ def describe_failure(err: BaseException, log_path: str) -> tuple[str, str]:
 def run_install(ctx: InstallContext, phases: Sequence[Phase]) -> None:
     """Run `phases` in order. Raises InstallFailed after reporting it; `finished(ok=True)` only on success.
 
-    Whatever happens, the cleanup stack (chroot mounts, the target's mounts) is unwound; a cleanup error after
+    Work a phase started beside the others (`ctx.beside`) ends before a phase marked `after_beside` and before the
+    cleanup. Whatever happens, the cleanup stack (chroot mounts, the target's mounts) is unwound; a cleanup error after
     a failure is reported as a warning so it never hides the first error.
     """
     current = "Starting"
@@ -63,12 +64,15 @@ def run_install(ctx: InstallContext, phases: Sequence[Phase]) -> None:
     try:
         for phase in phases:
             current = phase.name
+            if phase.after_beside:
+                ctx.wait_beside()
             ctx.events.phase(phase.name, phase.weight)
             phase.run(ctx)
             ctx.events.progress(1.0)
     except BaseException as err:
         failure = err
     try:
+        ctx.wait_beside(raise_errors=failure is None)   # nothing may run in the target while it is unmounted
         ctx.cleanup.close()
     except Exception as err:
         if failure is None:

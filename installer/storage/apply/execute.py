@@ -115,6 +115,9 @@ def run_phase(ctx: InstallContext, phase: str) -> None:
     check_live(ctx, steps, partitions_made=phase not in ("teardown", "partition"))
     mine = [step for step in steps if step.phase == phase]
     for index, step in enumerate(mine):
+        if step.beside:
+            ctx.beside(f"{step.why}: {step.describe()}", lambda step=step: run_step(ctx, step))
+            continue
         try:
             run_step(ctx, step)
         except CommandError as err:

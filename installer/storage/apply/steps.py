@@ -43,6 +43,7 @@ class StorageStep:
     check: bool = True                     # False: a failure is a warning, the install goes on
     elsewhere: bool = False                # deliberately on unselected disks (renaming an old VG or pool)
     mkdir: str = ""                        # a directory to create first (a mount point below the target)
+    beside: bool = False                   # runs beside the later phases: nothing in the install needs it done
 
     def describe(self) -> str:
         """One line for people: the command, or the action and its reason."""
@@ -113,7 +114,10 @@ def volume_steps(plan: StoragePlan, target: Path) -> list[StorageStep]:
         lvm = plan.lvm
         if not lvm.pvs:
             raise ApplyError(f"VG {lvm.vg}: the plan names no physical volume")
-        return [_cmd("volumes", argv, f"LVM volume group {lvm.vg}", _lvm_devices(argv, lvm.pvs))
+        # the thin pool (local-lvm) is not used by the install: it is made beside the extraction (issue 13: its
+        # lvcreate took 8-10 s under TCG, wiping the pool's metadata)
+        return [_cmd("volumes", argv, f"LVM volume group {lvm.vg}", _lvm_devices(argv, lvm.pvs),
+                     beside="thin-pool" in argv)
                 for argv in lvm_commands(lvm)]
     if plan.zfs is not None:
         zfs = plan.zfs

@@ -67,7 +67,7 @@ def setup(tmp_path):
         ctx = InstallContext(CONFIG, LVM_PLAN, HARDWARE, runner, bus,
                              LiveInfo(tmp_path / "payload.squashfs", None, mirror="http://mirror.invalid/debian"),
                              target=target, log_path=log_path, events_path=tmp_path / "log/events.jsonl",
-                             host_root=host)
+                             host_root=host, concurrent=False)
         return SimpleNamespace(ctx=ctx, phases=phases, calls=calls, sink=sink, runner=runner, target=target,
                                log=log, log_path=log_path, events_path=tmp_path / "log/events.jsonl")
     return make

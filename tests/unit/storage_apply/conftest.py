@@ -88,6 +88,7 @@ class Harness:
             target=self.target,
             dry_run=dry_run,
             host_root=self.devices.root,
+            concurrent=False,   # `beside` steps run in order, so the recorded commands are the plan's order
         )
 
     def commands(self, target: str | None = None) -> list[list[str]]:

@@ -61,3 +61,15 @@ def test_a_failing_lvcreate_stops_the_phase_with_the_command(harness):
     with pytest.raises(Exception, match="lvcreate -Wy --yes -L2097152K -nswap pve"):
         create_volumes(harness.context(lvm_plan()))
     assert harness.commands()[-1][0] == "lvcreate"
+
+
+def test_the_thin_pool_is_made_beside_the_later_phases_and_waited_for(harness):
+    from installer.storage.apply.steps import volume_steps
+
+    steps = volume_steps(lvm_plan(), harness.target)
+    assert [s.argv[:5] for s in steps if s.beside] == [("lvcreate", "--yes", "--type", "thin-pool", "-L13361152K")]
+    ctx = harness.context(lvm_plan())
+    ctx.concurrent = True
+    create_volumes(ctx)
+    ctx.wait_beside()
+    assert harness.commands() == EXPECTED
