@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -138,13 +139,28 @@ class BootTool:
         infos = [self._esp_info(device) for device in devices]
         with self._working("init"):
             uuids = set(self._uuids() or ())  # first: a broken list stops init before it changes anything
-            for info in infos:
-                uuid = self._install_loader(info, want_grub)
-                if uuid not in uuids:
-                    self.say(f"Adding '{uuid}' to list of synced ESPs...")
-                uuids.add(uuid)
-                state.write_uuids(self.paths, uuids)
+            # Each ESP's boot loader goes on in a thread of its own: the ESPs are separate mounts and disks, and
+            # grub-install (mkimage) is CPU work that took about 5 s per disk under TCG, one after the other.
+            with ThreadPoolExecutor(max_workers=len(infos), thread_name_prefix="esp-init") as pool:
+                futures = [pool.submit(self._install_loader, info, want_grub) for info in infos]
+            installed = []
+            for future in futures:
+                try:
+                    installed.append(future.result())
+                except USER_ERRORS:
+                    # the ESPs that did get their boot loader are listed all the same: they boot, and a refresh
+                    # keeps them current
+                    self._list_esps(uuids, installed)
+                    raise
+            self._list_esps(uuids, installed)
             return self._refresh_all(installing=None)
+
+    def _list_esps(self, uuids: set[str], installed: list[str]) -> None:
+        for uuid in installed:
+            if uuid not in uuids:
+                self.say(f"Adding '{uuid}' to list of synced ESPs...")
+                uuids.add(uuid)
+        state.write_uuids(self.paths, uuids)
 
     def _esp_info(self, device: str) -> BlockInfo:
         info = self.system.block_info(device)
