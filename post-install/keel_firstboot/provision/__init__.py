@@ -4,5 +4,5 @@ them (execute, with their record in record; `keel-firstboot provision`).
 
 Running them (keel-provision.service at first boot, or by hand): skipped when already true, retried until a
 deadline, recorded per step; what a run shows on the console and reports is feedback. The cluster join, its service
-and the members' /etc/hosts and known_hosts are keel_firstboot.join. Not there yet (issue 16): the e2e cluster test.
-"""
+and the members' /etc/hosts and known_hosts are keel_firstboot.join. tests/e2e/test_cluster.py runs them on two real
+installs."""
