@@ -177,7 +177,11 @@ def run(args: argparse.Namespace) -> int:
         return refuse(setup, str(err))
     except OSError as err:
         return refuse(setup, f"{err.filename or ''}: {err.strerror}")
-    secrets = setup.answer.secrets if setup.answer else ()
+    # the install's own runner hides every secret of the answer too ([provision]'s cluster secret, passwords,
+    # keyrings), not only the fetch's tokens: a message that quotes one never reaches the log or an event
+    from answerfile.redaction import secret_values
+
+    secrets = (*setup.answer.secrets, *secret_values(setup.answer.text)) if setup.answer else ()
     settings = InstallSettings(live_path=args.live, cmdline=args.cmdline, secrets=secrets,
                                report=setup.answer.report if setup.answer else None)
     reporter = setup.reporter

@@ -86,6 +86,10 @@ def load(paths: Paths) -> tuple[Target | None, str | None]:
     url, token, pin = data["url"], data.get("token"), data.get("fingerprint")
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         return None, f"{path}: url is not an http(s) URL"
+    try:
+        _ = urlsplit(url).port
+    except ValueError:
+        return None, f"{path}: url has a port that is not a number from 0 to 65535"
     fingerprint = normalize_fingerprint(pin) if isinstance(pin, str) else None
     if pin is not None and fingerprint is None:
         return None, f"{path}: fingerprint is not a SHA-256 fingerprint"
@@ -120,14 +124,16 @@ def post(target: Target, body: dict[str, Any], timeout: float) -> None:
     """One POST of `body` as JSON; ReportError unless the reply is 2xx."""
     parts = urlsplit(target.url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # an explicit port always: given a bare IPv6 address and no port, http.client takes its last group for one
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     conn: http.client.HTTPConnection
     if parts.scheme == "https" and target.fingerprint:
-        conn = _PinnedConnection(parts.hostname or "", parts.port, target.fingerprint, timeout)
+        conn = _PinnedConnection(parts.hostname or "", port, target.fingerprint, timeout)
     elif parts.scheme == "https":
-        conn = http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=timeout,
+        conn = http.client.HTTPSConnection(parts.hostname or "", port, timeout=timeout,
                                            context=ssl.create_default_context())
     else:
-        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+        conn = http.client.HTTPConnection(parts.hostname or "", port, timeout=timeout)
     headers = {"Content-Type": "application/json", "Accept": "application/json",
                "User-Agent": "keel-firstboot"}
     if target.token:

@@ -76,7 +76,8 @@ def joiner_proof(key: bytes, member_nonce: str, joiner_nonce: str, fp: str, kind
 
 
 def proof_holds(expected: str, got: Any) -> bool:
-    return isinstance(got, str) and hmac.compare_digest(expected, got)
+    # compare_digest raises TypeError on a non-ASCII str: a peer's "é" is a wrong proof, not a traceback
+    return isinstance(got, str) and got.isascii() and hmac.compare_digest(expected, got)
 
 
 def is_nonce(value: Any) -> bool:
@@ -97,7 +98,7 @@ def receive(sock: socket.socket, limit: int = MESSAGE_MAX) -> dict[str, Any]:
         raise PeerError(f"the peer sent a message of {length} bytes, over the limit of {limit}")
     try:
         message = json.loads(_exactly(sock, length))
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:   # RecursionError: thousands of nested brackets
         raise PeerError(f"the peer sent something that is not JSON ({err})") from err
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise PeerError("the peer sent a message without a type")

@@ -461,3 +461,15 @@ def test_the_join_service_of_a_node_that_has_not_joined_yet_says_so(tmp_path, ca
                                        "joins)\n")
     assert cli.main(["join-service"], root=tmp_path / "empty") == 1
     assert "E: no /etc/keel/provision.json" in capsys.readouterr().err
+
+
+def test_a_non_ascii_proof_or_deeply_nested_json_is_a_peer_error_not_a_traceback():
+    from keel_firstboot.join.protocol import proof_holds
+
+    assert proof_holds("ab" * 32, "\u00e9") is False
+    a, b = socket.socketpair()
+    with a, b:
+        data = b"[" * 4000
+        a.sendall(len(data).to_bytes(4, "big") + data)
+        with pytest.raises(PeerError, match="not JSON"):
+            receive(b)

@@ -227,6 +227,8 @@ REPORT_FILES = [
     pytest.param({"version": 1, "url": "https://x/y", "fingerprint": "12"},
                  (None, "fingerprint is not a SHA-256 fingerprint"), id="a short fingerprint"),
     pytest.param({"version": 2, "url": "https://x/y"}, (None, "not a version 1 report file"), id="a later version"),
+    pytest.param({"version": 1, "url": "https://h:99999/x"}, (None, "url has a port that is not a number"),
+                 id="a port out of range"),
 ]
 
 
@@ -238,6 +240,24 @@ def test_report_json_is_read_or_refused_with_the_reason(tmp_path, data, expected
     target, problem = load(Paths(tmp_path))
     assert target == expected[0]
     assert (problem is None) == (expected[1] is None) and (expected[1] or "") in (problem or "")
+
+
+def test_a_bare_ipv6_url_is_posted_to_its_default_port(monkeypatch):
+    import http.client
+
+    from keel_firstboot import report
+
+    seen = []
+
+    class Refused(http.client.HTTPConnection):
+        def __init__(self, host, port, timeout):
+            seen.append((host, port))
+            raise OSError("stop here")
+
+    monkeypatch.setattr(http.client, "HTTPConnection", Refused)
+    with pytest.raises((OSError, report.ReportError)):
+        report.post(Target("http://[2001:db8::5]/api", None, None), {"x": 1}, timeout=1)
+    assert seen == [("2001:db8::5", 80)]
 
 
 def test_a_target_never_shows_its_token():
