@@ -107,6 +107,11 @@ class Membership:
             raise JoinRefused(f"cluster {self.cluster} has {len(self.links)} link(s); {joiner.name} gave "
                               f"{len(joiner.addresses)} address(es)")
         current = self.member(joiner.name)
+        if current is not None and set(current.host_keys) != set(joiner.host_keys):
+            # a join run again sends the same host keys; other keys are another machine under a member's name
+            # (two answers with one host name), which would take that member's place in every nodelist
+            raise JoinRefused(f"{joiner.name} is a member of cluster {self.cluster} already, with other SSH host "
+                              "keys: another machine cannot join under its name")
         taken = {m.nodeid: m.name for m in self.members if m.name != joiner.name}
         wanted = joiner.nodeid or (current.nodeid if current else 0)
         if wanted in taken:

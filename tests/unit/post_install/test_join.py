@@ -473,3 +473,12 @@ def test_a_non_ascii_proof_or_deeply_nested_json_is_a_peer_error_not_a_traceback
         a.sendall(len(data).to_bytes(4, "big") + data)
         with pytest.raises(PeerError, match="not JSON"):
             receive(b)
+
+
+def test_another_machine_under_a_members_name_is_refused_and_a_join_run_again_is_not():
+    founder = Member("pve1", 1, ("x",), "e:1", host_keys=(HOST_KEY.format(1),))
+    membership = Membership("rack1", 1, (Link(0),), (founder,))
+    with pytest.raises(JoinRefused, match="pve1 is a member of cluster rack1 already, with other SSH host keys"):
+        membership.admit(Member("pve1", 0, ("y",), "e:1", host_keys=(HOST_KEY.format(9),)), "rack1")
+    again = membership.admit(Member("pve1", 1, ("x",), "e:1", host_keys=(HOST_KEY.format(1),)), "rack1")
+    assert again == membership
