@@ -137,6 +137,11 @@ class JoinService:
                 self.say(f"update from {peer}: config_version {current.config_version} -> {new.config_version}")
                 apply_membership(self.paths, self.runner, new, self.name)
                 current = new
+            elif new.config_version < current.config_version:
+                # the sender missed a later membership: admitting with its old one would hand the joiner a nodelist
+                # the members have left behind (corosync drops a node whose config_version differs)
+                raise PeerError(f"stale: config_version {new.config_version} is older than {current.config_version} "
+                                f"here, which {peer} has not got")
             elif new.config_version == current.config_version and new != current:
                 raise PeerError(f"conflict: config_version {new.config_version} here has other members "
                                 "(two joins at once?)")

@@ -482,3 +482,19 @@ def test_another_machine_under_a_members_name_is_refused_and_a_join_run_again_is
         membership.admit(Member("pve1", 0, ("y",), "e:1", host_keys=(HOST_KEY.format(9),)), "rack1")
     again = membership.admit(Member("pve1", 1, ("x",), "e:1", host_keys=(HOST_KEY.format(1),)), "rack1")
     assert again == membership
+
+
+def test_an_update_older_than_the_members_is_refused_as_stale(founder):
+    server = prepare(founder.paths, founder.runner(), founder.doc, founder.log.append, ("127.0.0.1", 0),
+                     founder.endpoint)
+    membership = read_membership(founder.root)
+    target = replace(membership.members[0], endpoint=f"127.0.0.1:{server.server_address[1]}")
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(PeerError, match="stale: config_version 0 is older than 1 here"):
+            push_update(target, replace(membership, config_version=0), cluster_key(CLUSTER_SECRET))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
