@@ -266,6 +266,12 @@ def check_the_cluster(pve1: Machine, pve2: Machine, out: Path, private_key: str,
     pve1.succeed(f"zpool list {ZFS_STORAGE}")
     storage_cfg = save(out, "pve1-storage.cfg", pve1.succeed("cat /etc/pve/storage.cfg"))
     assert f"zfspool: {ZFS_STORAGE}" in storage_cfg and f"lvmthin: {THIN_STORAGE}" in storage_cfg, storage_cfg
+    # registered on pve2 too, with the nodes line that keeps it to pve1 (Proxmox's one storage.cfg for the cluster)
+    pve2_cfg = save(out, "pve2-storage.cfg", pve2.succeed("cat /etc/pve/storage.cfg"))
+    for storage_id in (ZFS_STORAGE, THIN_STORAGE):
+        stanza = pve2_cfg.split(f": {storage_id}\n", 1)[1].split("\n\n", 1)[0]
+        assert "\tnodes pve1" in stanza, pve2_cfg
+    pve2.fail(f"zpool list {ZFS_STORAGE}")
     assert f"/dev/disk/by-id/virtio-{ZFS_SERIAL}" in pve1.succeed(f"zpool status -P {ZFS_STORAGE}")
     pve1.succeed(f"zfs create -V 64M {ZFS_STORAGE}/test && udevadm settle && test -b /dev/zvol/{ZFS_STORAGE}/test")
     pve1.succeed(f"lvcreate -V 64M -T {THIN_STORAGE}/{THIN_STORAGE} -n test && "

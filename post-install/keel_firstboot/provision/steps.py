@@ -80,6 +80,9 @@ def provision_steps(doc: ProvisionDoc, facts: Facts) -> list[ProvisionStep]:
         steps += _cluster_steps(doc, facts)
     for storage in doc.storage:
         if storage.nodes and doc.node.name not in storage.nodes:
+            # made on the nodes it names only, but registered on every member, with its `nodes` line, as
+            # Proxmox's one cluster-wide storage.cfg has it: every member's storage.cfg holds the same entries
+            steps.append(_register(storage, f"storage {storage.id}", storage.id in facts.registered_storage))
             continue
         steps += _storage_steps(storage, facts)
     return steps
@@ -242,9 +245,13 @@ def _storage_steps(s: Storage, facts: Facts) -> list[ProvisionStep]:
                                 checks=exists("-d", where)),
                   *_mount(subject, f"{s.monhost.replace(' ', ',') if s.monhost else ''}:/", where, "ceph", done,
                           options)]
-    steps.append(ProvisionStep("register", subject, f"add {s.type}: {s.id} to {STORAGE_CFG}", path=STORAGE_CFG,
-                               text=s.storage_cfg, done=done))
+    steps.append(_register(s, subject, done))
     return steps
+
+
+def _register(s: Storage, subject: str, done: bool) -> ProvisionStep:
+    return ProvisionStep("register", subject, f"add {s.type}: {s.id} to {STORAGE_CFG}", path=STORAGE_CFG,
+                         text=s.storage_cfg, done=done)
 
 
 def _zfs_vdevs(raid: str, disks: tuple[str, ...]) -> list[str]:

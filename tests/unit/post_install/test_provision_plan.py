@@ -161,8 +161,10 @@ def test_secrets_go_to_root_only_files_never_into_storage_cfg():
     assert not any("smb-pw" in s.text or "AQD-" in s.text for s in steps if s.kind == "register")
 
 
-def test_a_storage_for_other_nodes_has_no_steps_here():
-    assert not any(s.startswith("storage scratch") for s in summaries(doc_of(hostname="pve2"), Facts("pve2")))
+def test_a_storage_for_other_nodes_is_only_registered_here_with_its_nodes_line():
+    steps = [s for s in provision_steps(doc_of(hostname="pve2"), Facts("pve2")) if s.subject == "storage scratch"]
+    assert [s.kind for s in steps] == ["register"], "nothing is made on a node the storage does not name"
+    assert "\tnodes pve1" in steps[0].text
 
 
 def test_what_is_already_there_is_done():
