@@ -278,7 +278,9 @@ def describe_provision(state: str, record: Record | None, reports: str | None = 
             mark = "FAILED" if step.state == "failed" else step.state
             lines.append(f"  {step.id:>{width}}. {mark:<8} {step.subject}: {step.summary}{tries}")
             if step.last_error:
-                lines.append(f"  {'':>{width}}  last error: {step.last_error}")
+                # a step done after failed attempts keeps the error it got past, said as such
+                label = "an earlier attempt failed" if step.state == "done" else "last error"
+                lines.append(f"  {'':>{width}}  {label}: {step.last_error}")
     lines.append(f"  record:    {RECORD}")
     lines.append(f"  log:       {LOG} (journalctl -u {PROVISION_UNIT})")
     if reports:

@@ -113,6 +113,11 @@ def install_and_boot(m: Machine) -> None:
     m.login("root", PASSWORD, timeout=BOOT_TIMEOUT)
 
 
+def monotonic(m: Machine, unit: str, prop: str) -> int:
+    """A unit's timestamp property in microseconds since boot (0: it never got there)."""
+    return int(m.succeed(f"systemctl show --value -p {prop} {unit}").strip() or 0)
+
+
 def boot_settled(m: Machine) -> None:
     """Wait until the boot is done (every start job finished, the hook's unit included); degraded is fine."""
     m.execute("systemctl is-system-running --wait", timeout=HOOK_TIMEOUT)
@@ -222,6 +227,15 @@ def test_a_before_network_hook_runs_once_before_the_network_is_up(machine, build
     assert "keel-e2e-hook ran: ordering=before-network" in journal, journal
     assert m.succeed("keel-firstboot status").startswith("first-boot hook: succeeded")
     assert m.succeed(f"cat {RUNS}").split() == ["before-network"]
+    # ifupdown2's networking.service sits among the network targets (the payload's drop-in): it started after the
+    # hook had finished, and network-online.target was reached only once it had configured the network.
+    hook_done = monotonic(m, "keel-firstboot-network-pre.service", "ActiveEnterTimestampMonotonic")
+    networking_started = monotonic(m, "networking.service", "InactiveExitTimestampMonotonic")
+    networking_done = monotonic(m, "networking.service", "ActiveEnterTimestampMonotonic")
+    online = monotonic(m, "network-online.target", "ActiveEnterTimestampMonotonic")
+    assert 0 < hook_done <= networking_started <= networking_done <= online, (hook_done, networking_started,
+                                                                              networking_done, online)
+    assert m.succeed("systemctl is-active network.target").strip() == "active"
 
     reboot(m)
     assert m.succeed(f"cat {RUNS}").split() == ["before-network"], "the hook ran again after a reboot"

@@ -21,6 +21,7 @@ import json
 import secrets
 import socket
 import struct
+import time
 from typing import Any
 
 from ..provision.execute import StepError
@@ -29,7 +30,7 @@ VERSION = 1
 NONCE_BYTES = 32
 HELLO_MAX = 4096                 # bytes a message may have before the sender proved the secret
 MESSAGE_MAX = 1 << 20            # any message: a membership of many nodes with their host keys fits easily
-IO_TIMEOUT = 30.0                # seconds for connecting and for each message
+IO_TIMEOUT = 30.0                # seconds for connecting, the TLS handshake and each whole message
 REPLY_TIMEOUT = 180.0            # the member answers a join after it updated every other member
 KEY_CONTEXT = b"keel-join-v1 key"
 _LENGTH = struct.Struct(">I")
@@ -92,12 +93,19 @@ def send(sock: socket.socket, message: dict[str, Any]) -> None:
 
 
 def receive(sock: socket.socket, limit: int = MESSAGE_MAX) -> dict[str, Any]:
-    """One message; PeerError when the peer closes, sends more than `limit` bytes or something not JSON."""
-    (length,) = _LENGTH.unpack(_exactly(sock, _LENGTH.size))
-    if length > limit:
-        raise PeerError(f"the peer sent a message of {length} bytes, over the limit of {limit}")
+    """One message; PeerError when the peer closes, sends more than `limit` bytes or something not JSON, or takes
+    longer than the socket's timeout for the whole message (a byte every few seconds does not keep it open)."""
+    timeout = sock.gettimeout() or IO_TIMEOUT
+    deadline = time.monotonic() + timeout
     try:
-        message = json.loads(_exactly(sock, length))
+        (length,) = _LENGTH.unpack(_exactly(sock, _LENGTH.size, deadline, timeout))
+        if length > limit:
+            raise PeerError(f"the peer sent a message of {length} bytes, over the limit of {limit}")
+        data = _exactly(sock, length, deadline, timeout)
+    finally:
+        sock.settimeout(timeout)
+    try:
+        message = json.loads(data)
     except (ValueError, RecursionError) as err:   # RecursionError: thousands of nested brackets
         raise PeerError(f"the peer sent something that is not JSON ({err})") from err
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
@@ -105,10 +113,17 @@ def receive(sock: socket.socket, limit: int = MESSAGE_MAX) -> dict[str, Any]:
     return message
 
 
-def _exactly(sock: socket.socket, n: int) -> bytes:
+def _exactly(sock: socket.socket, n: int, deadline: float, timeout: float) -> bytes:
     chunks, left = [], n
     while left:
-        chunk = sock.recv(min(left, 65536))
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise PeerError(f"the peer took more than {timeout:g} s to send one message")
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(min(left, 65536))
+        except TimeoutError:
+            raise PeerError(f"the peer took more than {timeout:g} s to send one message") from None
         if not chunk:
             raise PeerError("the peer closed the connection")
         chunks.append(chunk)

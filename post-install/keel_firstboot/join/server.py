@@ -14,7 +14,9 @@ config_version (a conflict), fails before writing its own files, and succeeds on
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
+import os
 import socket
 import socketserver
 import ssl
@@ -156,11 +158,22 @@ class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         peer = str(self.client_address[0])
         self.request.settimeout(IO_TIMEOUT)
+        # the handshake as a whole within IO_TIMEOUT, not IO_TIMEOUT per byte: a peer that trickles it is cut off
+        cutoff = threading.Timer(IO_TIMEOUT, self._cut_off)
+        cutoff.start()
         try:
-            with self.server.context.wrap_socket(self.request, server_side=True) as tls:
+            try:
+                tls = self.server.context.wrap_socket(self.request, server_side=True)
+            finally:
+                cutoff.cancel()
+            with tls:
                 self.server.service.handle(tls, peer)
         except (PeerError, OSError) as err:
             self.server.service.say(f"connection from {peer}: {err}")
+
+    def _cut_off(self) -> None:
+        with contextlib.suppress(OSError):          # closed already
+            self.request.shutdown(socket.SHUT_RDWR)
 
 
 class JoinServer(socketserver.ThreadingTCPServer):
@@ -242,5 +255,19 @@ def serve(paths: Paths, out: TextIO | None = None) -> int:
         print(f"E: cannot serve joins on port {JOIN_PORT}: {err.strerror or err}", file=sys.stderr)
         return 1
     with server:
+        notify_ready()
         server.serve_forever()
     return 0
+
+
+def notify_ready() -> None:
+    """READY=1 to systemd (keel-join.service is Type=notify): `systemctl enable --now` returns once the port is
+    bound, and a service that cannot bind is failed, not active. Nothing when not run by systemd."""
+    address = os.environ.get("NOTIFY_SOCKET", "")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]             # the abstract namespace
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.connect(address)
+        sock.sendall(b"READY=1")

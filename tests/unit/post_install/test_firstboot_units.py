@@ -13,11 +13,15 @@ from keel_firstboot.layout import ALIAS, ORDERINGS, PENDING
 UNITS = Path(__file__).resolve().parents[3] / "post-install" / "systemd"
 
 
-def unit(name: str) -> dict[str, dict[str, list[str]]]:
+NETWORKING_DROP_IN = (Path(__file__).resolve().parents[3] / "iso-build" / "payload" / "rootfs" / "usr" / "lib"
+                      / "systemd" / "system" / "networking.service.d" / "keel-network-targets.conf")
+
+
+def unit(name: str, path: Path | None = None) -> dict[str, dict[str, list[str]]]:
     """A unit file as section -> key -> every value (systemd keys may repeat and take lists)."""
     sections: dict[str, dict[str, list[str]]] = {}
     current = None
-    for line in (UNITS / name).read_text().splitlines():
+    for line in (path or UNITS / name).read_text().splitlines():
         line = line.strip()
         if not line or line.startswith(("#", ";")):
             continue
@@ -105,3 +109,14 @@ def test_the_provision_unit_is_packaged():
     packaged = (UNITS.parent / "build_deb.py").read_text()
     assert f'PROVISION_UNIT = "{layout.PROVISION_UNIT}"' in packaged
     assert (UNITS / layout.PROVISION_UNIT).is_file()
+
+
+def test_the_payloads_network_manager_pulls_in_the_before_network_hook_and_orders_the_network_targets():
+    """Debian's ifupdown2 unit neither wants network.target nor orders itself among the network targets; the
+    payload's drop-in does both, or the before-network hook (wanted by network.target) never starts and
+    network-online.target comes before the network is configured (the e2e run of an early hook showed both)."""
+    drop_in = unit("", NETWORKING_DROP_IN)["Unit"]
+    hook = unit("keel-firstboot-network-pre.service")
+    assert hook["Install"]["WantedBy"] == ["network.target"] and "network.target" in drop_in["Wants"]
+    assert "network-pre.target" in drop_in["After"] and "network-pre.target" in hook["Unit"]["Before"]
+    assert {"network.target", "network-online.target"} <= set(drop_in["Before"])

@@ -12,6 +12,7 @@ import socket
 import stat
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -498,3 +499,75 @@ def test_an_update_older_than_the_members_is_refused_as_stale(founder):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def test_a_message_trickled_a_byte_at_a_time_is_cut_off_at_one_deadline_for_the_whole_message():
+    a, b = socket.socketpair()
+    stop = threading.Event()
+
+    def trickle() -> None:
+        data = b"\x00\x00\x00\x40" + b"x" * 64
+        for byte in data:
+            if stop.wait(0.05):
+                return
+            try:
+                a.send(bytes([byte]))
+            except OSError:
+                return
+
+    with a, b:
+        b.settimeout(0.5)               # every byte comes within it; the whole message does not
+        sender = threading.Thread(target=trickle, daemon=True)
+        sender.start()
+        started = time.monotonic()
+        with pytest.raises(PeerError, match=r"took more than 0\.5 s to send one message"):
+            receive(b)
+        assert time.monotonic() - started < 2
+        assert b.gettimeout() == 0.5
+        stop.set()
+        sender.join()
+
+
+def test_a_tls_handshake_trickled_a_byte_at_a_time_is_cut_off(founder, monkeypatch):
+    from keel_firstboot.join import server as join_server
+
+    monkeypatch.setattr(join_server, "IO_TIMEOUT", 0.5)
+    server = prepare(founder.paths, founder.runner(), founder.doc, founder.log.append, ("127.0.0.1", 0),
+                     founder.endpoint)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=5) as sock:
+            started = time.monotonic()
+            closed = False
+            while time.monotonic() - started < 5:
+                try:
+                    sock.send(b"\x16")      # a byte of a TLS record header, every 0.1 s: never a whole ClientHello
+                    if sock.recv(1, socket.MSG_DONTWAIT) == b"":
+                        closed = True
+                        break
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.1)
+            assert closed, "the join service kept a trickled handshake open"
+            assert time.monotonic() - started < 3
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_the_join_service_tells_systemd_it_is_ready(tmp_path, monkeypatch):
+    from keel_firstboot.join.server import notify_ready
+
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    notify_ready()                                  # not under systemd: nothing, no error
+    path = tmp_path / "notify"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(path))
+        monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+        notify_ready()
+        assert listener.recv(64) == b"READY=1"

@@ -196,6 +196,10 @@ def test_a_failed_provision_waits_for_retry_then_goes_on_where_it_stopped(tmp_pa
     record = read_record(paths)
     assert record.runs == 2 and states(paths) == ["done"] * len(steps)
     assert next(s for s in record.steps if s.subject == "storage tank").attempts == 5
+    assert cli.main(["status"], root=paths.root) == 0
+    out = capsys.readouterr().out
+    assert "done     storage tank: create ZFS pool tank (RAID1) on 2 disks (5 attempts)\n" in out
+    assert "an earlier attempt failed: zpool create -o ashift=12" in out and "last error" not in out
 
 
 def test_retry_now_runs_a_failed_provision_at_once(tmp_path, capsys):
