@@ -7,7 +7,9 @@ TFTP hands SeaBIOS's iPXE a two-line script that chains the server's /boot/<mac>
   address from a pool;
 - every phase of the install shows up in `keel-server machine show`, the webhook marks the machine installed
   with the host keys the booted system has;
-- the next network boot gets the local-disk script, so the machine boots its disk instead of reinstalling.
+- the next network boot gets the local-disk script, so the machine boots its disk instead of reinstalling;
+- the answer's [provision] runs at first boot and reports to the server with the install's token: the machine
+  goes on to "ready", with the first-boot events in its timeline.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ filter.ID_NET_NAME_MAC = "enx{{ machine.mac | replace(':', '') }}"
 [disk-setup]
 filesystem = "ext4"
 disk-list = ["vda"]
+
+[provision.services.sysctl]
+vm.swappiness = 13
 """.replace("@PASSWORD@", PASSWORD)
 
 
@@ -165,6 +170,21 @@ def test_a_pxe_machine_gets_its_answer_is_tracked_to_installed_and_then_boots_it
     assert shown["state"] == "installed", "a network boot after the install must not rearm or reinstall"
     asked = served.log.read_text().count(f"GET /boot/{MAC.replace(':', '%3A')}.ipxe")  # iPXE escapes the colons
     assert asked >= 2, "both network boots asked the server"
+
+    # First boot: keel-provision.service applies [provision] and reports it to the server that served the answer.
+    m.execute("systemctl is-system-running --wait", timeout=BOOT_TIMEOUT)
+    status = m.succeed("keel-firstboot status")
+    assert "provision: succeeded" in status, status
+    assert "reports:" in status and f"{HOST}:" in status, status
+    assert m.succeed("sysctl -n vm.swappiness").strip() == "13"
+    deadline = time.monotonic() + 120           # the last report is sent as the unit ends
+    while (shown := served.machine(MAC))["state"] != "ready" and time.monotonic() < deadline:
+        time.sleep(2)
+    assert shown["state"] == "ready", json.dumps(shown, indent=1)[-3000:]
+    firstboot = [e for e in shown["events"] if e["type"] == "firstboot"]
+    assert [e["phase"] for e in firstboot][-1] == "ready" and "provisioning" in {e["phase"] for e in firstboot}
+    assert [t["state"] for t in shown["transitions"]][-1] == "ready"
+    assert PASSWORD not in json.dumps(shown) and PASSWORD not in served.log.read_text()
     shutil.copy(served.log, m.state_dir / "keel-server.log")
     # Kept beside the console log: the machine's timeline as an operator reads it (the issue's acceptance quotes it).
     (m.state_dir / "machine-show.txt").write_text(cli("machine", "show", "--data", str(served.data), MAC))
