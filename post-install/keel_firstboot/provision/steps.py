@@ -172,7 +172,7 @@ def _storage_steps(s: Storage, facts: Facts) -> list[ProvisionStep]:
     steps: list[ProvisionStep] = []
     if s.type == "zfspool":
         vdevs = _zfs_vdevs(s.raid or "RAID0", disks)
-        steps.append(ProvisionStep("run", subject, f"create ZFS pool {s.id} ({s.raid}) on {len(disks)} disks",
+        steps.append(ProvisionStep("run", subject, f"create ZFS pool {s.id} ({s.raid or 'RAID0'}) on {_count(disks)}",
                                    ("zpool", "create", "-o", "ashift=12", "-m", f"/{s.id}", s.id, *vdevs),
                                    devices=disks, done=done, checks=(("zpool", "list", "-H", "-o", "name", s.id),)))
     elif s.type == "lvmthin":
@@ -199,7 +199,7 @@ def _storage_steps(s: Storage, facts: Facts) -> list[ProvisionStep]:
             what, fstype = part, "ext4"
         else:
             profile = BTRFS_PROFILE.get(s.raid or "RAID0", "raid0")
-            steps.append(ProvisionStep("run", subject, f"make btrfs ({profile}) on {len(disks)} disks",
+            steps.append(ProvisionStep("run", subject, f"make btrfs ({profile}) on {_count(disks)}",
                                        ("mkfs.btrfs", "-L", s.id, "-d", profile, "-m", profile, *disks),
                                        devices=disks, done=done,
                                        checks=(("blkid", "--match-token", "TYPE=btrfs", disks[0]),)))
@@ -259,3 +259,7 @@ def _zfs_vdevs(raid: str, disks: tuple[str, ...]) -> list[str]:
         return [item for i in range(0, len(disks) - 1, 2) for item in ("mirror", disks[i], disks[i + 1])]
     kind = ZFS_VDEV.get(raid, "")
     return [kind, *disks] if kind else list(disks)
+
+
+def _count(disks: tuple[str, ...] | list[str]) -> str:
+    return f"{len(disks)} disk{'' if len(disks) == 1 else 's'}"
