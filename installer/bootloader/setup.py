@@ -1,7 +1,7 @@
 """Boot loader installation on the mounted target, per reference §4.1, as a list of problems rather than a crash.
 
 ext4/xfs (LVM): GRUB for BIOS on every selected disk that is not 4Kn, GRUB EFI into every ESP with the
-removable fallback path too (EFI/BOOT/BOOTX64.EFI, which firmware without boot entries, like OVMF, boots), and
+removable fallback path (EFI/BOOT/BOOTX64.EFI, which firmware without boot entries, like OVMF, boots), and
 update-grub. update-grub runs beside the grub-install steps: it writes only /boot/grub/grub.cfg, which they neither
 read nor write, and its grub-probe calls only read the disks. On LVM it is the longest step after the extraction
 (about 20 s under TCG, one grub-probe after another).
@@ -74,10 +74,8 @@ def boot_steps(plan: StoragePlan, hardware: HardwareProfile) -> list[BootStep]:
             common = ("grub-install", "--target=x86_64-efi", "--efi-directory=/boot/efi",
                       f"--bootloader-id={BOOTLOADER_ID}")
             nvram = () if efi else ("--no-nvram",)
-            # Debian's --force-extra-removable puts the same image on the removable path too: one grub-mkimage
-            # and one copy of the modules instead of a second grub-install --removable (up to 28 s under TCG)
-            steps.append(BootStep((*common, "--force-extra-removable", *nvram, disk.path), disk.path, fatal=efi,
-                                  esp=esp))
+            steps.append(BootStep((*common, *nvram, disk.path), disk.path, fatal=efi, esp=esp))
+            steps.append(BootStep((*common, "--removable", "--no-nvram", disk.path), disk.path, fatal=efi, esp=esp))
     steps.append(BootStep(("update-grub",), "", beside=True))
     return steps
 

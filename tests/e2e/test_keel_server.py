@@ -60,6 +60,12 @@ disk-list = ["vda"]
 
 [provision.services.sysctl]
 vm.swappiness = 13
+
+[[provision.storage]]
+id = "images"
+type = "dir"
+path = "/srv/images"
+content = ["iso", "backup"]
 """.replace("@PASSWORD@", PASSWORD)
 
 
@@ -176,13 +182,17 @@ def test_a_pxe_machine_gets_its_answer_is_tracked_to_installed_and_then_boots_it
     status = m.succeed("keel-firstboot status")
     assert "provision: succeeded" in status, status
     assert "reports:" in status and f"{HOST}:" in status, status
-    assert m.succeed("sysctl -n vm.swappiness").strip() == "13"
+    assert m.succeed("sysctl -n vm.swappiness").strip() == "13"       # the installer wrote it
+    storage = m.succeed("cat /etc/pve/storage.cfg")
+    assert "dir: images" in storage and "\tpath /srv/images" in storage, storage       # first boot added it
+    m.succeed("test -d /srv/images")
     deadline = time.monotonic() + 120           # the last report is sent as the unit ends
     while (shown := served.machine(MAC))["state"] != "ready" and time.monotonic() < deadline:
         time.sleep(2)
     assert shown["state"] == "ready", json.dumps(shown, indent=1)[-3000:]
     firstboot = [e for e in shown["events"] if e["type"] == "firstboot"]
-    assert [e["phase"] for e in firstboot][-1] == "ready" and "provisioning" in {e["phase"] for e in firstboot}
+    assert "provisioning" in {e["phase"] for e in firstboot}, firstboot       # a report per step
+    assert firstboot[-1]["phase"] == "ready" and "provisioning succeeded" in firstboot[-1]["text"], firstboot
     assert [t["state"] for t in shown["transitions"]][-1] == "ready"
     assert PASSWORD not in json.dumps(shown) and PASSWORD not in served.log.read_text()
     shutil.copy(served.log, m.state_dir / "keel-server.log")

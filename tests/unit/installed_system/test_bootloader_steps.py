@@ -22,22 +22,24 @@ def test_lvm_on_bios_installs_grub_for_bios_and_the_efi_fallback_without_nvram()
     assert argvs(LVM_PLAN, HARDWARE) == [
         ("grub-install", "--target=i386-pc", "--no-floppy", "--bootloader-id=keel", "/dev/sda"),
         ("grub-install", "--target=x86_64-efi", "--efi-directory=/boot/efi", "--bootloader-id=keel",
-         "--force-extra-removable", "--no-nvram", "/dev/sda"),
+         "--no-nvram", "/dev/sda"),
+        ("grub-install", "--target=x86_64-efi", "--efi-directory=/boot/efi", "--bootloader-id=keel",
+         "--removable", "--no-nvram", "/dev/sda"),
         ("update-grub",),
     ]
 
 
 def test_lvm_on_bios_treats_efi_failures_as_warnings():
     steps = boot_steps(LVM_PLAN, HARDWARE)
-    assert [s.fatal for s in steps] == [True, False, True]
-    assert [s.esp for s in steps] == [None, "/dev/sda2", None]
+    assert [s.fatal for s in steps] == [True, False, False, True]
+    assert [s.esp for s in steps] == [None, "/dev/sda2", "/dev/sda2", None]
 
 
 def test_lvm_on_efi_registers_a_boot_entry_and_the_removable_path():
     steps = boot_steps(LVM_PLAN, EFI)
-    assert steps[1].argv[-3:] == ("--bootloader-id=keel", "--force-extra-removable", "/dev/sda")
-    assert "--no-nvram" not in steps[1].argv
-    assert [s.fatal for s in steps] == [False, True, True]
+    assert steps[1].argv[-2:] == ("--bootloader-id=keel", "/dev/sda")
+    assert "--removable" in steps[2].argv
+    assert [s.fatal for s in steps] == [False, True, True, True]
 
 
 def test_a_4kn_disk_gets_no_bios_grub():
@@ -71,11 +73,11 @@ def test_failures_are_collected_and_reported_together():
 
     with pytest.raises(BootloaderError) as err:
         install_bootloader(LVM_PLAN, HARDWARE, run, mount_esp, warnings.append, lambda f, t: None)
-    assert ["update-grub"] in ran and len(ran) == 3, "the other steps still run"
+    assert ["update-grub"] in ran and len(ran) == 4, "the other steps still run"
     assert err.value.problems == [
         "/dev/sda: grub-install --target=i386-pc --no-floppy --bootloader-id=keel /dev/sda: exit status 1"]
     assert "no such disk" in err.value.detail
-    assert len(warnings) == 1
+    assert len(warnings) == 2
 
 
 def test_update_grub_runs_beside_the_grub_installs_and_its_failure_is_reported():
@@ -95,8 +97,8 @@ def test_update_grub_runs_beside_the_grub_installs_and_its_failure_is_reported()
     def mount_esp(esp):
         yield esp
 
-    assert [s.beside for s in boot_steps(LVM_PLAN, HARDWARE)] == [False, False, True]
+    assert [s.beside for s in boot_steps(LVM_PLAN, HARDWARE)] == [False, False, False, True]
     with pytest.raises(BootloaderError) as err:
         install_bootloader(LVM_PLAN, HARDWARE, run, mount_esp, lambda w: None, lambda f, t: None)
     assert err.value.problems == ["system: update-grub: exit status 1"]
-    assert sorted(ran) == ["grub-install"] * 2 + ["update-grub"]
+    assert sorted(ran) == ["grub-install"] * 3 + ["update-grub"]
