@@ -49,7 +49,7 @@ LAYOUTS: dict[str, tuple[list[str], str]] = {
 }
 
 
-# The copy onto the storage the install makes for each filesystem (whole disks, the install's pool and mkfs
+# The copy onto the storage the install makes for each filesystem (the install's data partitions, its pool and mkfs
 # options where they change the copy: ZFS's compression and ashift, Btrfs's RAID1): what the extraction itself
 # cannot undercut. ext4 needs none: its baseline is the ext4 one.
 SAME_STORAGE: dict[str, str] = {

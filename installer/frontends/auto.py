@@ -106,6 +106,8 @@ class Setup:
     hardware: HardwareProfile | None = None
     answer: Answer | None = None
     reporter: EventReporter | None = None            # when the answer server asked for the install's events
+    # every secret of the answer (the fetch's tokens, and its passwords, keyrings and [provision]'s cluster secret)
+    secrets: tuple[str, ...] = ()
     config: InstallConfig | None = None
 
 
@@ -129,7 +131,8 @@ def prepare(args: argparse.Namespace, params: KernelParams, setup: Setup) -> tup
         answer = fetch(params, setup.runner, lambda: system_info(hardware, version=live.version or __version__),
                        Places(), warn=lambda t: say(f"WARNING: {t}"), log=say)
     setup.answer = answer
-    for secret in (*answer.secrets, *secret_values(answer.text)):
+    setup.secrets = (*answer.secrets, *secret_values(answer.text))
+    for secret in setup.secrets:
         setup.runner.add_secret(secret)
     say(f"Answer: {answer.source}")
     if answer.report is not None:
@@ -177,12 +180,9 @@ def run(args: argparse.Namespace) -> int:
         return refuse(setup, str(err))
     except OSError as err:
         return refuse(setup, f"{err.filename or ''}: {err.strerror}")
-    # the install's own runner hides every secret of the answer too ([provision]'s cluster secret, passwords,
-    # keyrings), not only the fetch's tokens: a message that quotes one never reaches the log or an event
-    from answerfile.redaction import secret_values
-
-    secrets = (*setup.answer.secrets, *secret_values(setup.answer.text)) if setup.answer else ()
-    settings = InstallSettings(live_path=args.live, cmdline=args.cmdline, secrets=secrets,
+    # the install's own runner hides every secret of the answer too, not only the fetch's tokens: a message that
+    # quotes one never reaches the log or an event
+    settings = InstallSettings(live_path=args.live, cmdline=args.cmdline, secrets=setup.secrets,
                                report=setup.answer.report if setup.answer else None)
     reporter = setup.reporter
     sinks: list[Sink] = [ConsoleSink(sys.stdout), *([reporter] if reporter else [])]

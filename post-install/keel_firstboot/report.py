@@ -84,10 +84,11 @@ def load(paths: Paths) -> tuple[Target | None, str | None]:
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("url"), str):
         return None, f"{path}: not a version {VERSION} report file"
     url, token, pin = data["url"], data.get("token"), data.get("fingerprint")
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         return None, f"{path}: url is not an http(s) URL"
     try:
-        _ = urlsplit(url).port
+        _ = parts.port
     except ValueError:
         return None, f"{path}: url has a port that is not a number from 0 to 65535"
     fingerprint = normalize_fingerprint(pin) if isinstance(pin, str) else None

@@ -115,15 +115,16 @@ def receive(sock: socket.socket, limit: int = MESSAGE_MAX) -> dict[str, Any]:
 
 def _exactly(sock: socket.socket, n: int, deadline: float, timeout: float) -> bytes:
     chunks, left = [], n
+    too_slow = f"the peer took more than {timeout:g} s to send one message"
     while left:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise PeerError(f"the peer took more than {timeout:g} s to send one message")
+            raise PeerError(too_slow)
         sock.settimeout(remaining)
         try:
             chunk = sock.recv(min(left, 65536))
         except TimeoutError:
-            raise PeerError(f"the peer took more than {timeout:g} s to send one message") from None
+            raise PeerError(too_slow) from None
         if not chunk:
             raise PeerError("the peer closed the connection")
         chunks.append(chunk)

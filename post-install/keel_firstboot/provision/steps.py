@@ -171,9 +171,10 @@ def _storage_steps(s: Storage, facts: Facts) -> list[ProvisionStep]:
     disks = s.disks
     steps: list[ProvisionStep] = []
     if s.type == "zfspool":
-        vdevs = _zfs_vdevs(s.raid or "RAID0", disks)
-        steps.append(ProvisionStep("run", subject, f"create ZFS pool {s.id} ({s.raid or 'RAID0'}) on {_count(disks)}",
-                                   ("zpool", "create", "-o", "ashift=12", "-m", f"/{s.id}", s.id, *vdevs),
+        raid = s.raid or "RAID0"
+        steps.append(ProvisionStep("run", subject, f"create ZFS pool {s.id} ({raid}) on {_count(disks)}",
+                                   ("zpool", "create", "-o", "ashift=12", "-m", f"/{s.id}", s.id,
+                                    *_zfs_vdevs(raid, disks)),
                                    devices=disks, done=done, checks=(("zpool", "list", "-H", "-o", "name", s.id),)))
     elif s.type == "lvmthin":
         steps += [
@@ -261,5 +262,5 @@ def _zfs_vdevs(raid: str, disks: tuple[str, ...]) -> list[str]:
     return [kind, *disks] if kind else list(disks)
 
 
-def _count(disks: tuple[str, ...] | list[str]) -> str:
+def _count(disks: tuple[str, ...]) -> str:
     return f"{len(disks)} disk{'' if len(disks) == 1 else 's'}"
