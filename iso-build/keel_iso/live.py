@@ -25,6 +25,12 @@ LIVE_MASKED_UNITS = (
     "zfs-zed.service", "zfs-volume-wait.service", "lvm2-monitor.service", "mdmonitor.service",
     "e2scrub_reap.service", "apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer",
     "e2scrub_all.timer", "fstrim.timer", "xfs_scrub_all.timer", "man-db.timer", "systemd-timesyncd.service",
+    # the payload's first-boot provisioning clients: corosync started with Debian's sample config and waited for
+    # network-online (7-10 s under TCG, on the way to multi-user), rpcbind and the NFS client units another 5-10 s
+    # (issue 13, systemd-analyze blame of the live boot)
+    "corosync.service", "rpcbind.service", "rpcbind.socket", "nfs-client.target", "nfs-blkmap.service",
+    "rpc-statd.service", "rpc-statd-notify.service", "rpc_pipefs.target", "run-rpc_pipefs.mount",
+    "iscsid.socket", "iscsid.service", "open-iscsi.service", "nftables.service",
 )
 LAUNCHERS = {"keel-installer": "installer.cli", "keel-answer": "answerfile.cli"}
 # console-setup.service compiles the keymap and font with ckbcomp (perl) at every boot unless its cached_* files

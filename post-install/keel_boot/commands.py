@@ -18,7 +18,7 @@ from .partition import BlockInfo, DeviceError, format_refusal, init_refusal
 from .render import VENDOR_DIR, render_grub_pin_cfg
 from .selection import KernelSelection, select_kernels
 from .state import StateError, SystemPaths
-from .sync import sync_esp
+from .sync import SyncReport, sync_esp
 from .system import GRUB_BIOS, System, choose_bootloader
 
 # Exit codes besides 0; cli.EXIT_CODES says what each means in --help and the README.
@@ -136,7 +136,9 @@ class BootTool:
         call (the installer's ZFS/Btrfs layouts) cost one refresh instead of one per ESP; every ESP is checked
         before any is written."""
         self._require_root("init")
-        infos = [self._esp_info(device) for device in devices]
+        # lsblk and blkid per ESP, side by side (0.8 s per ESP under TCG); the first refusal, in argument order, wins
+        with ThreadPoolExecutor(max_workers=max(1, len(devices)), thread_name_prefix="esp-info") as pool:
+            infos = list(pool.map(self._esp_info, devices))
         with self._working("init"):
             uuids = set(self._uuids() or ())  # first: a broken list stops init before it changes anything
             # Each ESP's boot loader goes on in a thread of its own: the ESPs are separate mounts and disks, and
@@ -245,28 +247,37 @@ class BootTool:
         spec = self.boot_spec(installing, dropping)
         self.say(f"Copying and configuring kernels on {', '.join(uuids)}")
         self.say(f"\tkernels: {', '.join(spec.versions)}; default: {spec.default}")
+        # Each ESP is found, mounted and written in a thread of its own (separate disks and mounts; one after the
+        # other took about 2 s per ESP under TCG); what each did is said afterwards, in the list's order.
+        with ThreadPoolExecutor(max_workers=max(1, len(uuids)), thread_name_prefix="esp-sync") as pool:
+            outcomes = list(pool.map(lambda uuid: self._sync_one(uuid, spec), uuids))
         failed = 0
-        for uuid in uuids:
-            device = self.system.esp_device(uuid)
+        for uuid, (device, report, error) in zip(uuids, outcomes, strict=True):
             if device is None:
                 self._warn_vanished(uuid)
-                continue
-            try:
-                with self.system.mounted_esp(uuid, device) as (_mountpoint, tree):
-                    report = sync_esp(tree, uuid, spec)
-            except (CommandError, OSError) as exc:
+            elif error is not None:
                 # One broken ESP must not keep the others from getting the new kernel.
-                self.warn(f"ESP {uuid} ({device}) could not be synced: {exc}")
+                self.warn(f"ESP {uuid} ({device}) could not be synced: {error}")
                 failed += 1
-                continue
-            if not report.modes:
+            elif report is None or not report.modes:
                 self.warn(f"ESP {uuid} holds no boot loader installed by keel-boot-tool - run "
                           f"'keel-boot-tool init {device}' - skipping")
                 failed += 1
-                continue
-            self.say(f"{uuid} ({', '.join(report.modes)}): {len(report.copied)} files copied, "
-                     f"{len(report.written)} written, {len(report.removed)} stale removed")
+            else:
+                self.say(f"{uuid} ({', '.join(report.modes)}): {len(report.copied)} files copied, "
+                         f"{len(report.written)} written, {len(report.removed)} stale removed")
         return 1 if failed else 0
+
+    def _sync_one(self, uuid: str, spec: BootSpec) -> tuple[str | None, SyncReport | None, Exception | None]:
+        """(device, what the sync did, the error that stopped it); device None: no ESP has this UUID now."""
+        device = self.system.esp_device(uuid)
+        if device is None:
+            return None, None, None
+        try:
+            with self.system.mounted_esp(uuid, device) as (_mountpoint, tree):
+                return device, sync_esp(tree, uuid, spec), None
+        except (CommandError, OSError) as exc:
+            return device, None, exc
 
     # -- kernels -----------------------------------------------------------------------------------------
     def kernel_add(self, version: str) -> int:

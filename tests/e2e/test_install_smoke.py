@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.smoke, pytest.mark.installs]
 PASSWORD = "install-test-pw"
 INSTALL_TIMEOUT = 3600
 BOOT_TIMEOUT = 900
+ZFS_GUID = "6a898cc3-1dd2-11b2-99a6-080020736631"     # lsblk prints type GUIDs in lower case
 
 ANSWER = """\
 [global]
@@ -105,6 +106,8 @@ def test_zfs_raid1_on_two_disks_with_ovmf_boots_from_either_disk(iso, tmp_path):
         machine.login("root", PASSWORD, timeout=BOOT_TIMEOUT)
         assert machine.succeed("findmnt -n -o SOURCE /").strip() == "rpool/ROOT/pve-1"
         assert "mirror-0" in machine.succeed("zpool status rpool")
+        # libparted (3.6, the live environment's) set the ZFS type GUID itself, in the same commit as the table
+        assert machine.succeed("lsblk -n -o PARTTYPE /dev/vda3 /dev/vdb3").split() == [ZFS_GUID] * 2
         status = machine.succeed("keel-boot-tool status")
         assert status.count("is configured with: uefi") == 2, status
         check_common(machine, "smoke3")

@@ -23,7 +23,7 @@ from .mkfs import esp_argvs, root_mkfs_argv, swap_argvs
 from .mount import mount_argvs
 from .partition import sgdisk_typecode_argv, zero_argv
 from .teardown import rename_argvs
-from .zfs import finalize_zfs_argvs, pool_property_argvs, zfs_create_argvs, zpool_create_argv
+from .zfs import finalize_zfs_argvs, zfs_create_argvs, zpool_create_argv
 
 StoragePhase = Literal["teardown", "partition", "volumes", "filesystems", "mount", "finalize"]
 Action = Literal["", "refuse-shared-stacks", "clear-disks", "write-gpt", "wait-partitions", "mount-zfs-datasets",
@@ -80,12 +80,11 @@ def partition_steps(plan: StoragePlan) -> list[StorageStep]:
     steps: list[StorageStep] = []
     for disk in plan.disks:
         numbers = ", ".join(f"p{p.number} {p.type} {p.start_sector}-{p.end_sector}" for p in disk.partitions)
-        steps.append(StorageStep("partition", f"write a new GPT on {disk.path} with pyparted: {numbers}",
+        typecodes = sgdisk_typecode_argv(disk)
+        later = (f"; a libparted older than 3.6 leaves their type GUIDs to `{shlex.join(typecodes)}`"
+                 if typecodes else "")
+        steps.append(StorageStep("partition", f"write a new GPT on {disk.path} with pyparted: {numbers}{later}",
                                  action="write-gpt", devices=(disk.path,), timeout=120))
-        argv = sgdisk_typecode_argv(disk)
-        if argv:
-            steps.append(_cmd("partition", argv, "set the partition type GUIDs libparted cannot", (disk.path,),
-                              timeout=60))
     # Only the selected disks and their partitions: a trigger of every block device also re-probes the install
     # medium and the loop devices, seconds of udev work under emulation that the settle below waited for.
     steps.append(_cmd("partition", ["udevadm", "trigger", "--action=change", "--subsystem-match=block",
@@ -123,11 +122,10 @@ def volume_steps(plan: StoragePlan, target: Path) -> list[StorageStep]:
         zfs = plan.zfs
         devices = tuple(device for vdev in zfs.vdevs for device in vdev.devices)
         steps = [_cmd("volumes", ["modprobe", "zfs"], "load the ZFS module"),
+                 # with its root dataset's properties, and sync=disabled: written data need not be durable until the
+                 # end of the install (reference §3.2)
                  _cmd("volumes", zpool_create_argv(zfs), f"create the ZFS pool {zfs.pool}", devices)]
-        steps += [_cmd("volumes", argv, "set the pool's root dataset properties") for argv in pool_property_argvs(zfs)]
         steps += [_cmd("volumes", argv, f"create dataset {argv[-1]}") for argv in zfs_create_argvs(zfs, target)]
-        # written data need not be durable until the end of the install (reference §3.2)
-        steps.append(_cmd("volumes", ["zfs", "set", "sync=disabled", zfs.pool], "fast writes while installing"))
         return steps
     btrfs = plan.btrfs
     if btrfs is None:

@@ -26,17 +26,22 @@ def vdev_args(zfs: ZfsPlan) -> list[str]:
 
 
 def zpool_create_argv(zfs: ZfsPlan) -> list[str]:
-    """`zpool create -f -o cachefile=none -o ashift=N <pool> <vdevs>` plus any further planned pool property."""
+    """`zpool create -f -o cachefile=none -o ashift=N [-o ...] -O <root dataset property>... <pool> <vdevs>`.
+
+    The root dataset's properties (reference §3.2) and the install's sync=disabled are set by the create itself:
+    two `zfs set` calls less, about 2 s under TCG (issue 13). sync=standard is set again in finalize."""
     options = ["-o", "cachefile=none", "-o", f"ashift={zfs.ashift}"]
     for key, value in zfs.pool_properties.items():
         if key not in ("cachefile", "ashift"):
             options += ["-o", f"{key}={value}"]
+    for key, value in {**root_dataset_properties(zfs), "sync": "disabled"}.items():
+        options += ["-O", f"{key}={value}"]
     return ["zpool", "create", "-f", *options, zfs.pool, *vdev_args(zfs)]
 
 
-def pool_property_argvs(zfs: ZfsPlan) -> list[list[str]]:
-    """One `zfs set` of the pool's root dataset properties (reference §3.2: atime, relatime, compression,
-    checksum and copies when not default); the plan's own list when it has one."""
+def root_dataset_properties(zfs: ZfsPlan) -> dict[str, str]:
+    """The pool's root dataset properties (reference §3.2: atime, relatime, compression, checksum and copies when
+    not default); the plan's own list when it has one."""
     properties = dict(zfs.root_properties)
     if not properties:
         properties = {"atime": "on", "relatime": "on", "compression": zfs.compress}
@@ -45,7 +50,8 @@ def pool_property_argvs(zfs: ZfsPlan) -> list[list[str]]:
         if zfs.copies != 1:
             properties["copies"] = str(zfs.copies)
     properties.pop("mountpoint", None)
-    return [["zfs", "set", *(f"{key}={value}" for key, value in properties.items()), zfs.pool]]
+    properties.pop("sync", None)
+    return properties
 
 
 def install_mountpoint(target: Path, final: str) -> str:

@@ -52,7 +52,12 @@ def written(monkeypatch):
     import installer.storage.apply.partition as partition
 
     disks: list[str] = []
-    monkeypatch.setattr(partition, "write_gpt", lambda disk: disks.append(disk.path))
+
+    def write_gpt(disk):        # a libparted that sets every type GUID itself (>= 3.6, the live environment's)
+        disks.append(disk.path)
+        return ()
+
+    monkeypatch.setattr(partition, "write_gpt", write_gpt)
     return disks
 
 
@@ -67,15 +72,31 @@ def settle(*disks: str) -> list[list[str]]:
              *(f"--parent-match={disk}" for disk in disks)], ["udevadm", "settle", "--timeout=180"]]
 
 
-def test_zfs_raid1_writes_both_tables_sets_bf01_settles_and_zeroes_p2_p3(harness, written):
+def test_zfs_raid1_writes_both_tables_settles_and_zeroes_p2_p3(harness, written):
     partition_disks(harness.context(zfs_plan()))
     assert written == ["/dev/sda", "/dev/sdb"]
     assert harness.commands() == [
-        ["sgdisk", f"--typecode=3:{ZFS}", "/dev/sda"],
-        ["sgdisk", f"--typecode=3:{ZFS}", "/dev/sdb"],
         *settle("/dev/sda", "/dev/sdb"),
         zero("/dev/sda2"), zero("/dev/sda3"), zero("/dev/sdb2"), zero("/dev/sdb3"),
     ]
+
+
+def test_bf01_is_left_to_sgdisk_when_libparted_cannot_set_a_type_guid(harness, monkeypatch):
+    import installer.storage.apply.partition as partition
+
+    monkeypatch.setattr(partition, "write_gpt", lambda disk: (3,))     # libparted < 3.6
+    partition_disks(harness.context(zfs_plan()))
+    assert harness.commands()[:2] == [["sgdisk", f"--typecode=3:{ZFS}", "/dev/sda"],
+                                      ["sgdisk", f"--typecode=3:{ZFS}", "/dev/sdb"]]
+
+
+def test_the_step_list_says_which_type_guids_sgdisk_sets_on_an_old_libparted():
+    from installer.storage.apply.steps import partition_steps
+
+    gpt = partition_steps(zfs_plan())[0]
+    assert gpt.action == "write-gpt"
+    assert gpt.why.endswith(f"a libparted older than 3.6 leaves their type GUIDs to `sgdisk --typecode=3:{ZFS} "
+                            "/dev/sda`")
 
 
 def test_lvm_on_nvme_needs_no_sgdisk(harness, written):

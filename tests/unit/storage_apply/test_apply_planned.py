@@ -72,7 +72,8 @@ def test_a_planned_zfs_raid10_builds_two_mirrors_of_by_id_partitions(harness, mo
     p = plan(config(DiskSetup(Filesystem.ZFS, disks, zfs=ZfsOptions(ZfsRaid.RAID10))), hardware(4))
     commands = run_all(harness, p, monkeypatch)
     ids = [f"/dev/disk/by-id/ata-QEMU_HARDDISK_QM0000{i}-part3" for i in range(1, 5)]
-    assert ["zpool", "create", "-f", "-o", "cachefile=none", "-o", "ashift=12", "rpool",
+    assert ["zpool", "create", "-f", "-o", "cachefile=none", "-o", "ashift=12", "-O", "atime=on", "-O", "relatime=on",
+            "-O", "compression=on", "-O", "sync=disabled", "rpool",
             "mirror", ids[0], ids[1], "mirror", ids[2], ids[3]] in commands
     assert commands[-3:] == [["zpool", "set", "bootfs=rpool/ROOT/pve-1", "rpool"], ["zpool", "export", "rpool"],
                              ["sync"]]

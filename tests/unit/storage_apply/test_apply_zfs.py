@@ -27,13 +27,13 @@ def test_vdev_arguments_follow_the_raid_level(layout, expected):
 def creation(members: list[str], ashift: int = 12, props: str = "compression=on") -> list[list[str]]:
     return [
         ["modprobe", "zfs"],
-        ["zpool", "create", "-f", "-o", "cachefile=none", "-o", f"ashift={ashift}", "rpool", *members],
-        ["zfs", "set", "atime=on", "relatime=on", *props.split(), "rpool"],
+        ["zpool", "create", "-f", "-o", "cachefile=none", "-o", f"ashift={ashift}",
+         *(word for prop in ["atime=on", "relatime=on", *props.split(), "sync=disabled"] for word in ("-O", prop)),
+         "rpool", *members],
         ["zfs", "create", "rpool/ROOT"],
         ["zfs", "create", "-o", "acltype=posix", "-o", "mountpoint=/target", "rpool/ROOT/pve-1"],
         ["zfs", "create", "rpool/data"],
         ["zfs", "create", "-o", "mountpoint=/target/var/lib/vz", "rpool/var-lib-vz"],
-        ["zfs", "set", "sync=disabled", "rpool"],
     ]
 
 
@@ -49,14 +49,18 @@ def test_raid10_on_4kn_disks_creates_two_mirrors(harness):
 
 def test_checksum_and_copies_are_set_only_when_not_default(harness):
     create_volumes(harness.context(zfs_plan((("raidz1", 3),), compress="zstd", checksum="sha256", copies=2)))
-    assert harness.commands()[2] == ["zfs", "set", "atime=on", "relatime=on", "compression=zstd",
-                                     "checksum=sha256", "copies=2", "rpool"]
+    create = harness.commands()[1]
+    assert create[create.index("-O"):create.index("rpool")] == [
+        "-O", "atime=on", "-O", "relatime=on", "-O", "compression=zstd", "-O", "checksum=sha256", "-O", "copies=2",
+        "-O", "sync=disabled"]
 
 
 def test_the_plans_root_properties_are_used_when_it_has_them(harness):
     props = {"atime": "on", "relatime": "on", "compression": "lz4"}
     create_volumes(harness.context(zfs_plan(root_properties=props)))
-    assert harness.commands()[2] == ["zfs", "set", "atime=on", "relatime=on", "compression=lz4", "rpool"]
+    create = harness.commands()[1]
+    assert create[create.index("-O"):create.index("rpool")] == [
+        "-O", "atime=on", "-O", "relatime=on", "-O", "compression=lz4", "-O", "sync=disabled"]
 
 
 def test_finalize_unmounts_restores_sync_sets_mountpoints_and_bootfs_then_exports(harness, monkeypatch):
