@@ -21,7 +21,7 @@ from .guard import ApplyError
 from .lvm import lvm_commands
 from .mkfs import esp_argvs, root_mkfs_argv, swap_argvs
 from .mount import mount_argvs
-from .partition import sgdisk_typecode_argv, zero_argv
+from .partition import ZERO_BYTES, sgdisk_typecode_argv
 from .teardown import rename_argvs
 from .zfs import finalize_zfs_argvs, zfs_create_argvs, zpool_create_argv
 
@@ -83,21 +83,16 @@ def partition_steps(plan: StoragePlan) -> list[StorageStep]:
         typecodes = sgdisk_typecode_argv(disk)
         later = (f"; a libparted older than 3.6 leaves their type GUIDs to `{shlex.join(typecodes)}`"
                  if typecodes else "")
-        steps.append(StorageStep("partition", f"write a new GPT on {disk.path} with pyparted: {numbers}{later}",
+        zeroed = ", ".join(f"p{p.number}" for p in disk.partitions if p.type != "bios-boot")
+        steps.append(StorageStep("partition", f"zero the first {ZERO_BYTES // 2**20} MiB of {zeroed} through "
+                                 f"{disk.path}, then write a new GPT on it with pyparted: {numbers}{later}",
                                  action="write-gpt", devices=(disk.path,), timeout=120))
-    # Only the selected disks and their partitions: a trigger of every block device also re-probes the install
-    # medium and the loop devices, seconds of udev work under emulation that the settle below waited for.
-    steps.append(_cmd("partition", ["udevadm", "trigger", "--action=change", "--subsystem-match=block",
-                                    *(f"--parent-match={disk.path}" for disk in plan.disks)],
-                      "let udev see the new partitions of the selected disks", timeout=60))
+    # No `udevadm trigger`: the table is written once, types included, and the kernel's add events for the new
+    # partitions (and udev's own change event when libparted closes the disk) are what udev needs; a trigger only
+    # made udev probe every partition again, seconds of the settle below under TCG.
     steps.append(StorageStep("partition", "wait until udev has made every new partition's device node and "
                              "by-id link, then check that each leads to the planned partition (the guard)",
                              action="wait-partitions", timeout=240))
-    for disk in plan.disks:
-        for part in disk.partitions:
-            if part.type != "bios-boot":
-                steps.append(_cmd("partition", zero_argv(part.path, part.size_bytes),
-                                  f"zero the start of partition {part.number} ({part.type})", (part.path,)))
     return steps
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from installer.runner import Result
 from installer.storage.apply import ApplyError, partition_disks
 from installer.storage.apply.partition import PartitionRequest, partition_requests, sgdisk_typecode_argv
 from keel_testing.plans import BIOS_BOOT, ESP, LINUX, LVM, ZFS, btrfs_plan, lvm_plan, zfs_plan
-
-SIXTEEN_MIB = str(16 * 1024 * 1024)
 
 
 def test_a_512_byte_lvm_disk_needs_only_libparted_flags():
@@ -61,24 +61,14 @@ def written(monkeypatch):
     return disks
 
 
-def zero(device: str, count: str = SIXTEEN_MIB) -> list[str]:
-    return ["dd", "if=/dev/zero", f"of={device}", "bs=1M", f"count={count}", "iflag=count_bytes",
-            "conv=fsync", "status=none"]
+SETTLE = ["udevadm", "settle", "--timeout=180"]
 
 
-def settle(*disks: str) -> list[list[str]]:
-    """udev is asked to look again at the selected disks only (not the medium or loop devices), then waited for."""
-    return [["udevadm", "trigger", "--action=change", "--subsystem-match=block",
-             *(f"--parent-match={disk}" for disk in disks)], ["udevadm", "settle", "--timeout=180"]]
-
-
-def test_zfs_raid1_writes_both_tables_settles_and_zeroes_p2_p3(harness, written):
+def test_zfs_raid1_writes_both_tables_then_waits_for_udev_only(harness, written):
     partition_disks(harness.context(zfs_plan()))
     assert written == ["/dev/sda", "/dev/sdb"]
-    assert harness.commands() == [
-        *settle("/dev/sda", "/dev/sdb"),
-        zero("/dev/sda2"), zero("/dev/sda3"), zero("/dev/sdb2"), zero("/dev/sdb3"),
-    ]
+    # no trigger (the table is written once, types included) and no dd (write_gpt zeroes the starts first)
+    assert harness.commands() == [SETTLE]
 
 
 def test_bf01_is_left_to_sgdisk_when_libparted_cannot_set_a_type_guid(harness, monkeypatch):
@@ -102,7 +92,39 @@ def test_the_step_list_says_which_type_guids_sgdisk_sets_on_an_old_libparted():
 def test_lvm_on_nvme_needs_no_sgdisk(harness, written):
     partition_disks(harness.context(lvm_plan(path="/dev/nvme0n1")))
     assert written == ["/dev/nvme0n1"]
-    assert harness.commands() == [*settle("/dev/nvme0n1"), zero("/dev/nvme0n1p2"), zero("/dev/nvme0n1p3")]
+    assert harness.commands() == [SETTLE]
+
+
+def test_the_starts_of_all_but_the_bios_boot_partition_are_zeroed_through_the_disk(tmp_path):
+    from installer.storage.apply.partition import ZERO_BYTES, zero_partition_starts
+
+    disk = lvm_plan().disks[0]
+    image = tmp_path / "disk.img"          # sparse: old data only where the zeroing should and should not reach
+    marked = ZERO_BYTES + 4096
+    with image.open("wb") as raw:
+        for part in disk.partitions:
+            raw.seek(part.start_sector * 512)
+            raw.write(b"\xa5" * min(marked, part.size_bytes))
+    with image.open("r+b", buffering=0) as raw:
+        zero_partition_starts(disk, raw)
+    bios, esp, lvm = disk.partitions
+    with image.open("rb") as raw:
+        raw.seek(bios.start_sector * 512)
+        assert raw.read(bios.size_bytes) == b"\xa5" * bios.size_bytes
+        for part in (esp, lvm):
+            raw.seek(part.start_sector * 512)
+            assert raw.read(marked) == bytes(ZERO_BYTES) + b"\xa5" * 4096, part.path
+
+
+def test_a_disk_that_cannot_be_zeroed_stops_partitioning_naming_it(tmp_path):
+    from installer.storage.apply.partition import zero_partition_starts
+
+    disk = lvm_plan().disks[0]
+    image = tmp_path / "disk.img"
+    image.write_bytes(b"")
+    refusal = r"^/dev/sda: zeroing the start of the new partitions failed \(File not open for writing\)$"
+    with image.open("rb", buffering=0) as read_only, pytest.raises(ApplyError, match=refusal):
+        zero_partition_starts(disk, read_only)
 
 
 def test_a_dry_run_writes_no_partition_table(harness, written):
@@ -111,7 +133,6 @@ def test_a_dry_run_writes_no_partition_table(harness, written):
 
 
 def test_a_partition_path_of_another_selected_disk_is_refused(harness, written):
-    from dataclasses import replace
 
     from installer.storage.apply import ApplyError
 
@@ -139,7 +160,6 @@ def test_udev_settle_giving_up_is_only_a_warning_when_the_nodes_are_there(harnes
     harness.runner.responders.append(lambda argv, stdin: Result(argv, 1) if argv[1] == "settle" else None)
     partition_disks(harness.context(lvm_plan()))
     assert harness.warnings() == ["udevadm settle exited with 1; every partition node is there"]
-    assert harness.commands()[-1] == zero("/dev/sda3")
 
 
 def test_a_partition_node_that_never_appears_stops_the_install_naming_it(harness, written, monkeypatch):
