@@ -53,10 +53,12 @@ LAYOUTS: dict[str, tuple[list[str], str]] = {
 # The copy onto the storage the install makes for each filesystem (the install's data partitions, its pool and mkfs
 # options where they change the copy: ZFS's compression and ashift, Btrfs's RAID1): what the extraction itself
 # cannot undercut. ext4 needs none: its baseline is the ext4 one.
+# An empty mount point of its own: zpool create refuses a non-empty one (/mnt held the baseline's mount point).
+SAME_MNT = "/run/keel-bench"
 SAME_STORAGE: dict[str, str] = {
-    "xfs": "mkfs.xfs -q -f {0} && mount {0} /mnt",
-    "zfs": "zpool create -f -o ashift=12 -O compression=on -O mountpoint=/mnt keelbench mirror {0} {1}",
-    "btrfs": "mkfs.btrfs -q -f -d raid1 -m raid1 {0} {1} && mount {0} /mnt",
+    "xfs": f"mkfs.xfs -q -f {{0}} && mkdir -p {SAME_MNT} && mount {{0}} {SAME_MNT}",
+    "zfs": f"zpool create -f -o ashift=12 -O compression=on -O mountpoint={SAME_MNT} keelbench mirror {{0}} {{1}}",
+    "btrfs": f"mkfs.btrfs -q -f -d raid1 -m raid1 {{0}} {{1}} && mkdir -p {SAME_MNT} && mount {{0}} {SAME_MNT}",
 }
 # Onto the install's own data partitions (partition 3 of each disk), their signatures wiped again; the GPT stays
 # (the install leaves LVM active and rpool exported)
@@ -151,7 +153,7 @@ def bench_one(iso: Path, fs: str, state_dir: Path) -> dict:
             try:
                 m.succeed(WIPE.format(parts=" ".join(parts)), timeout=300)
                 same = timed(m, f"{SAME_STORAGE[fs].format(*parts)} && "
-                                f"unsquashfs -q -n -f -d /mnt/root {PAYLOAD} >/dev/null && sync",
+                                f"unsquashfs -q -n -f -d {SAME_MNT}/root {PAYLOAD} >/dev/null && sync",
                              timeout=INSTALL_TIMEOUT)
             except HarnessError as err:      # the install's figures are kept; this baseline says why it is missing
                 same, same_error = None, str(err)[:500]
