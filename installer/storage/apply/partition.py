@@ -134,7 +134,6 @@ def _write_table(parted, device, disk: PlannedDisk, raw: BinaryIO) -> tuple[int,
     # libparted numbers a new partition with the lowest free number and cannot be told another one, so a
     # gap in the planned numbers (4Kn disks have no partition 1) is held by a one-sector placeholder that
     # is removed before writing; GPT keeps the numbers of the others.
-    zero_partition_starts(disk, raw)
     placeholders: list = []
     untyped: list[int] = []
     for request in requests:
@@ -151,6 +150,7 @@ def _write_table(parted, device, disk: PlannedDisk, raw: BinaryIO) -> tuple[int,
             untyped.append(request.number)
     for placeholder in placeholders:
         table.deletePartition(placeholder)
+    zero_partition_starts(disk, raw)        # once the table is known to hold every planned partition
     try:
         table.commit()
     except (parted.IOException, parted.DiskException) as err:
