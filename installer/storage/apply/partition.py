@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 import uuid
@@ -91,14 +90,14 @@ def write_gpt(disk: PlannedDisk) -> tuple[int, ...]:
     import parted
 
     try:
-        raw = open(disk.path, "r+b", buffering=0)   # noqa: SIM115 - held, locked, across the whole write
+        # Held open until the table is written: udev's watch reacts to the disk being closed after a write, and
+        # must do so once the new table is on the disk. No BSD lock on it (systemd's block device locking): udev
+        # would postpone the new partitions' events, and libparted's commit waits for them (`udevadm settle`
+        # inside libparted timed out after 120 s in a guest).
+        raw = open(disk.path, "r+b", buffering=0)   # noqa: SIM115 - held across the whole write
     except OSError as err:
         raise ApplyError(f"{disk.path}: cannot open the disk ({err.strerror})") from err
     with raw:
-        # An exclusive BSD lock on the whole disk while its partitions' starts are zeroed and the table written:
-        # udev postpones its probes of the disk and the new partitions until both are done
-        # (systemd.io/BLOCK_DEVICE_LOCKING), so none races the write or sees a half-written disk.
-        fcntl.flock(raw.fileno(), fcntl.LOCK_EX)
         try:
             device = parted.getDevice(disk.path)
         except (parted.IOException, parted.DeviceException) as err:
