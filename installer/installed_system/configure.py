@@ -48,6 +48,9 @@ class ProvisionNotInPayload(RuntimeError):
     """The payload has no keel-provision.service (an ISO built before first boot ran [provision])."""
 
 
+CHPASSWD_TIMEOUT = 300.0
+
+
 def target_files(config: InstallConfig, plan: StoragePlan, hardware: HardwareProfile,
                  live: LiveInfo, first_boot_script: bytes | None = None,
                  report_target: ReportTarget | None = None) -> list[TargetFile]:
@@ -197,10 +200,12 @@ def new_machine_id(ctx: InstallContext) -> None:
 def set_root_access(ctx: InstallContext) -> None:
     """Root password through chpasswd on stdin (never argv, never logged) and SSH keys."""
     root = ctx.config.root
+    # 300 s as for ssh-keygen: an e2e ZFS install under TCG saw the guest kernel report chpasswd stuck for 53 s
+    # (soft lockup) and a 60 s deadline failed the install; on hardware it takes well under a second.
     if root.password_hashed:
-        ctx.chroot_run(["chpasswd", "-e"], input=f"root:{root.password_hashed}\n", timeout=60)
+        ctx.chroot_run(["chpasswd", "-e"], input=f"root:{root.password_hashed}\n", timeout=CHPASSWD_TIMEOUT)
     elif root.password:
-        ctx.chroot_run(["chpasswd"], input=f"root:{root.password}\n", timeout=60)
+        ctx.chroot_run(["chpasswd"], input=f"root:{root.password}\n", timeout=CHPASSWD_TIMEOUT)
     else:
         ctx.events.warning("no root password given: root can log in with an SSH key only")
     if root.ssh_keys:
