@@ -10,9 +10,9 @@ payload onto it, `sync`, wipe. Then `keel-installer auto --no-reboot` installs f
 from the start of the command to its end (answer, hardware probe and plan included). Last, for xfs, ZFS and
 Btrfs, a second baseline on the install's own data partitions (a ZFS mirror with compression, Btrfs RAID1): a
 ZFS install cannot copy faster than ZFS does, so that ratio shows what the installer adds on top of it. Each
-timed step starts from a dropped page cache. The
-phase times come from the install's own events (/var/log/keel/events.jsonl); the install log is kept as
-build/bench/install-<fs>.log and its slowest commands are listed in the results.
+timed step starts from a dropped page cache. The phase times come from the install's own events
+(/var/log/keel/events.jsonl); the install log is kept as build/bench/install-<fs>.log and its slowest commands
+are listed in the results.
 """
 
 from __future__ import annotations

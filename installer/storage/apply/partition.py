@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
-from installer.storage.plan import PlannedDisk
+from installer.storage.plan import Partition, PlannedDisk
 from installer.storage.plan.partitions import partition_path
 
 from .guard import ApplyError
@@ -157,14 +157,17 @@ def _write_table(parted, device, disk: PlannedDisk, raw: BinaryIO) -> tuple[int,
     return tuple(untyped)
 
 
+def zeroed_partitions(disk: PlannedDisk) -> list[Partition]:
+    """The planned partitions whose start is zeroed: all but the BIOS boot one (GRUB's core image goes there)."""
+    return [part for part in disk.partitions if part.type != "bios-boot"]
+
+
 def zero_partition_starts(disk: PlannedDisk, raw: BinaryIO) -> None:
-    """Zero the first ZERO_BYTES of every planned partition but the BIOS boot one through `raw`, the disk's own
-    node opened for writing (once the disk's sector size and length are known to be the plan's)."""
+    """Zero the first ZERO_BYTES of each of zeroed_partitions(disk) through `raw`, the disk's own node opened for
+    writing (once the disk's sector size and length are known to be the plan's)."""
     chunk = bytes(ZERO_CHUNK)
     try:
-        for part in disk.partitions:
-            if part.type == "bios-boot":
-                continue
+        for part in zeroed_partitions(disk):
             raw.seek(part.start_sector * disk.logical_block_size)
             left = min(ZERO_BYTES, part.size_bytes)
             while left > 0:

@@ -21,7 +21,7 @@ from .guard import ApplyError
 from .lvm import lvm_commands
 from .mkfs import esp_argvs, root_mkfs_argv, swap_argvs
 from .mount import mount_argvs
-from .partition import ZERO_BYTES, sgdisk_typecode_argv
+from .partition import ZERO_BYTES, sgdisk_typecode_argv, zeroed_partitions
 from .teardown import rename_argvs
 from .zfs import finalize_zfs_argvs, zfs_create_argvs, zpool_create_argv
 
@@ -83,7 +83,7 @@ def partition_steps(plan: StoragePlan) -> list[StorageStep]:
         typecodes = sgdisk_typecode_argv(disk)
         later = (f"; a libparted older than 3.6 leaves their type GUIDs to `{shlex.join(typecodes)}`"
                  if typecodes else "")
-        zeroed = ", ".join(f"p{p.number}" for p in disk.partitions if p.type != "bios-boot")
+        zeroed = ", ".join(f"p{p.number}" for p in zeroed_partitions(disk))
         steps.append(StorageStep("partition", f"zero the first {ZERO_BYTES // 2**20} MiB of {zeroed} through "
                                  f"{disk.path}, then write a new GPT on it with pyparted: {numbers}{later}",
                                  action="write-gpt", devices=(disk.path,), timeout=120))
