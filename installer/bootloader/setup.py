@@ -1,10 +1,12 @@
 """Boot loader installation on the mounted target, per reference §4.1, as a list of problems rather than a crash.
 
-ext4/xfs (LVM): GRUB for BIOS on every selected disk that is not 4Kn, GRUB EFI into every ESP with the
-removable fallback path (EFI/BOOT/BOOTX64.EFI, which firmware without boot entries, like OVMF, boots), and
-update-grub. update-grub runs beside the grub-install steps: it writes only /boot/grub/grub.cfg, which they neither
-read nor write, and its grub-probe calls only read the disks. On LVM it is the longest step after the extraction
-(about 20 s under TCG, one grub-probe after another).
+ext4/xfs (LVM): GRUB for BIOS on every selected disk that is not 4Kn, GRUB EFI into every ESP, then the boot
+entry's files copied to the removable fallback path (EFI/BOOT/BOOTX64.EFI, which firmware without boot entries, like
+OVMF, boots), and update-grub. The copy is what Proxmox does and what a second `grub-install --removable` would
+write (compared file by file in a guest), without its second pass over GRUB's ~300 modules (6-8 s under TCG).
+update-grub runs beside the grub-install steps: it writes only /boot/grub/grub.cfg, which they neither read nor
+write, and its grub-probe calls only read the disks. On LVM it is the longest step after the extraction: 43.6 s
+under TCG with nothing cached, 24 runs of grub-probe for 12 questions (see installer/bootloader/probe_cache.py).
 
 ZFS/Btrfs: one `keel-boot-tool init <esp>...` for all ESPs: a boot loader onto each, then one sync of them all,
 which keeps kernels on all ESPs in sync from then on (one init per ESP re-synced the earlier ESPs each time).
@@ -12,7 +14,9 @@ which keeps kernels on all ESPs in sync from then on (one init per ESP re-synced
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shlex
+import shutil
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -24,6 +28,12 @@ from installer.runner import CommandError
 from installer.storage.plan import StoragePlan
 
 BOOTLOADER_ID = "keel"
+REMOVABLE_DIR = "EFI/BOOT"
+REMOVABLE_LOADER = "BOOTX64.EFI"
+SHIM = "shimx64.efi"
+GRUB_EFI_IMAGE = "grubx64.efi"
+# shim's fallback: on the removable path it would make boot entries from BOOTX64.CSV and reboot
+SHIM_FALLBACK = "fbx64.efi"
 GRUB_TIMEOUT = 600.0
 
 
@@ -49,6 +59,36 @@ class BootStep:
     fatal: bool = True              # a failure fails the install; else it is a warning
     esp: str | None = None          # the ESP to mount on /boot/efi while it runs
     beside: bool = False            # starts first and runs beside the other steps (touches nothing they use)
+    removable: bool = False         # then the boot entry's files are copied to the removable path of the ESP
+
+    def describe(self) -> str:
+        text = shlex.join(self.argv)
+        if self.removable:
+            text += (f"; then EFI/{BOOTLOADER_ID}/* copied to {REMOVABLE_DIR}/"
+                     f" ({SHIM} or {GRUB_EFI_IMAGE} as {REMOVABLE_LOADER})")
+        return text
+
+
+def removable_copies(names: Iterable[str]) -> dict[str, str]:
+    """Which of the files grub-install put in EFI/<id>/ go to the removable path, under which name: shim (or, without
+    it, GRUB) becomes BOOTX64.EFI, the rest keep their names; shim's fallback stays behind. Nothing to copy from
+    (no loader among `names`) raises ValueError."""
+    present = set(names)
+    loader = SHIM if SHIM in present else GRUB_EFI_IMAGE
+    if loader not in present:
+        raise ValueError(f"neither {SHIM} nor {GRUB_EFI_IMAGE} is in EFI/{BOOTLOADER_ID}")
+    return {name: REMOVABLE_LOADER if name == loader else name
+            for name in sorted(present) if name != SHIM_FALLBACK}
+
+
+def copy_to_removable_path(esp_root: Path) -> None:
+    """Copy the boot entry's files (EFI/<id>/) to the removable path on the ESP mounted at `esp_root`."""
+    source = esp_root / "EFI" / BOOTLOADER_ID
+    files = [p.name for p in source.iterdir() if p.is_file()] if source.is_dir() else []
+    dest = esp_root / REMOVABLE_DIR
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, as_name in removable_copies(files).items():
+        shutil.copyfile(source / name, dest / as_name)
 
 
 def esp_of(disk) -> str | None:
@@ -74,27 +114,29 @@ def boot_steps(plan: StoragePlan, hardware: HardwareProfile) -> list[BootStep]:
             common = ("grub-install", "--target=x86_64-efi", "--efi-directory=/boot/efi",
                       f"--bootloader-id={BOOTLOADER_ID}")
             nvram = () if efi else ("--no-nvram",)
-            steps.append(BootStep((*common, *nvram, disk.path), disk.path, fatal=efi, esp=esp))
-            steps.append(BootStep((*common, "--removable", "--no-nvram", disk.path), disk.path, fatal=efi, esp=esp))
+            steps.append(BootStep((*common, *nvram, disk.path), disk.path, fatal=efi, esp=esp, removable=True))
     steps.append(BootStep(("update-grub",), "", beside=True))
     return steps
 
 
-MountEsp = Callable[[str], AbstractContextManager[Path]]
+MountEsp = Callable[[str], AbstractContextManager[Path]]      # the ESP mounted on the target's /boot/efi
 RunInChroot = Callable[[list[str]], object]
 
 
 def install_bootloader(plan: StoragePlan, hardware: HardwareProfile, run: RunInChroot, mount_esp: MountEsp,
-                       warn: Callable[[str], None], progress: Callable[[float, str], None]) -> None:
+                       warn: Callable[[str], None], progress: Callable[[float, str], None], *,
+                       dry_run: bool = False) -> None:
     """Run every boot step, the `beside` ones in a second thread from the start; collect failures and raise
-    BootloaderError once at the end, as Proxmox does."""
+    BootloaderError once at the end, as Proxmox does. A dry run only records the commands (no files are copied)."""
     steps = boot_steps(plan, hardware)
     problems: list[str] = []
     outputs: list[str] = []
 
-    def outcome(step: BootStep, err: CommandError | None) -> None:
+    def outcome(step: BootStep, err: CommandError | OSError | ValueError | None) -> None:
         if err is None:
             return
+        if not isinstance(err, CommandError):       # the copy to the removable path
+            err = CommandError(step.argv, f"copying the boot loader to {REMOVABLE_DIR} failed: {err}")
         line = str(err).splitlines()[0]
         if not step.fatal:
             warn(f"{step.disk}: {line} - ignored (the machine did not boot in this mode)")
@@ -104,19 +146,21 @@ def install_bootloader(plan: StoragePlan, hardware: HardwareProfile, run: RunInC
         if tail:
             outputs.append("\n".join([f"output of {' '.join(step.argv)}:", *(f"  {t}" for t in tail)]))
 
-    def attempt(step: BootStep) -> CommandError | None:
+    def attempt(step: BootStep) -> CommandError | OSError | ValueError | None:
         try:
             if step.esp:
-                with mount_esp(step.esp):
+                with mount_esp(step.esp) as esp_root:
                     run(list(step.argv))
+                    if step.removable and not dry_run:
+                        copy_to_removable_path(esp_root)
             else:
                 run(list(step.argv))
-        except CommandError as err:
+        except (CommandError, OSError, ValueError) as err:
             return err
         return None
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="boot-beside") as pool:
-        beside: list[tuple[BootStep, Future[CommandError | None]]] = [
+        beside: list[tuple[BootStep, Future[CommandError | OSError | ValueError | None]]] = [
             (step, pool.submit(attempt, step)) for step in steps if step.beside]
         for i, step in enumerate(steps):
             progress(i / len(steps), " ".join(step.argv[:2]) + (f" {step.disk}" if step.disk else ""))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from types import ModuleType
 
-from installer.bootloader.probe_cache import install_vgs_cache
+from installer.bootloader.probe_cache import install_probe_cache, install_vgs_cache
 from installer.bootloader.setup import install_bootloader
 from installer.engine.webhook import webhook_payload
-from installer.host.mounts import mounted
+from installer.host.mounts import MOUNT_TIMEOUT, mounted, unmount
 from installer.installed_system import chroot, configure, initramfs, payload, provision_services
 from installer.phase import InstallContext
 
@@ -54,11 +55,29 @@ def configure_system(ctx: InstallContext) -> None:
 
 def make_bootable(ctx: InstallContext) -> None:
     """Boot loaders per reference §4.1; an ESP is mounted on the target's /boot/efi while GRUB is put on it. On LVM,
-    GRUB's tools find their repeated vgs query answered from a cache (installer/bootloader/probe_cache.py)."""
-    env = install_vgs_cache(ctx.path("/tmp")) if ctx.plan.lvm is not None and not ctx.dry_run else None
-    install_bootloader(ctx.plan, ctx.hardware, lambda argv: ctx.chroot_run(argv, timeout=1800, env=env),
-                       lambda esp: mounted(ctx.runner, esp, ctx.path("/boot/efi"), fstype="vfat"),
-                       ctx.events.warning, ctx.events.progress)
+    GRUB's tools find their repeated vgs and grub-probe questions answered from caches
+    (installer/bootloader/probe_cache.py)."""
+    caching = ctx.plan.lvm is not None and not ctx.dry_run
+    env = install_vgs_cache(ctx.path("/tmp")) if caching else None
+    with probe_cache(ctx) if caching else nullcontext():
+        install_bootloader(ctx.plan, ctx.hardware, lambda argv: ctx.chroot_run(argv, timeout=1800, env=env),
+                           lambda esp: mounted(ctx.runner, esp, ctx.path("/boot/efi"), fstype="vfat"),
+                           ctx.events.warning, ctx.events.progress, dry_run=ctx.dry_run)
+
+
+@contextmanager
+def probe_cache(ctx: InstallContext) -> Iterator[None]:
+    """The grub-probe cache bind-mounted over the target's grub-probe for the block; unmounted on every way out."""
+    paths = install_probe_cache(ctx.target)
+    if paths is None:
+        yield
+        return
+    script, real = paths
+    ctx.runner.run(["mount", "--bind", str(script), str(real)], timeout=MOUNT_TIMEOUT)
+    try:
+        yield
+    finally:
+        unmount(ctx.runner, real)
 
 
 def finish(ctx: InstallContext, storage: ModuleType) -> None:

@@ -163,6 +163,6 @@ def format_steps(result: StoragePlan, config: InstallConfig, hardware: HardwareP
     lines.append("# boot loader (inside the target)")
     for step in boot_steps(result, hardware):
         esp = f"  [ESP {step.esp} on /boot/efi]" if step.esp else ""
-        lines.append(f"     {shlex.join(step.argv)}{esp}")
+        lines.append(f"     {step.describe()}{esp}")
     storage(("finalize",))
     return "\n".join(lines) + "\n"

@@ -245,3 +245,18 @@ def test_an_injected_fault_also_hits_a_program_run_inside_the_chroot(setup):
     assert failed.value.phase == "Making the disks bootable"
     assert "grub-install --target=i386-pc" in s.sink.of_type("error")[0].text
     assert ("chroot", str(s.target), "chpasswd") in s.runner.commands, "earlier chroot commands ran normally"
+
+
+def test_on_lvm_the_grub_probe_cache_is_mounted_over_the_targets_grub_probe_while_the_boot_loaders_go_on(setup):
+    s = setup()
+    probe = s.target / "usr/sbin/grub-probe"
+    probe.parent.mkdir(parents=True)
+    probe.write_bytes(b"real grub-probe")
+    run_install(s.ctx, s.phases)
+    argvs = [argv for argv, _ in s.runner.calls]
+    cache = str(s.target / "tmp/keel-probe-cache/grub-probe")
+    mount = argvs.index(("mount", "--bind", cache, str(probe)))
+    grub = [i for i, argv in enumerate(argvs) if argv[2:3] in (("update-grub",), ("grub-install",))]
+    assert grub and mount < min(grub)
+    assert max(grub) < argvs.index(("umount", str(probe)))
+    assert (s.target / "tmp/keel-probe-cache/grub-probe.real").read_bytes() == b"real grub-probe"
