@@ -101,8 +101,16 @@ def test_xfs_on_virtio_scsi_with_ovmf_has_a_boot_entry_and_the_removable_fallbac
         installed(m)
         assert m.succeed("findmnt -n -o FSTYPE /").strip() == "xfs"
         assert "keel" in m.succeed("efibootmgr")
-        m.succeed("test -f /boot/efi/EFI/BOOT/BOOTX64.EFI")
+        # the removable path holds what the boot entry's directory holds, shim as BOOTX64.EFI
+        m.succeed("cd /boot/efi/EFI && cmp keel/shimx64.efi BOOT/BOOTX64.EFI && "
+                  "for f in grubx64.efi mmx64.efi grub.cfg BOOTX64.CSV; do cmp keel/$f BOOT/$f; done")
         check_host(m, "matrix2")
+        # a machine that lost its boot entries (a new board, cleared NVRAM) boots from the removable path
+        m.stop()
+        m.ovmf_vars_path.unlink()
+        installed(m)
+        assert "keel" not in m.succeed("efibootmgr")
+        assert m.succeed("findmnt -n -o FSTYPE /").strip() == "xfs"
 
 
 def test_zfs_raidz1_on_three_disks_with_seabios(build, tmp_path):
