@@ -95,11 +95,16 @@ def root_dataset(zfs: ZfsPlan) -> str:
 
 
 def finalize_zfs_argvs(zfs: ZfsPlan) -> list[list[str]]:
-    """Reference §3.3: unmount, durable writes again, final mountpoints, boot dataset, export."""
-    argvs = [["zfs", "umount", "-a"], ["zfs", "set", "sync=standard", zfs.pool]]
+    """Reference §3.3: durable writes again, final mountpoints, boot dataset, export.
+
+    Proxmox unmounts every dataset first (`zfs umount -a`) so that setting the final mountpoints mounts nothing on
+    the live system. Here the datasets below the target are unmounted already (finalize starts by unmounting the
+    target) and the mountpoints are set with `-u`, which never mounts; `zpool export` unmounts the rest (the pool's
+    own datasets under /rpool). One command less, 2.5 s under TCG."""
+    argvs = [["zfs", "set", "sync=standard", zfs.pool]]
     for dataset in zfs.datasets:
         if dataset.mountpoint is not None:
-            argvs.append(["zfs", "set", f"mountpoint={dataset.mountpoint}", dataset.name])
+            argvs.append(["zfs", "set", "-u", f"mountpoint={dataset.mountpoint}", dataset.name])
     argvs.append(["zpool", "set", f"bootfs={root_dataset(zfs)}", zfs.pool])
     argvs.append(["zpool", "export", zfs.pool])
     return argvs

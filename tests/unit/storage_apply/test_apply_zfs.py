@@ -63,16 +63,15 @@ def test_the_plans_root_properties_are_used_when_it_has_them(harness):
         "-O", "atime=on", "-O", "relatime=on", "-O", "compression=lz4", "-O", "sync=disabled"]
 
 
-def test_finalize_unmounts_restores_sync_sets_mountpoints_and_bootfs_then_exports(harness, monkeypatch):
+def test_finalize_restores_sync_sets_mountpoints_without_mounting_and_bootfs_then_exports(harness, monkeypatch):
     import installer.storage.apply.mount as mount
 
     monkeypatch.setattr(mount, "read_mountinfo", lambda: "")
     finalize_storage(harness.context(zfs_plan()))
     assert harness.commands() == [
-        ["zfs", "umount", "-a"],
         ["zfs", "set", "sync=standard", "rpool"],
-        ["zfs", "set", "mountpoint=/", "rpool/ROOT/pve-1"],
-        ["zfs", "set", "mountpoint=/var/lib/vz", "rpool/var-lib-vz"],
+        ["zfs", "set", "-u", "mountpoint=/", "rpool/ROOT/pve-1"],
+        ["zfs", "set", "-u", "mountpoint=/var/lib/vz", "rpool/var-lib-vz"],
         ["zpool", "set", "bootfs=rpool/ROOT/pve-1", "rpool"],
         ["zpool", "export", "rpool"],
         ["sync"],
