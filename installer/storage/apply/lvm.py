@@ -18,9 +18,6 @@ def _kib(size_bytes: int, what: str) -> int:
     return size_bytes // 1024
 
 
-THIN_POOL_CONFIG = "allocation { zero_metadata = 0 }"
-
-
 def lvm_commands(lvm: LvmPlan) -> list[list[str]]:
     """The LVM commands that build `lvm` (reference §2.4), in order; sizes are the plan's, in KiB, unrounded.
 
@@ -30,10 +27,6 @@ def lvm_commands(lvm: LvmPlan) -> list[list[str]]:
     out the vgchange: every LV is active from its lvcreate on. Each LVM command costs seconds under emulation
     (issue 13: the lvconvert alone took 5 to 13 s).
 
-    The thin pool's metadata LV is not zeroed in full (`allocation/zero_metadata`, on by default since LVM 2.03.10):
-    that wrote the whole 1 GiB of it and made the pool's lvcreate take 15-30 s under TCG, beside the mount and the
-    extraction it slowed down. LVM still clears the metadata's start, so the kernel formats fresh metadata (LVM's own
-    test thin-zero-meta.sh creates pools over random data that way); the rest of the area is unused until written.
     """
     commands: list[list[str]] = [["pvcreate", "--metadatasize", "250k", "-y", "-ff", pv] for pv in lvm.pvs]
     commands.append(["vgcreate", lvm.vg, *lvm.pvs])
@@ -42,7 +35,7 @@ def lvm_commands(lvm: LvmPlan) -> list[list[str]]:
         if lv.thin_pool:
             meta = _kib(lv.metadata_bytes, f"LV {lvm.vg}/{lv.name} pool metadata")
             # no -Wy: lvcreate refuses --wipesignatures for a thin pool (it wipes the pool's metadata itself)
-            commands.append(["lvcreate", "--yes", "--config", THIN_POOL_CONFIG, "--type", "thin-pool", f"-L{size}K",
+            commands.append(["lvcreate", "--yes", "--type", "thin-pool", f"-L{size}K",
                              "--poolmetadatasize", f"{meta}K", f"-n{lv.name}", lvm.vg])
         else:
             commands.append(["lvcreate", "-Wy", "--yes", f"-L{size}K", f"-n{lv.name}", lvm.vg])
