@@ -26,7 +26,6 @@ def lvm_commands(lvm: LvmPlan) -> list[list[str]]:
     data and metadata sizes (LVM takes the metadata and its spare from the free space either way), and leaves
     out the vgchange: every LV is active from its lvcreate on. Each LVM command costs seconds under emulation
     (issue 13: the lvconvert alone took 5 to 13 s).
-
     """
     commands: list[list[str]] = [["pvcreate", "--metadatasize", "250k", "-y", "-ff", pv] for pv in lvm.pvs]
     commands.append(["vgcreate", lvm.vg, *lvm.pvs])
