@@ -119,6 +119,7 @@ def boot_steps(plan: StoragePlan, hardware: HardwareProfile) -> list[BootStep]:
     return steps
 
 
+StepError = CommandError | OSError | ValueError     # a failed command, or a failed copy to the removable path
 MountEsp = Callable[[str], AbstractContextManager[Path]]      # the ESP mounted on the target's /boot/efi
 RunInChroot = Callable[[list[str]], object]
 
@@ -132,7 +133,7 @@ def install_bootloader(plan: StoragePlan, hardware: HardwareProfile, run: RunInC
     problems: list[str] = []
     outputs: list[str] = []
 
-    def outcome(step: BootStep, err: CommandError | OSError | ValueError | None) -> None:
+    def outcome(step: BootStep, err: StepError | None) -> None:
         if err is None:
             return
         if not isinstance(err, CommandError):       # the copy to the removable path
@@ -146,7 +147,7 @@ def install_bootloader(plan: StoragePlan, hardware: HardwareProfile, run: RunInC
         if tail:
             outputs.append("\n".join([f"output of {' '.join(step.argv)}:", *(f"  {t}" for t in tail)]))
 
-    def attempt(step: BootStep) -> CommandError | OSError | ValueError | None:
+    def attempt(step: BootStep) -> StepError | None:
         try:
             if step.esp:
                 with mount_esp(step.esp) as esp_root:
@@ -160,7 +161,7 @@ def install_bootloader(plan: StoragePlan, hardware: HardwareProfile, run: RunInC
         return None
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="boot-beside") as pool:
-        beside: list[tuple[BootStep, Future[CommandError | OSError | ValueError | None]]] = [
+        beside: list[tuple[BootStep, Future[StepError | None]]] = [
             (step, pool.submit(attempt, step)) for step in steps if step.beside]
         for i, step in enumerate(steps):
             progress(i / len(steps), " ".join(step.argv[:2]) + (f" {step.disk}" if step.disk else ""))

@@ -11,7 +11,7 @@ from types import ModuleType
 from installer.bootloader.probe_cache import install_probe_cache, install_vgs_cache
 from installer.bootloader.setup import install_bootloader
 from installer.engine.webhook import webhook_payload
-from installer.host.mounts import MOUNT_TIMEOUT, mounted, unmount
+from installer.host.mounts import mounted
 from installer.installed_system import chroot, configure, initramfs, payload, provision_services
 from installer.phase import InstallContext
 
@@ -73,11 +73,8 @@ def probe_cache(ctx: InstallContext) -> Iterator[None]:
         yield
         return
     script, real = paths
-    ctx.runner.run(["mount", "--bind", str(script), str(real)], timeout=MOUNT_TIMEOUT)
-    try:
+    with mounted(ctx.runner, str(script), real, bind=True):
         yield
-    finally:
-        unmount(ctx.runner, real)
 
 
 def finish(ctx: InstallContext, storage: ModuleType) -> None:

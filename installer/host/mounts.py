@@ -70,7 +70,8 @@ def mount_source(entries: list[MountEntry], mount_point: str) -> str | None:
 def mounted(runner: Runner, source: str, mountpoint: Path, *, fstype: str | None = None,
             options: str | None = None, bind: bool = False) -> Iterator[Path]:
     """Mount `source` on `mountpoint` for the duration of the block; unmount on every way out."""
-    mountpoint.mkdir(parents=True, exist_ok=True)
+    if not mountpoint.exists():       # a bind mount may go over a file, which is left as it is
+        mountpoint.mkdir(parents=True)
     argv = ["mount"]
     if bind:
         argv.append("--bind")
