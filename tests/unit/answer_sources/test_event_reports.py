@@ -201,6 +201,10 @@ def test_a_full_queue_makes_room_by_dropping_progress_never_a_phase_or_the_end(h
                             clock=clock)
     bus = EventBus([reporter], weights={"Unpacking": 1.0})
     bus.phase("Unpacking")
+    deadline = time.monotonic() + 10.0  # the phase's POST hangs before anything else is queued
+    while reporter._in_flight != 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert reporter._in_flight == 1
     for n in range(20):
         bus.progress(n / 20, f"/file{n}")
     bus.finished(True, "Installation finished")
@@ -208,11 +212,10 @@ def test_a_full_queue_makes_room_by_dropping_progress_never_a_phase_or_the_end(h
         queued = list(reporter._pending)
         waiting = queued[reporter._in_flight:]
     reporter.close(0.1)
-    assert len(waiting) == 5
-    assert waiting[-1]["type"] == "finished"
-    assert [e["type"] for e in waiting[:-1]] in (["progress"] * 4, ["phase", "progress", "progress", "progress"])
     assert queued[0]["type"] == "phase"
-    assert reporter.dropped == 22 - len(queued)
+    assert [e["type"] for e in waiting] == ["progress"] * 4 + ["finished"]
+    assert [e["ratio"] for e in waiting[:-1]] == [n / 20 for n in range(16, 20)]
+    assert reporter.dropped == 16
 
 
 def test_reports_are_pinned_to_the_answers_fingerprint(report_server, other_https_server):
