@@ -75,11 +75,16 @@ printf '%s\\n' "$answer"
 """
 
 
-def install_vgs_cache(target_tmp: Path) -> dict[str, str]:
-    """Write the cache into the target's /tmp (`target_tmp`); the environment the boot commands run with."""
-    directory = target_tmp / Path(CACHE_DIR).relative_to("/tmp")
+def cache_dir(target: Path) -> Path:
+    """The caches' directory inside `target` (made private to root when missing)."""
+    directory = target / CACHE_DIR.lstrip("/")
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    script = directory / "vgs"
+    return directory
+
+
+def install_vgs_cache(target: Path) -> dict[str, str]:
+    """Write the vgs cache into the target's /tmp; the environment the boot commands run with."""
+    script = cache_dir(target) / "vgs"
     script.write_text(SCRIPT)
     script.chmod(0o755)
     return {"PATH": SEARCH_PATH}
@@ -92,8 +97,7 @@ def install_probe_cache(target: Path) -> tuple[Path, Path] | None:
     real = target / PROBE.lstrip("/")
     if not real.is_file():
         return None
-    directory = target / CACHE_DIR.lstrip("/")
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory = cache_dir(target)
     shutil.copy2(real, target / REAL_PROBE.lstrip("/"))
     script = directory / "grub-probe"
     script.write_text(PROBE_SCRIPT)

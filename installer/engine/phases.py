@@ -58,7 +58,7 @@ def make_bootable(ctx: InstallContext) -> None:
     GRUB's tools find their repeated vgs and grub-probe questions answered from caches
     (installer/bootloader/probe_cache.py)."""
     caching = ctx.plan.lvm is not None and not ctx.dry_run
-    env = install_vgs_cache(ctx.path("/tmp")) if caching else None
+    env = install_vgs_cache(ctx.target) if caching else None
     with probe_cache(ctx) if caching else nullcontext():
         install_bootloader(ctx.plan, ctx.hardware, lambda argv: ctx.chroot_run(argv, timeout=1800, env=env),
                            lambda esp: mounted(ctx.runner, esp, ctx.path("/boot/efi"), fstype="vfat"),

@@ -59,8 +59,9 @@ def test_a_failing_vgs_is_not_cached_and_its_status_is_kept(tmp_path):
 
 def test_install_writes_an_executable_script_under_the_targets_tmp_and_puts_it_first_on_path(tmp_path):
     env = install_vgs_cache(tmp_path)
-    script = tmp_path / "keel-probe-cache" / "vgs"
+    script = tmp_path / "tmp" / "keel-probe-cache" / "vgs"
     assert script.read_text() == SCRIPT and script.stat().st_mode & 0o777 == 0o755
+    assert script.parent.stat().st_mode & 0o777 == 0o700
     assert env == {"PATH": SEARCH_PATH} and SEARCH_PATH.startswith(CACHE_DIR + ":")
 
 
