@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "build" / "bench" / "install.json"
 PAYLOAD = "/usr/share/keel/payload.squashfs"
 INSTALL_TIMEOUT = 3600
+DEFAULT_CPUS = 2
 LAYOUTS: dict[str, tuple[list[str], str]] = {
     "ext4": (["vda"], ""),
     "xfs": (["vda"], ""),
@@ -125,11 +126,12 @@ def timed(machine: Machine, command: str, timeout: float) -> float:
     return float(end) - float(start)
 
 
-def bench_one(iso: Path, fs: str, state_dir: Path) -> dict:
+def bench_one(iso: Path, fs: str, state_dir: Path, cpus: int = DEFAULT_CPUS) -> dict:
     disks, _ = LAYOUTS[fs]
     image = build_answer_image(state_dir / "answer.img", answer(fs))
-    machine = Machine(f"bench-install-{fs}", firmware="bios", memory=3072, disks=[Disk(16 * GiB)] * len(disks),
-                      boot=Iso(iso), answer_image=image, state_dir=state_dir / "vm")
+    machine = Machine(f"bench-install-{fs}", firmware="bios", memory=3072, cpus=cpus,
+                      disks=[Disk(16 * GiB)] * len(disks), boot=Iso(iso), answer_image=image,
+                      state_dir=state_dir / "vm")
     load = os.getloadavg()[0]
     with machine as m:
         m.select_boot_entry("d")
@@ -143,7 +145,7 @@ def bench_one(iso: Path, fs: str, state_dir: Path) -> dict:
         finally:  # the log of a failed install too: it says why
             log = m.succeed("cat /var/log/keel/install.log")
             OUT.parent.mkdir(parents=True, exist_ok=True)
-            (OUT.parent / f"install-{fs}.log").write_text(log)
+            (OUT.parent / f"install-{result_key(fs, cpus)}.log").write_text(log)
         phases = phase_seconds(m.succeed("cat /var/log/keel/events.jsonl"))
         files = int(m.succeed(f"wc -l < {PAYLOAD.replace('.squashfs', '.files')}").strip())
         same: float | None = unsquash
@@ -158,6 +160,7 @@ def bench_one(iso: Path, fs: str, state_dir: Path) -> dict:
             except HarnessError as err:      # the install's figures are kept; this baseline says why it is missing
                 same, same_error = None, str(err)[:500]
     return {
+        "guest_cpus": cpus,
         "disks": len(disks),
         "install_seconds": round(install, 1),
         "unsquashfs_seconds": round(unsquash, 1),
@@ -178,23 +181,33 @@ def main(argv: list[str] | None = None) -> int:
                                      epilog="Example: .venv/bin/python bench/install_time.py --fs ext4 zfs")
     parser.add_argument("--fs", nargs="+", choices=list(LAYOUTS), default=list(LAYOUTS),
                         help="filesystems to install (default: all four)")
+    parser.add_argument("--cpus", type=int, default=DEFAULT_CPUS, metavar="N",
+                        help=f"vCPUs of each VM (default {DEFAULT_CPUS}, the e2e machines' count; under "
+                             "single-threaded TCG they share one host thread)")
     args = parser.parse_args(argv)
     try:
         build = ensure_built(REPO)
         with tempfile.TemporaryDirectory(prefix="keel-bench-install-") as tmp:
             for fs in args.fs:
                 started = time.monotonic()
-                result = bench_one(build.iso, fs, Path(tmp) / fs)
-                print(f"{fs}: install {result['install_seconds']} s, unsquashfs {result['unsquashfs_seconds']} s, "
+                result = bench_one(build.iso, fs, Path(tmp) / fs, args.cpus)
+                print(f"{fs} ({args.cpus} vCPUs): install {result['install_seconds']} s, "
+                      f"unsquashfs {result['unsquashfs_seconds']} s, "
                       f"ratio {result['ratio']}; onto {fs}'s own storage {result['unsquashfs_same_storage_seconds']} "
                       f"s, ratio {result['ratio_same_storage']} (VM total {time.monotonic() - started:.0f} s, "
                       f"load {result['load_average_at_start']})", flush=True)
-                record(build, fs, result)  # after each filesystem: a run stopped later keeps what it measured
+                # after each filesystem: a run stopped later keeps what it measured
+                record(build, result_key(fs, args.cpus), result)
     except HarnessError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"wrote {OUT.relative_to(REPO)}")
     return 0
+
+
+def result_key(fs: str, cpus: int) -> str:
+    """A filesystem's key in install.json and in its log's name: "ext4", or "ext4-1cpu" for another vCPU count."""
+    return fs if cpus == DEFAULT_CPUS else f"{fs}-{cpus}cpu"
 
 
 def record(build: BuildOutputs, fs: str, result: dict) -> None:
