@@ -89,6 +89,10 @@ def test_ext4_on_one_virtio_disk_with_seabios(iso, tmp_path):
         lvs = {row["lv_name"]: row for row in json.loads(machine.succeed(
             "lvs --reportformat json --units b --nosuffix -o lv_name,lv_size,lv_attr pve"))["report"][0]["lv"]}
         assert lvs["data"]["lv_attr"].startswith("t"), "data is a thin pool"
+        # made inactive by the install: the installed system's first activation formatted it, and it takes a thin LV
+        assert lvs["data"]["lv_attr"][4] == "a", f"the thin pool is active after boot: {lvs['data']['lv_attr']}"
+        machine.succeed("lvcreate -q -V64M -T pve/data -n keel-probe && mkfs.ext4 -q /dev/pve/keel-probe && "
+                        "lvremove -q -y pve/keel-probe", timeout=300)
         plan = planned(machine)
         for lv in plan["lvm"]["lvs"]:
             assert int(lvs[lv["name"]]["lv_size"]) == lv["size_bytes"], f"LV {lv['name']} has the planned size"

@@ -16,7 +16,8 @@ EXPECTED = [
     ["vgcreate", "pve", "/dev/sda3"],
     ["lvcreate", "-Wy", "--yes", "-L2097152K", "-nswap", "pve"],
     ["lvcreate", "-Wy", "--yes", "-L15462400K", "-nroot", "pve"],
-    ["lvcreate", "--yes", "--type", "thin-pool", "-L13361152K", "--poolmetadatasize", "1048576K", "-ndata", "pve"],
+    ["lvcreate", "--yes", "--activate", "n", "--type", "thin-pool", "-L13361152K", "--poolmetadatasize", "1048576K",
+     "-ndata", "pve"],
 ]
 
 
@@ -67,7 +68,8 @@ def test_the_thin_pool_is_made_beside_the_later_phases_and_waited_for(harness):
     from installer.storage.apply.steps import volume_steps
 
     steps = volume_steps(lvm_plan(), harness.target)
-    assert [s.argv[:5] for s in steps if s.beside] == [("lvcreate", "--yes", "--type", "thin-pool", "-L13361152K")]
+    assert [s.argv[:7] for s in steps if s.beside] == [
+        ("lvcreate", "--yes", "--activate", "n", "--type", "thin-pool", "-L13361152K")]
     ctx = harness.context(lvm_plan())
     ctx.concurrent = True
     create_volumes(ctx)
