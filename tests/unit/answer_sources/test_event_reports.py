@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -108,15 +109,21 @@ def test_a_server_failing_the_first_tries_gets_the_same_ids_again_and_stores_eac
     assert len(warnings) == 1 and "retrying in the background" in warnings[0]
 
 
+def until(condition: Callable[[], bool], seconds: float) -> bool:
+    """Poll `condition` (the report thread works on its own) until it holds or `seconds` pass; whether it held."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
 def test_a_401_stops_the_reports_with_one_warning(report_server):
     report_server.reply.update(status=401, type="application/json", body='{"detail": "bad token"}')
     warnings: list[str] = []
     reporter = reporter_for(report_server, warnings)
     bus = EventBus([reporter])
     bus.phase("Partitioning disks", 1.0)
-    deadline = time.monotonic() + 5
-    while not warnings and time.monotonic() < deadline:
-        time.sleep(0.02)
+    until(lambda: bool(warnings), 5.0)
     bus.phase("Creating volumes", 1.0)
     bus.finished(True, "Installation finished")
     reporter.close(1.0)
@@ -201,10 +208,8 @@ def test_a_full_queue_makes_room_by_dropping_progress_never_a_phase_or_the_end(h
                             clock=clock)
     bus = EventBus([reporter], weights={"Unpacking": 1.0})
     bus.phase("Unpacking")
-    deadline = time.monotonic() + 10.0  # the phase's POST hangs before anything else is queued
-    while reporter._in_flight != 1 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert reporter._in_flight == 1
+    # the phase's POST hangs before anything else is queued
+    assert until(lambda: reporter._in_flight == 1, 10.0)
     for n in range(20):
         bus.progress(n / 20, f"/file{n}")
     bus.finished(True, "Installation finished")
