@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TextIO
 
 from installer import __version__
+from installer.bootloader import prepared_cfg
 from installer.runner import CommandError, Runner
-from keel_iso import image, live, rootfs, zfs
+from keel_iso import bootmenu, grubcfg, image, live, rootfs, zfs
 from keel_iso.aptsources import MirrorError, host_mirror, host_security_mirror
 from keel_iso.cache import CacheLayout, base_key, resolve_cache_dir, zfs_key
 from keel_iso.chroot import chroot, remove_tree
@@ -202,6 +203,9 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
         rootfs.apt_install(runner, tree, [*payload_packages(args.profile), kernel_pkg, *local_debs], console.line)
         runner.run(rootfs.in_chroot(tree, "systemctl", "enable", "keel-ssh-hostkeys.service"), timeout=120)
         rootfs.generic_initramfs(runner, tree, kernel_version)
+        grub_cfgs = grubcfg.prepare(runner, tree, work / "grub-cfg", [e.args for e in bootmenu.IPXE_ENTRIES])
+    console.note(f"grub.cfg prepared for {len(grub_cfgs)} kinds of LVM install (ext4, xfs; each boot menu entry's "
+                 "kernel parameters)")
     for deb in local_debs:
         (tree / deb.lstrip("/")).unlink()
     (tree / "etc/machine-id").write_text("")
@@ -244,6 +248,10 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
     keel_dir.mkdir(parents=True, exist_ok=True)
     shutil.move(payload_img, keel_dir / "payload.squashfs")
     shutil.move(work / "payload.files", keel_dir / "payload.files")
+    prepared = tree / prepared_cfg.PREPARED_DIR.relative_to("/")
+    prepared.mkdir(parents=True, exist_ok=True)
+    for path in grub_cfgs:
+        shutil.copy2(path, prepared / path.name)
     live.mark_updated(tree)
 
     console.step(8, "Live squashfs, kernel and initrd")

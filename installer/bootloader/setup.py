@@ -7,6 +7,8 @@ write (compared file by file in a guest), without its second pass over GRUB's ~3
 update-grub runs beside the grub-install steps: it writes only /boot/grub/grub.cfg, which they neither read nor
 write, and its grub-probe calls only read the disks. On LVM it is the longest step after the extraction: 43.6 s
 under TCG with nothing cached, 24 runs of grub-probe for 12 questions (see installer/bootloader/probe_cache.py).
+It does not run at all when the ISO build prepared the grub.cfg for this install's inputs
+(installer/bootloader/prepared_cfg.py).
 
 ZFS/Btrfs: one `keel-boot-tool init <esp>...` for all ESPs: a boot loader onto each, then one sync of them all,
 which keeps kernels on all ESPs in sync from then on (one init per ESP re-synced the earlier ESPs each time).
@@ -96,8 +98,9 @@ def esp_of(disk) -> str | None:
     return esp.path if esp else None
 
 
-def boot_steps(plan: StoragePlan, hardware: HardwareProfile) -> list[BootStep]:
-    """The commands that make the planned disks bootable, in order; pure, so the plan can be shown and tested."""
+def boot_steps(plan: StoragePlan, hardware: HardwareProfile, update_grub: bool = True) -> list[BootStep]:
+    """The commands that make the planned disks bootable, in order; pure, so the plan can be shown and tested.
+    Without `update_grub` (the install wrote a grub.cfg the ISO build prepared), GRUB's configuration is left alone."""
     efi = hardware.boot_mode == "efi"
     steps: list[BootStep] = []
     if plan.filesystem in (Filesystem.ZFS, Filesystem.BTRFS):
@@ -115,7 +118,8 @@ def boot_steps(plan: StoragePlan, hardware: HardwareProfile) -> list[BootStep]:
                       f"--bootloader-id={BOOTLOADER_ID}")
             nvram = () if efi else ("--no-nvram",)
             steps.append(BootStep((*common, *nvram, disk.path), disk.path, fatal=efi, esp=esp, removable=True))
-    steps.append(BootStep(("update-grub",), "", beside=True))
+    if update_grub:
+        steps.append(BootStep(("update-grub",), "", beside=True))
     return steps
 
 
@@ -126,10 +130,10 @@ RunInChroot = Callable[[list[str]], object]
 
 def install_bootloader(plan: StoragePlan, hardware: HardwareProfile, run: RunInChroot, mount_esp: MountEsp,
                        warn: Callable[[str], None], progress: Callable[[float, str], None], *,
-                       dry_run: bool = False) -> None:
+                       dry_run: bool = False, update_grub: bool = True) -> None:
     """Run every boot step, the `beside` ones in a second thread from the start; collect failures and raise
     BootloaderError once at the end, as Proxmox does. A dry run only records the commands (no files are copied)."""
-    steps = boot_steps(plan, hardware)
+    steps = boot_steps(plan, hardware, update_grub)
     problems: list[str] = []
     outputs: list[str] = []
 

@@ -8,12 +8,14 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from types import ModuleType
 
+from installer.bootloader import prepared_cfg
 from installer.bootloader.probe_cache import install_probe_cache, install_vgs_cache
 from installer.bootloader.setup import install_bootloader
 from installer.engine.webhook import webhook_payload
 from installer.host.mounts import mounted
 from installer.installed_system import chroot, configure, initramfs, payload, provision_services
 from installer.phase import InstallContext
+from installer.runner import CommandError
 
 PhaseFunc = Callable[[InstallContext], None]
 
@@ -55,14 +57,35 @@ def configure_system(ctx: InstallContext) -> None:
 
 def make_bootable(ctx: InstallContext) -> None:
     """Boot loaders per reference §4.1; an ESP is mounted on the target's /boot/efi while GRUB is put on it. On LVM,
-    GRUB's tools find their repeated vgs and grub-probe questions answered from caches
-    (installer/bootloader/probe_cache.py)."""
+    grub.cfg is the one the ISO build prepared for this install's inputs when there is one, else update-grub's
+    (installer/bootloader/prepared_cfg.py), and GRUB's tools find their repeated vgs and grub-probe questions
+    answered from caches (installer/bootloader/probe_cache.py)."""
     caching = ctx.plan.lvm is not None and not ctx.dry_run
+    prepared = prepared_grub_cfg(ctx) if caching else None
     env = install_vgs_cache(ctx.target) if caching else None
     with probe_cache(ctx) if caching else nullcontext():
         install_bootloader(ctx.plan, ctx.hardware, lambda argv: ctx.chroot_run(argv, timeout=1800, env=env),
                            lambda esp: mounted(ctx.runner, esp, ctx.path("/boot/efi"), fstype="vfat"),
-                           ctx.events.warning, ctx.events.progress, dry_run=ctx.dry_run)
+                           ctx.events.warning, ctx.events.progress, dry_run=ctx.dry_run,
+                           update_grub=prepared is None)
+
+
+def prepared_grub_cfg(ctx: InstallContext) -> str | None:
+    """Write the ISO's prepared grub.cfg for this install into the target when it has one; its text, or None
+    (update-grub has to run). A broken prepared file is a warning, and update-grub runs."""
+    try:
+        text = prepared_cfg.prepared_grub_cfg(ctx.target, ctx.plan, ctx.runner)
+        if text is not None:
+            prepared_cfg.write_grub_cfg(ctx.target, text)
+    except (prepared_cfg.PreparedCfgError, CommandError, OSError) as err:
+        ctx.events.warning(f"the ISO's prepared grub.cfg cannot be used ({err}): running update-grub")
+        return None
+    if text is None:
+        ctx.events.message("no grub.cfg prepared for this install's kernel parameters: running update-grub")
+    else:
+        ctx.events.message(f"{prepared_cfg.GRUB_CFG}: prepared when the ISO was built, for this install's file "
+                           "system and kernel parameters")
+    return text
 
 
 @contextmanager

@@ -42,7 +42,9 @@ LAYERS: dict[str, set[str]] = {
     "engine": {"core", "runner", "host", "storage-plan", "phase", "storage-apply", "installed-system",
                "bootloader", "answer-sources"},
     "frontend": {"*"},
-    "iso-build": {"core", "runner"},
+    # the build prepares grub.cfg for the LVM installs: it renders keel.cfg with the installer's own renderer and
+    # names each file by the installer's digest of its inputs (installer/bootloader/prepared_cfg.py), one home each
+    "iso-build": {"core", "runner", "installed-system", "bootloader"},
     "harness": {"core", "runner"},
     "boot-tool": set(),
     "firstboot": set(),     # installed system, python3 + stdlib: like the boot tool, imports nothing of Keel

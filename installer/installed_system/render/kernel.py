@@ -44,13 +44,17 @@ def serial_console(cmdline: str) -> tuple[int, int] | None:
 
 def render_grub_defaults(plan: StoragePlan, config: InstallConfig) -> str:
     """/etc/default/grub.d/keel.cfg: the installer's kernel parameters and, on a serial console, GRUB on it too."""
+    return grub_defaults(config.target_cmdline, plan.kernel_root if plan.filesystem == Filesystem.ZFS else "")
+
+
+def grub_defaults(target_cmdline: str, root: str = "") -> str:
+    """keel.cfg for a target command line, `root` (ZFS's root= and boot=) first. The ISO build prepares grub.cfg
+    for the keel.cfg of each boot menu entry (installer/bootloader/prepared_cfg.py)."""
     lines = ["# Written by the Keel installer."]
-    extra = [config.target_cmdline.strip()] if config.target_cmdline.strip() else []
-    if plan.filesystem == Filesystem.ZFS:
-        extra.insert(0, plan.kernel_root)
+    extra = [part for part in (root, target_cmdline.strip()) if part]
     if extra:
         lines.append(f'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX {" ".join(extra)}"')
-    serial = serial_console(config.target_cmdline)
+    serial = serial_console(target_cmdline)
     if serial:
         unit, speed = serial
         lines += [
