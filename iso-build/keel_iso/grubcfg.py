@@ -69,9 +69,13 @@ def prepare(runner: Runner, tree: Path, out: Path, entry_args: Iterable[str]) ->
     unknown, output = tree / UNKNOWN_LOG, tree / OUTPUT
     if keel_cfg.exists():
         raise RuntimeError(f"the payload already has /{KEEL_CFG}: the installer's would replace it")
+    # 05_debian_theme works in /boot/grub (and fails without it); on an install grub-install has made it
+    grub_dir = tree / "boot/grub"
+    made_grub_dir = not grub_dir.exists()
     written = []
     os.rename(probe, aside)
     try:
+        grub_dir.mkdir(parents=True, exist_ok=True)
         probe.write_text(STAND_IN)
         probe.chmod(0o755)
         keel_cfg.parent.mkdir(parents=True, exist_ok=True)
@@ -92,5 +96,7 @@ def prepare(runner: Runner, tree: Path, out: Path, entry_args: Iterable[str]) ->
     finally:
         for path in (keel_cfg, unknown, output):
             path.unlink(missing_ok=True)
+        if made_grub_dir:
+            grub_dir.rmdir()
         os.replace(aside, probe)
     return written
