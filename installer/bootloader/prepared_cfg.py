@@ -53,6 +53,11 @@ def grub_fs(filesystem: str) -> str:
     return {"ext4": "ext2", "xfs": "xfs"}[filesystem]
 
 
+def root_device(vg: str) -> str:
+    """The root LV's device as grub-probe names it: the digest's device, and the stand-in's answer at build time."""
+    return f"/dev/mapper/{vg}-root"
+
+
 def input_digest(root: Path, *, fs: str, device: str, env: Mapping[str, str]) -> str:
     """The digest of everything grub-mkconfig's output depends on but the three identifiers: the files under `root`
     it reads, the regular files in /boot (by name: the installer appends to the initrd, which GRUB only looks for),
@@ -124,7 +129,7 @@ def prepared_grub_cfg(target: Path, plan: StoragePlan, runner: Runner, *, direct
     if plan.lvm is None or not plan.filesystem.uses_lvm:
         return None
     vg = plan.lvm.vg
-    digest = input_digest(target, fs=grub_fs(plan.filesystem), device=f"/dev/mapper/{vg}-root", env=env)
+    digest = input_digest(target, fs=grub_fs(plan.filesystem), device=root_device(vg), env=env)
     path = prepared_path(directory, digest)
     if not path.is_file():
         return None

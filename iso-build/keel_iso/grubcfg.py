@@ -21,7 +21,7 @@ from installer.runner import Runner
 
 FILESYSTEMS = ("ext4", "xfs")
 VG = "pve"
-DEVICE = f"/dev/mapper/{VG}-root"
+DEVICE = prepared_cfg.root_device(VG)
 KEEL_CFG = "etc/default/grub.d/keel.cfg"
 PROBE = "usr/sbin/grub-probe"
 PROBE_ASIDE = "usr/sbin/grub-probe.keel-build"
