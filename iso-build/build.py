@@ -220,6 +220,7 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
 
     console.step(7, "Live environment: installer packages, Keel, blivet")
     wheel = blivet_wheel(runner, layout.wheels)
+    sort_file = work / "live-startup.sort"
     with chroot(runner, tree, apt_archives):
         rootfs.apt_install(runner, tree, LIVE, console.line)
         written = rootfs.write_tree(HERE / "live/rootfs", tree) + rootfs.write_tree(HERE / "payload/rootfs", tree)
@@ -243,6 +244,10 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
         runner.run(rootfs.in_chroot(tree, "python3", "-c", LIVE_IMPORT_CHECK), env=rootfs.APT_ENV, timeout=300)
         runner.run(rootfs.in_chroot(tree, *live.compile_argv([*live.KEEL_PACKAGES, *wheel_packages])),
                    env=rootfs.APT_ENV, timeout=600)
+        startup = runner.run(rootfs.in_chroot(tree, *live.startup_files_argv()), env=rootfs.APT_ENV, timeout=600)
+        sort_file.write_text(live.render_sort_file(startup.stdout, tree))
+        console.note(f"{len(sort_file.read_text().splitlines())} files the installer reads on its way to the first "
+                     "phase go first in the live squashfs")
     live.write_identity(tree)
     keel_dir = tree / live.PAYLOAD_DIR.relative_to("/")
     keel_dir.mkdir(parents=True, exist_ok=True)
@@ -259,7 +264,7 @@ def build(args: argparse.Namespace, runner: Runner, console: Console) -> dict:
     (staging / "live").mkdir(parents=True)
     shutil.copy2(tree / f"boot/vmlinuz-{kernel_version}", staging / "live/vmlinuz")
     shutil.copy2(tree / f"boot/initrd.img-{kernel_version}", staging / "live/initrd.img")
-    rootfs.make_squashfs(runner, tree, staging / "live/filesystem.squashfs", console.line)
+    rootfs.make_squashfs(runner, tree, staging / "live/filesystem.squashfs", console.line, sort_file=sort_file)
     remove_tree(runner, tree)
 
     console.step(9, "Hybrid ISO (grub-mkrescue, BIOS + UEFI)")

@@ -16,6 +16,7 @@ import os
 import platform
 import re
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -265,14 +266,24 @@ class Probe:
         return sorted(found, key=lambda d: d.sys_name)
 
     def disks(self) -> tuple[Disk, ...]:
-        lsblk = self._json_tool(["lsblk", "--json", "-O", "--bytes"], lambda text: rows_by_path(parse_lsblk(text)), {})
-        pvs = self._json_tool(["pvs", "--reportformat", "json", "-o", "pv_name,vg_name,vg_uuid"], parse_pvs, {})
-        pools = parse_zpool_import(self._run(["zpool", "import"]))
-        arrays = parse_mdadm_scan(self._run(["mdadm", "--examine", "--scan", "--verbose"]))
-        btrfs = parse_btrfs_show(self._run(["btrfs", "filesystem", "show"]))
-        medium = self._medium_disk()
+        # The five tools read the disks independently: side by side, while udev's list is read here (one after
+        # the other they took 1.2 s warm and several seconds from a cold live medium under TCG).
+        with ThreadPoolExecutor(max_workers=5, thread_name_prefix="probe") as pool:
+            lsblk_job = pool.submit(self._json_tool, ["lsblk", "--json", "-O", "--bytes"],
+                                    lambda text: rows_by_path(parse_lsblk(text)), {})
+            pvs_job = pool.submit(self._json_tool, ["pvs", "--reportformat", "json", "-o", "pv_name,vg_name,vg_uuid"],
+                                  parse_pvs, {})
+            pools_job = pool.submit(self._run, ["zpool", "import"])
+            arrays_job = pool.submit(self._run, ["mdadm", "--examine", "--scan", "--verbose"])
+            btrfs_job = pool.submit(self._run, ["btrfs", "filesystem", "show"])
+            medium = self._medium_disk()
+            devices = self.disk_devices()
+            lsblk, pvs = lsblk_job.result(), pvs_job.result()
+            pools = parse_zpool_import(pools_job.result())
+            arrays = parse_mdadm_scan(arrays_job.result())
+            btrfs = parse_btrfs_show(btrfs_job.result())
         disks = []
-        for index, dev in enumerate(self.disk_devices()):
+        for index, dev in enumerate(devices):
             name = dev.sys_name
             sys_block = f"/sys/block/{name}"
             sectors = int(self._read(f"{sys_block}/size", "0") or 0)

@@ -111,14 +111,15 @@ def write_tree(source: Path, root: Path) -> list[Path]:
 
 
 def make_squashfs(runner: Runner, root: Path, output: Path, on_line: Progress,
-                  extra_excludes: Sequence[str] = ()) -> None:
+                  extra_excludes: Sequence[str] = (), sort_file: Path | None = None) -> None:
+    """`root` as a zstd squashfs; `sort_file` (mksquashfs -sort) puts the files it lists first."""
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.exists():
         output.unlink()
     runner.stream(
         [*NICE, "mksquashfs", str(root), str(output), "-comp", "zstd", "-Xcompression-level", "6",
-         "-noappend", "-no-progress", "-wildcards", "-e", "proc/*", "sys/*", "dev/*", "run/*",
-         *SQUASHFS_EXCLUDES, *extra_excludes],
+         "-noappend", "-no-progress", *(["-sort", str(sort_file)] if sort_file else []),
+         "-wildcards", "-e", "proc/*", "sys/*", "dev/*", "run/*", *SQUASHFS_EXCLUDES, *extra_excludes],
         on_line, timeout=3600,
     )
 
