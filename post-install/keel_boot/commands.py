@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ from .selection import KernelSelection, select_kernels
 from .state import StateError, SystemPaths
 from .sync import SyncReport, sync_esp
 from .system import GRUB_BIOS, System, choose_bootloader
+from .tree import EspTree
 
 # Exit codes besides 0; cli.EXIT_CODES says what each means in --help and the README.
 EXIT_FAILED = 1
@@ -132,30 +133,43 @@ class BootTool:
         return 0
 
     def init(self, devices: Sequence[str], want_grub: bool) -> int:
-        """Install a boot loader onto each ESP, add them all to the list, then refresh once. Several ESPs in one
-        call (the installer's ZFS/Btrfs layouts) cost one refresh instead of one per ESP; every ESP is checked
-        before any is written."""
+        """Install a boot loader onto each ESP and copy the kernels on in the same mount, add them all to the list,
+        then bring the ESPs listed before up to date. Several ESPs in one call (the installer's ZFS/Btrfs layouts)
+        cost one refresh instead of one per ESP; every ESP is checked before any is written."""
         self._require_root("init")
         # lsblk and blkid per ESP, side by side (0.8 s per ESP under TCG); the first refusal, in argument order, wins
         with ThreadPoolExecutor(max_workers=max(1, len(devices)), thread_name_prefix="esp-info") as pool:
             infos = list(pool.map(self._esp_info, devices))
         with self._working("init"):
             uuids = set(self._uuids() or ())  # first: a broken list stops init before it changes anything
-            # Each ESP's boot loader goes on in a thread of its own: the ESPs are separate mounts and disks, and
-            # grub-install (mkimage) is CPU work that took about 5 s per disk under TCG, one after the other.
+            self._disable_debian_hooks()
+            no_kernel: ToolError | None = None
+            try:
+                spec: BootSpec | None = self.boot_spec()
+            except ToolError as err:        # the boot loaders go on all the same; the error ends the command
+                spec, no_kernel = None, err
+            # Each ESP in a thread of its own: the ESPs are separate mounts and disks, and grub-install (mkimage) is
+            # CPU work that took about 5 s per disk under TCG, one after the other. The kernels are copied on in the
+            # same mount (a second mount and unmount of each ESP cost about 1.5 s under TCG).
             with ThreadPoolExecutor(max_workers=len(infos), thread_name_prefix="esp-init") as pool:
-                futures = [pool.submit(self._install_loader, info, want_grub) for info in infos]
-            installed = []
+                futures = [pool.submit(self._install_loader, info, want_grub, spec) for info in infos]
+            installed: list[str] = []
+            synced: dict[str, SyncOutcome] = {}
             for future in futures:
                 try:
-                    installed.append(future.result())
+                    uuid, outcome = future.result()
                 except USER_ERRORS:
                     # the ESPs that did get their boot loader are listed all the same: they boot, and a refresh
                     # keeps them current
                     self._list_esps(uuids, installed)
                     raise
+                installed.append(uuid)
+                if outcome is not None:
+                    synced[uuid] = outcome
             self._list_esps(uuids, installed)
-            return self._refresh_all(installing=None)
+            if no_kernel is not None:
+                raise no_kernel
+            return self._refresh_all(installing=None, spec=spec, synced=synced)
 
     def _list_esps(self, uuids: set[str], installed: list[str]) -> None:
         for uuid in installed:
@@ -171,18 +185,23 @@ class BootTool:
             raise ToolError(refusal)
         return info
 
-    def _install_loader(self, info: BlockInfo, want_grub: bool) -> str:
+    def _install_loader(self, info: BlockInfo, want_grub: bool,
+                        spec: BootSpec | None = None) -> tuple[str, SyncOutcome | None]:
+        """The ESP's UUID, and with a `spec` how syncing it in the same mount went."""
         assert info.uuid is not None and info.parent is not None
         device = info.path
         uuid = info.uuid.upper()
+        outcome: SyncOutcome | None = None
         with self.system.mounted_esp(uuid, info.path) as (mountpoint, tree):
             grub_efi_present = f"{VENDOR_DIR}/grubx64.efi".lower() in {f.lower() for f in tree.files()}
             kind = choose_bootloader(want_grub, self.system.efi_booted(), grub_efi_present)
             self.say(f"Installing {kind} onto '{device}' (UUID {uuid})...")
             self.system.install_bootloader(kind, mountpoint, f"/dev/{info.parent}")
+            if spec is not None:
+                outcome = _synced(device, tree, uuid, spec)
         if kind == GRUB_BIOS:
             self.say(f"GRUB for legacy BIOS boot is in the boot sector of /dev/{info.parent}.")
-        return uuid
+        return uuid, outcome
 
     def reinit(self) -> int:
         with self._working("reinit"):
@@ -240,17 +259,21 @@ class BootTool:
                 self.say(f"Running hook script '{hook}'..")
             return self._refresh_all(installing)
 
-    def _refresh_all(self, installing: str | None, dropping: Collection[Path] = ()) -> int:
+    def _refresh_all(self, installing: str | None, dropping: Collection[Path] = (), spec: BootSpec | None = None,
+                     synced: Mapping[str, SyncOutcome] | None = None) -> int:
+        """Sync every listed ESP (those in `synced`, by init in the mount it installed their boot loader in, only
+        reported) and say what each did."""
         uuids = self._require_uuids()
-        for hook in self.system.disable_debian_systemd_boot_hooks():
-            self.say(f"Disabled {hook}: keel-boot-tool keeps the ESPs in sync on this system.")
-        spec = self.boot_spec(installing, dropping)
+        synced = synced or {}
+        if spec is None:
+            self._disable_debian_hooks()
+            spec = self.boot_spec(installing, dropping)
         self.say(f"Copying and configuring kernels on {', '.join(uuids)}")
         self.say(f"\tkernels: {', '.join(spec.versions)}; default: {spec.default}")
         # Each ESP is found, mounted and written in a thread of its own (separate disks and mounts; one after the
         # other took about 2 s per ESP under TCG); what each did is said afterwards, in the list's order.
         with ThreadPoolExecutor(max_workers=max(1, len(uuids)), thread_name_prefix="esp-sync") as pool:
-            outcomes = list(pool.map(lambda uuid: self._sync_one(uuid, spec), uuids))
+            outcomes = list(pool.map(lambda uuid: synced.get(uuid) or self._sync_one(uuid, spec), uuids))
         failed = 0
         for uuid, (device, report, error) in zip(uuids, outcomes, strict=True):
             if device is None:
@@ -268,14 +291,17 @@ class BootTool:
                          f"{len(report.written)} written, {len(report.removed)} stale removed")
         return 1 if failed else 0
 
-    def _sync_one(self, uuid: str, spec: BootSpec) -> tuple[str | None, SyncReport | None, Exception | None]:
-        """(device, what the sync did, the error that stopped it); device None: no ESP has this UUID now."""
+    def _disable_debian_hooks(self) -> None:
+        for hook in self.system.disable_debian_systemd_boot_hooks():
+            self.say(f"Disabled {hook}: keel-boot-tool keeps the ESPs in sync on this system.")
+
+    def _sync_one(self, uuid: str, spec: BootSpec) -> SyncOutcome:
         device = self.system.esp_device(uuid)
         if device is None:
             return None, None, None
         try:
             with self.system.mounted_esp(uuid, device) as (_mountpoint, tree):
-                return device, sync_esp(tree, uuid, spec), None
+                return _synced(device, tree, uuid, spec)
         except (CommandError, OSError) as exc:
             return device, None, exc
 
@@ -402,6 +428,18 @@ class BootTool:
                                        for mode, versions in found.items())
                 self.say(f"{uuid} is configured with: {configured}")
         return 0
+
+
+# (device, what the sync did, the error that stopped it); device None: no ESP has this UUID now.
+SyncOutcome = tuple[str | None, SyncReport | None, Exception | None]
+
+
+def _synced(device: str, tree: EspTree, uuid: str, spec: BootSpec) -> SyncOutcome:
+    """Sync the ESP mounted as `tree`; a failure is the outcome's error, for the caller to report."""
+    try:
+        return device, sync_esp(tree, uuid, spec), None
+    except (CommandError, OSError) as exc:
+        return device, None, exc
 
 
 # Errors that end a command with one line for the user and an exit code; anything else is a bug.

@@ -101,6 +101,34 @@ def test_init_of_two_esps_at_once_installs_both_and_syncs_them_alike(host):
     assert out.count("Copying and configuring kernels") == 1, "one refresh for both"
 
 
+def test_init_copies_the_kernels_on_in_the_mount_it_installed_the_boot_loader_in(synced):
+    synced.system.mount_log.clear()
+    install_kernel(synced.root, K48)
+    assert synced.run("init", "/dev/sda2", "/dev/sdb2")[0] == 0
+    assert sorted(synced.system.mount_log) == [(ESP_A, False), (ESP_B, False)], "one mount per ESP"
+    for uuid in (ESP_A, ESP_B):
+        assert synced.loader_default(uuid) == f"default keel-{K48}.conf"
+
+
+def test_init_of_a_new_esp_brings_the_esps_listed_before_up_to_date_too(host):
+    assert host.run("init", "/dev/sda2")[0] == 0
+    install_kernel(host.root, K48)
+    code, out, _ = host.run("init", "/dev/sdb2")
+    assert code == 0
+    assert host.uuids_file() == f"{ESP_A}\n{ESP_B}\n"
+    assert host.loader_default(ESP_A) == host.loader_default(ESP_B) == f"default keel-{K48}.conf"
+    assert f"{ESP_A} (uefi): 2 files copied" in out, "the ESP listed before got the new kernel"
+
+
+def test_init_without_a_kernel_still_installs_and_lists_the_esp_then_fails(host):
+    for path in (host.root / "boot").glob("initrd.img-*"):
+        path.unlink()
+    code, _, err = host.run("init", "/dev/sda2")
+    assert code != 0 and "no kernel with both vmlinuz-<version> and initrd.img-<version>" in err
+    assert host.system.installed == [(SYSTEMD_BOOT, "/dev/sda")]
+    assert host.uuids_file() == f"{ESP_A}\n"
+
+
 def test_init_with_only_the_word_grub_names_no_partition(host):
     code, _, err = host.run("init", "grub")
     assert code != 0 and "name at least one ESP partition" in err
