@@ -10,7 +10,7 @@ under TCG with nothing cached, 24 runs of grub-probe for 12 questions (see insta
 It does not run at all when the ISO build prepared the grub.cfg for this install's inputs
 (installer/bootloader/prepared_cfg.py).
 
-ZFS/Btrfs: one `keel-boot-tool init <esp>...` for all ESPs: a boot loader onto each, then one sync of them all,
+ZFS/Btrfs: one `keel-boot-tool init <esp>...` for all ESPs: a boot loader and the kernels onto each in one mount,
 which keeps kernels on all ESPs in sync from then on (one init per ESP re-synced the earlier ESPs each time).
 """
 
