@@ -59,7 +59,7 @@ def _clear_disks(ctx: InstallContext, step: StorageStep) -> None:
 def _write_gpt(ctx: InstallContext, step: StorageStep) -> None:
     disk = next(d for d in ctx.plan.disks if d.path == step.devices[0])
     ctx.events.message(f"Partitioning {disk.path}")
-    untyped = partition.write_gpt(disk)
+    untyped = partition.write_gpt(disk, hold=ctx.cleanup)   # locked until the cleanup unmounts the target
     argv = partition.sgdisk_typecode_argv(disk, untyped) if untyped else None
     if argv:        # a libparted older than 3.6 (the build host's) cannot set a type GUID that has no flag
         ctx.run(argv, timeout=60)

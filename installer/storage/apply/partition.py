@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -41,6 +44,9 @@ ZERO_CHUNK = 1024 * 1024
 # gave up on a busy machine (four emulated guests on two cores) while the nodes were still coming; what the
 # later phases need is the nodes, so they are what is waited for.
 NODE_WAIT_SECONDS = 180
+# How long the installer waits for a shared lock on a disk it is about to partition (udev holds an exclusive one for
+# the moment of a partition table re-read).
+RESCAN_LOCK_WAIT = 60.0
 device_node_exists = os.path.exists   # tests replace it: the build host has no such devices
 
 
@@ -84,30 +90,66 @@ def zero_argv(device: str, size_bytes: int) -> list[str]:
             "conv=fsync", "status=none"]
 
 
-def write_gpt(disk: PlannedDisk) -> tuple[int, ...]:
+def write_gpt(disk: PlannedDisk, hold: ExitStack | None = None) -> tuple[int, ...]:
     """Write a fresh GPT holding exactly the planned partitions (numbers, sectors, flags, type GUIDs) with pyparted.
-    Returns the numbers of the partitions whose type GUID this libparted could not set (sgdisk_typecode_argv)."""
+    Returns the numbers of the partitions whose type GUID this libparted could not set (sgdisk_typecode_argv).
+
+    With `hold`, the disk stays shared-locked (`lock_against_rescan`) until `hold` is closed: udev does not re-read
+    its partition table after this write, and the install's cleanup lets go of it."""
     import parted
 
+    if hold is not None:
+        hold.enter_context(lock_against_rescan(disk.path))
     try:
-        # Held open until the table is written: udev's watch reacts to the disk being closed after a write, and
-        # must do so once the new table is on the disk. No BSD lock on it (systemd's block device locking): udev
-        # would postpone the new partitions' events, and libparted's commit waits for them (`udevadm settle`
-        # inside libparted timed out after 120 s in a guest).
-        raw = open(disk.path, "r+b", buffering=0)   # noqa: SIM115 - held across the whole write
+        raw = open(disk.path, "r+b", buffering=0)   # noqa: SIM115 - closed once the starts are zeroed
     except OSError as err:
         raise ApplyError(f"{disk.path}: cannot open the disk ({err.strerror})") from err
     with raw:
         try:
             device = parted.getDevice(disk.path)
+            # One open for the whole commit (libparted opens and closes the disk for the table and again for telling
+            # the kernel): udev reacts to each close after a write, and must do so once, with the new table on the disk.
+            device.open()
         except (parted.IOException, parted.DeviceException) as err:
             raise ApplyError(f"{disk.path}: cannot open the disk ({err})") from err
         try:
             return _write_table(parted, device, disk, raw)
         finally:
+            device.close()
             # libparted caches what it probed per path; a later disk on the same node (a loop device reused
             # by the tests, a replaced disk) must be probed afresh
             device.removeFromCache()
+
+
+@contextmanager
+def lock_against_rescan(path: str, wait: float = RESCAN_LOCK_WAIT) -> Iterator[None]:
+    """Hold a shared BSD lock on the disk `path` (systemd's block device locking) while the body runs and until the
+    context is left.
+
+    When a program closes a disk it wrote, udev re-reads the disk's partition table unless someone holds a lock on it:
+    every partition is removed and added again, and each of those events runs udev's rules (seven events for a
+    disk of three partitions, twice per disk when libparted and the zeroing each closed it: half of the partitioning
+    phase under emulation, measured in a guest). With the lock, udev only re-probes the disk and its partitions (a
+    change event each) and the nodes never vanish. A shared lock does not hold up udev's own event processing, which
+    takes one too. The disk is opened read-only, so closing it is no write udev would react to."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as err:
+        raise ApplyError(f"{path}: cannot open the disk ({err.strerror})") from err
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:         # someone holds it exclusively (udev during a re-read takes a moment)
+                if time.monotonic() >= deadline:
+                    raise ApplyError(f"{path}: another program has held the disk locked (flock) for {wait:.0f} s; "
+                                     "nothing was written to it") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _write_table(parted, device, disk: PlannedDisk, raw: BinaryIO) -> tuple[int, ...]:
@@ -150,6 +192,9 @@ def _write_table(parted, device, disk: PlannedDisk, raw: BinaryIO) -> tuple[int,
     for placeholder in placeholders:
         table.deletePartition(placeholder)
     zero_partition_starts(disk, raw)        # once the table is known to hold every planned partition
+    # Closed before libparted writes the table: that close is a write udev reacts to, and with the disk locked
+    # (lock_against_rescan) it only re-probes the disk, which has no new partitions yet.
+    raw.close()
     try:
         table.commit()
     except (parted.IOException, parted.DiskException) as err:

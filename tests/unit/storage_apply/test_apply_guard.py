@@ -87,7 +87,7 @@ def test_an_esp_outside_the_selected_disks_is_refused_before_mkfs(harness):
 def test_a_planned_partition_of_another_disk_is_refused_before_anything_is_written(harness, monkeypatch):
     import installer.storage.apply.partition as partition
 
-    monkeypatch.setattr(partition, "write_gpt", lambda disk: None)
+    monkeypatch.setattr(partition, "write_gpt", lambda disk, hold=None: None)
     plan = lvm_plan()
     foreign = disk("/dev/sdb", "lvm").partitions[2]
     bad = replace(plan.disks[0], partitions=(*plan.disks[0].partitions[:2], foreign))

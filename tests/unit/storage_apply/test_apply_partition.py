@@ -53,7 +53,7 @@ def written(monkeypatch):
 
     disks: list[str] = []
 
-    def write_gpt(disk):        # a libparted that sets every type GUID itself (>= 3.6, the live environment's)
+    def write_gpt(disk, hold=None):     # a libparted that sets every type GUID itself (>= 3.6, the live environment's)
         disks.append(disk.path)
         return ()
 
@@ -74,7 +74,7 @@ def test_zfs_raid1_writes_both_tables_then_waits_for_udev_only(harness, written)
 def test_bf01_is_left_to_sgdisk_when_libparted_cannot_set_a_type_guid(harness, monkeypatch):
     import installer.storage.apply.partition as partition
 
-    monkeypatch.setattr(partition, "write_gpt", lambda disk: (3,))     # libparted < 3.6
+    monkeypatch.setattr(partition, "write_gpt", lambda disk, hold=None: (3,))     # libparted < 3.6
     partition_disks(harness.context(zfs_plan()))
     assert harness.commands()[:2] == [["sgdisk", f"--typecode=3:{ZFS}", "/dev/sda"],
                                       ["sgdisk", f"--typecode=3:{ZFS}", "/dev/sdb"]]
@@ -170,3 +170,42 @@ def test_a_partition_node_that_never_appears_stops_the_install_naming_it(harness
     with pytest.raises(ApplyError, match=r"^/dev/sda3: the new partition's device node did not appear within 0 s"):
         partition_disks(harness.context(lvm_plan()))
     assert not any(argv[0] == "dd" for argv in harness.commands())
+
+
+def test_the_rescan_lock_is_shared_and_held_until_left(tmp_path):
+    import fcntl
+
+    from installer.storage.apply.partition import lock_against_rescan
+
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(bytes(4096))
+    with open(disk, "rb") as other:
+        with lock_against_rescan(str(disk)):
+            fcntl.flock(other, fcntl.LOCK_SH | fcntl.LOCK_NB)       # udev's workers take a shared one too
+            fcntl.flock(other, fcntl.LOCK_UN)
+            with pytest.raises(BlockingIOError):                      # the re-read of the table needs it exclusive
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(other, fcntl.LOCK_UN)
+
+
+def test_a_disk_held_exclusively_by_another_program_is_named_and_left_alone(tmp_path):
+    import fcntl
+
+    from installer.storage.apply.partition import lock_against_rescan
+
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(bytes(4096))
+    refusal = rf"^{disk}: another program has held the disk locked \(flock\) for 0 s; nothing was written to it$"
+    with open(disk, "rb") as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        with pytest.raises(ApplyError, match=refusal), lock_against_rescan(str(disk), wait=0.2):
+            pass
+
+
+def test_a_disk_that_cannot_be_opened_for_the_lock_is_named(tmp_path):
+    from installer.storage.apply.partition import lock_against_rescan
+
+    with pytest.raises(ApplyError, match=rf"^{tmp_path}/sdz: cannot open the disk \(No such file or directory\)$"), \
+            lock_against_rescan(str(tmp_path / "sdz")):
+        pass

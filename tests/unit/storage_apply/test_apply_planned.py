@@ -44,7 +44,7 @@ def run_all(harness, storage_plan, monkeypatch):
     import installer.storage.apply.mount as mount
     import installer.storage.apply.partition as partition
 
-    monkeypatch.setattr(partition, "write_gpt", lambda disk: None)
+    monkeypatch.setattr(partition, "write_gpt", lambda disk, hold=None: None)
     monkeypatch.setattr(mount, "read_mountinfo", lambda: "")
     monkeypatch.setitem(__import__("sys").modules, "blivet", None)
     harness.runner.responders.append(

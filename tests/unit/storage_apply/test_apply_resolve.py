@@ -97,7 +97,7 @@ def test_partition_links_are_checked_again_when_they_appear_before_anything_is_z
     for number in (1, 2, 3):
         harness.devices.add_partition("/dev/sdc", number)
 
-    def write_gpt(planned: PlannedDisk) -> None:
+    def write_gpt(planned: PlannedDisk, hold=None) -> None:
         # the kernel makes the new nodes; udev hands sda's -part3 link to the unselected twin's partition
         for part in planned.partitions:
             harness.devices.add_partition(planned.path, part.number)
@@ -114,7 +114,8 @@ def test_a_partition_node_missing_after_partitioning_stops_the_install_before_ze
     import installer.storage.apply.partition as partition
 
     harness.devices.add_disk("/dev/sda", ())
-    monkeypatch.setattr(partition, "write_gpt", lambda planned: harness.devices.add_partition(planned.path, 2))
+    monkeypatch.setattr(partition, "write_gpt",
+                        lambda planned, hold=None: harness.devices.add_partition(planned.path, 2))
     with pytest.raises(ApplyError, match=r"^/dev/sda3: no such device on this machine after partitioning$"):
         partition_disks(harness.context(lvm_plan()))
     assert [argv[:2] for argv in harness.commands()] == [["udevadm", "settle"]]     # nothing wrote after the GPT
