@@ -42,6 +42,8 @@ class InstallContext:
     first_boot_script: bytes | None = None  # the [first-boot] executable, obtained before any disk was touched
     report_target: ReportTarget | None = None  # the keel-server that served the answer: first boot reports to it
     concurrent: bool = True       # False: `beside` work runs at once, in order (dry runs and tests that list commands)
+    # a library preloaded into every chroot command (libeatmydata: installer/installed_system/nosync.py), or None
+    chroot_preload: str | None = None
     _beside: list[tuple[str, Future[None]]] = field(default_factory=list)
     _pool: ThreadPoolExecutor | None = None
 
@@ -81,11 +83,13 @@ class InstallContext:
         """Run a command inside the target with `chroot`.
 
         keel.fault names the program that should fail; inside the chroot that program is not argv[0], so the
-        fault is handed to this `chroot` call and the runner injects it as usual.
+        fault is handed to this `chroot` call and the runner injects it as usual. Once the chroot is prepared, the
+        command runs with `chroot_preload` preloaded (`env LD_PRELOAD=...` before it).
         """
         if self.runner.fault and Path(argv[0]).name == self.runner.fault:
             self.runner.fault = "chroot"
-        return self.runner.run(["chroot", str(self.target), *argv], **kw)
+        preload = ["env", f"LD_PRELOAD={self.chroot_preload}"] if self.chroot_preload else []
+        return self.runner.run(["chroot", str(self.target), *preload, *argv], **kw)
 
     def path(self, inside: str) -> Path:
         """The host path of `inside` (an absolute path on the installed system)."""

@@ -13,7 +13,7 @@ from installer.bootloader.probe_cache import install_probe_cache, install_vgs_ca
 from installer.bootloader.setup import install_bootloader
 from installer.engine.webhook import webhook_payload
 from installer.host.mounts import mounted
-from installer.installed_system import chroot, configure, initramfs, payload, provision_services
+from installer.installed_system import chroot, configure, initramfs, nosync, payload, provision_services
 from installer.phase import InstallContext
 from installer.runner import CommandError
 
@@ -35,9 +35,15 @@ def unpack(ctx: InstallContext) -> None:
 
 
 def enter_chroot(ctx: InstallContext) -> None:
-    """Mount proc/sys/dev/run into the target until the end of the install (or the first failure)."""
+    """Mount proc/sys/dev/run into the target until the end of the install (or the first failure); from then on the
+    chroot commands run without their fsync calls (installer/installed_system/nosync.py)."""
     ctx.cleanup.enter_context(chroot.chroot_mounts(ctx.runner, ctx.target, efi=ctx.hardware.boot_mode == "efi"))
     configure.install_policy_rc_d(ctx)
+    if not ctx.dry_run:
+        ctx.chroot_preload = nosync.install_library(ctx.target, ctx.host_root)
+        if ctx.chroot_preload is None:
+            ctx.events.message(f"{nosync.LIBRARY} is not in the live environment: the commands in the target "
+                               "sync every file they write (slower, nothing else changes)")
 
 
 def configure_system(ctx: InstallContext) -> None:

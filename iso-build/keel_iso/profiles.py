@@ -50,6 +50,9 @@ LIVE = (
     "libblockdev-swap3", "libblockdev-utils3",
     "parted", "gdisk", "mtools", "squashfs-tools", "mdadm", "cryptsetup", "pciutils", "kbd", "util-linux",
     "zstd",
+    # preloaded into the install's chroot commands, which then skip their fsync calls
+    # (installer/installed_system/nosync.py)
+    "libeatmydata1",
     # DNS TXT discovery of the answer URL (installer.answer_sources.discovery)
     "python3-dnspython",
 )

@@ -12,6 +12,7 @@ from installer.core.events import EventBus, JsonLinesSink, ListSink, LogSink
 from installer.core.live import LiveInfo
 from installer.engine.engine import InstallFailed, register_secrets, run_install
 from installer.engine.phases import build_phases, weights
+from installer.installed_system import nosync
 from installer.phase import InstallContext
 from installer.runner import FakeRunner, Result
 from keel_testing.samples import CONFIG, HARDWARE, LVM_PLAN, PASSWORD
@@ -260,3 +261,25 @@ def test_on_lvm_the_grub_probe_cache_is_mounted_over_the_targets_grub_probe_whil
     assert grub and mount < min(grub)
     assert max(grub) < argvs.index(("umount", str(probe)))
     assert (s.target / "tmp/keel-probe-cache/grub-probe.real").read_bytes() == b"real grub-probe"
+
+
+def test_chroot_commands_run_without_their_syncs_when_the_live_system_has_libeatmydata(setup):
+    s = setup()
+    library = s.ctx.host_root / nosync.LIBRARY.lstrip("/")
+    library.parent.mkdir(parents=True)
+    library.write_bytes(b"\x7fELF stand-in")
+    run_install(s.ctx, s.phases)
+    chroot = [argv for argv in s.runner.commands if argv[0] == "chroot"]
+    assert chroot and all(argv[2:4] == ("env", f"LD_PRELOAD={nosync.INSIDE}") for argv in chroot)
+    assert {"grub-install", "chpasswd", "ssh-keygen"} <= {argv[4] for argv in chroot}
+    copy = s.target / nosync.INSIDE.lstrip("/")
+    assert copy.read_bytes() == b"\x7fELF stand-in"
+    assert copy.stat().st_mode & 0o777 == 0o644
+
+
+def test_without_libeatmydata_the_chroot_commands_run_as_they_are_and_the_log_says_so(setup):
+    s = setup()
+    run_install(s.ctx, s.phases)
+    assert ("chroot", str(s.target), "ssh-keygen", "-A") in s.runner.commands
+    assert not any("env" in argv for argv in s.runner.commands)
+    assert any(nosync.LIBRARY in e.text and "sync every file" in e.text for e in s.sink.of_type("message"))
