@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import struct
 import time
 import uuid
 from collections.abc import Iterator
@@ -39,6 +41,10 @@ FLAG_FOR_GUID = {GUID_BIOS_BOOT: "bios_grub", GUID_ESP: "esp", GUID_LINUX_LVM: "
 # partition, and no dd per partition runs after it (0.6 s each under TCG).
 ZERO_BYTES = 16 * 1024 * 1024
 ZERO_CHUNK = 1024 * 1024
+# linux/fs.h: _IO(0x12, 127), zero a byte range of a block device. The kernel sends the disk a write-zeroes command
+# where it has one (virtio, NVMe, SCSI WRITE SAME) and writes zero pages itself otherwise; no 16 MiB of zeros pass
+# through the installer (writing them took 0.4 s per partition in a guest under TCG).
+BLKZEROOUT = 0x127F
 
 # How long udev may take to create the new partitions' nodes and by-id links. `udevadm settle --timeout=10`
 # gave up on a busy machine (four emulated guests on two cores) while the nodes were still coming; what the
@@ -209,18 +215,36 @@ def zeroed_partitions(disk: PlannedDisk) -> list[Partition]:
 
 def zero_partition_starts(disk: PlannedDisk, raw: BinaryIO) -> None:
     """Zero the first ZERO_BYTES of each of zeroed_partitions(disk) through `raw`, the disk's own node opened for
-    writing (once the disk's sector size and length are known to be the plan's)."""
-    chunk = bytes(ZERO_CHUNK)
+    writing (once the disk's sector size and length are known to be the plan's): BLKZEROOUT, or plain writes where
+    `raw` is no block device."""
     try:
         for part in zeroed_partitions(disk):
-            raw.seek(part.start_sector * disk.logical_block_size)
-            left = min(ZERO_BYTES, part.size_bytes)
-            while left > 0:
-                left -= raw.write(chunk[:min(left, ZERO_CHUNK)])
+            start = part.start_sector * disk.logical_block_size
+            length = min(ZERO_BYTES, part.size_bytes)
+            if not _zero_out(raw, start, length):
+                _write_zeros(raw, start, length)
         os.fsync(raw.fileno())
     except OSError as err:
         raise ApplyError(f"{disk.path}: zeroing the start of the new partitions failed "
                          f"({err.strerror or err})") from err
+
+
+def _zero_out(raw: BinaryIO, start: int, length: int) -> bool:
+    """BLKZEROOUT of `length` bytes at `start`; False when `raw` does not take it (a regular file: ENOTTY)."""
+    try:
+        fcntl.ioctl(raw.fileno(), BLKZEROOUT, struct.pack("=QQ", start, length))
+    except OSError as err:
+        if err.errno in (errno.ENOTTY, errno.EOPNOTSUPP, errno.EINVAL):
+            return False
+        raise
+    return True
+
+
+def _write_zeros(raw: BinaryIO, start: int, length: int) -> None:
+    chunk = bytes(min(length, ZERO_CHUNK))
+    raw.seek(start)
+    while length > 0:
+        length -= raw.write(chunk[:min(length, ZERO_CHUNK)])
 
 
 def _set_type_guid(parted, part, guid: str) -> bool:
