@@ -41,6 +41,8 @@ def enter_chroot(ctx: InstallContext) -> None:
     configure.install_policy_rc_d(ctx)
     if not ctx.dry_run:
         ctx.chroot_preload = nosync.install_library(ctx.target, ctx.host_root)
+        # the library lives in the target's /tmp, which the cleanup unmounts right after this
+        ctx.cleanup.callback(setattr, ctx, "chroot_preload", None)
         if ctx.chroot_preload is None:
             ctx.events.message(f"{nosync.LIBRARY} is not in the live environment: the commands in the target "
                                "sync every file they write (slower, nothing else changes)")

@@ -36,4 +36,3 @@ def install_library(target: Path, host_root: Path = Path("/")) -> str | None:
     shutil.copyfile(library, copy)
     copy.chmod(0o644)
     return INSIDE
-
