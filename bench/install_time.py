@@ -93,14 +93,20 @@ def phase_seconds(events_jsonl: str) -> dict[str, float]:
 
 
 def slowest_commands(install_log: str, top: int = 15) -> list[dict]:
-    """The `top` slowest commands of an install log (the runner writes `$ argv` and later `  exit N (S s)`)."""
+    """The `top` slowest commands of an install log. The runner writes `$ argv` and later `  exit N (S s)`, or
+    `  exit N (S s) for $ argv` when other commands were started in between (work run beside other work)."""
     found = []
     command = None
     for line in install_log.splitlines():
         if line.startswith("$ "):
-            command = line[2:].removesuffix("  (streamed)")
-        elif command and line.startswith("  exit ") and line.endswith(" s)"):
-            found.append({"command": command[:160], "seconds": float(line.rsplit("(", 1)[1].split()[0])})
+            command = line[2:].removesuffix("  (streamed)").removesuffix("  (with input on stdin)")
+            continue
+        if not line.startswith("  exit "):
+            continue
+        status, _, named = line.partition(" for $ ")
+        if status.endswith(" s)") and (named or command):
+            found.append({"command": (named or command)[:160], "seconds": float(status.rsplit("(", 1)[1].split()[0])})
+        if not named:
             command = None
     return sorted(found, key=lambda c: -c["seconds"])[:top]
 

@@ -48,14 +48,15 @@ class InstallContext:
     _pool: ThreadPoolExecutor | None = None
 
     def beside(self, what: str, work: Callable[[], None]) -> None:
-        """Start `work` in a second thread, beside the phases that follow: work nothing later needs before the end
-        of the install (the thin pool, the SSH host keys), which would otherwise wait for the extraction or the
-        boot loaders. It ends before the Finishing phase (`wait_beside`), and before any cleanup."""
+        """Start `work` in another thread, beside the phases that follow: work nothing later needs before the end
+        of the install (the thin pool, writing the extracted files back, the root password and the SSH host keys),
+        which would otherwise wait for the extraction or the boot loaders. Two such threads at most: a third piece
+        of work waits for one of them. It ends before the Finishing phase (`wait_beside`), and before any cleanup."""
         if not self.concurrent or self.dry_run:
             work()
             return
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="install-beside")
+            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="install-beside")
         self._beside.append((what, self._pool.submit(work)))
 
     def wait_beside(self, *, raise_errors: bool = True) -> None:

@@ -77,6 +77,7 @@ class Runner:
         self.fault = fault
         self.default_timeout = default_timeout
         self._lock = threading.Lock()
+        self._started = 0       # how many commands have been logged as started (their `$` lines)
 
     def add_secret(self, secret: str | None) -> None:
         self.redact.add(secret)
@@ -89,6 +90,20 @@ class Runner:
             if not text.endswith("\n"):
                 self.log.write("\n")
             self.log.flush()
+
+    def _log_start(self, line: str) -> int:
+        """Log a command's `$` line; returns its number, which `_exit_line` compares with the newest one."""
+        with self._lock:
+            self._started += 1
+            started = self._started
+        self._log(line)
+        return started
+
+    def _exit_line(self, returncode: int, seconds: float, started: int, shown: str) -> str:
+        """`  exit N (S s)`, naming the command when another one was started after it (work run beside other work):
+        the line then does not follow its own `$` line."""
+        line = f"  exit {returncode} ({seconds:.1f} s)"
+        return line if started == self._started else f"{line} for $ {shown}"
 
     def run(
         self,
@@ -104,7 +119,7 @@ class Runner:
         argv = _checked_argv(argv)
         timeout = timeout or self.default_timeout
         shown = shlex.join(argv)
-        self._log(f"$ {shown}" + ("  (with input on stdin)" if input is not None else ""))
+        started = self._log_start(f"$ {shown}" + ("  (with input on stdin)" if input is not None else ""))
         if self.fault and Path(argv[0]).name == self.fault:
             self.fault = None
             self._log("  injected fault: failing this command")
@@ -130,7 +145,7 @@ class Runner:
             self._log(out)
             raise CommandError(argv, f"timed out after {timeout:.0f} s", self.redact(out)) from err
         result = Result(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
-        self._log_result(result, time.monotonic() - start)
+        self._log_result(result, self._exit_line(proc.returncode, time.monotonic() - start, started, shown))
         if check and proc.returncode != 0:
             raise CommandError(
                 argv, f"exit status {proc.returncode}", self.redact(proc.stdout + proc.stderr), proc.returncode
@@ -153,7 +168,8 @@ class Runner:
         """
         argv = _checked_argv(argv)
         timeout = timeout or self.default_timeout
-        self._log(f"$ {shlex.join(argv)}  (streamed)")
+        shown = shlex.join(argv)
+        started = self._log_start(f"$ {shown}  (streamed)")
         if self.fault and Path(argv[0]).name == self.fault:
             self.fault = None
             raise CommandError(argv, "exit status 1 (fault injected by keel.fault)", returncode=1)
@@ -180,7 +196,8 @@ class Runner:
             timed_out.set()
             _kill_group(proc)
 
-        deadline = time.monotonic() + timeout
+        start = time.monotonic()
+        deadline = start + timeout
         watchdog = threading.Timer(timeout, expire)
         watchdog.daemon = True
         watchdog.start()
@@ -202,16 +219,16 @@ class Runner:
             raise CommandError(argv, f"timed out after {timeout:.0f} s (killed with its process group)",
                                self.redact(stderr_text))
         result = Result(tuple(argv), proc.returncode, "", stderr_text)
-        self._log(f"  exit {proc.returncode}")
+        self._log(self._exit_line(proc.returncode, time.monotonic() - start, started, shown))
         if proc.returncode != 0:
             raise CommandError(argv, f"exit status {proc.returncode}", self.redact(stderr_text), proc.returncode)
         return result
 
-    def _log_result(self, result: Result, seconds: float) -> None:
+    def _log_result(self, result: Result, exit_line: str) -> None:
         for stream in (result.stdout, result.stderr):
             if stream.strip():
                 self._log("".join(f"  | {line}\n" for line in stream.rstrip("\n").splitlines()))
-        self._log(f"  exit {result.returncode} ({seconds:.1f} s)")
+        self._log(exit_line)
 
 
 Responder = Callable[[tuple[str, ...], str | None], Result | None]

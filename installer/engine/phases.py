@@ -29,9 +29,12 @@ class Phase:
 
 
 def unpack(ctx: InstallContext) -> None:
+    """Extract the payload; then its files go to the disks beside the work in the chroot (CPU bound, little I/O),
+    instead of in the Finishing phase's unmount: 3.8-4.4 s of `umount /target` on ext4 and xfs under TCG."""
     total = payload.count_payload_files(ctx.runner, ctx.live.payload, ctx.live.payload_files)
     count = payload.unpack_payload(ctx.runner, ctx.live.payload, ctx.target, total, ctx.events.progress)
     ctx.events.message(f"extracted {count} files and directories from {ctx.live.payload.name}")
+    ctx.beside("Writing the extracted files to the disks", lambda: payload.write_back(ctx.runner, ctx.target))
 
 
 def enter_chroot(ctx: InstallContext) -> None:
@@ -52,15 +55,18 @@ def configure_system(ctx: InstallContext) -> None:
     configure.write_configuration(ctx)
     configure.copy_hostid(ctx)
     configure.new_machine_id(ctx)
-    ctx.events.progress(0.6, "SSH host keys")
-    # beside the boot loaders: ssh-keygen -A took 2-5 s under TCG, and nothing before Finishing reads the keys
-    ctx.beside("Making the SSH host keys", lambda: configure.generate_host_keys(ctx))
-    ctx.events.progress(0.7, "root access")
-    configure.set_root_access(ctx)
-    ctx.events.progress(0.8, "users and services")
+    ctx.events.progress(0.5, "users and services")
     provision_services.apply_services(ctx)
-    ctx.events.progress(0.85, "mail")
+    ctx.beside("Setting the root password, the mail aliases and the SSH host keys", lambda: finish_configuration(ctx))
+
+
+def finish_configuration(ctx: InstallContext) -> None:
+    """Beside the initramfs and the boot loaders, after the users (chpasswd and useradd both write /etc/shadow):
+    under TCG chpasswd took 1.7-2 s (the password hash), newaliases 1.2-1.7 s and ssh-keygen -A 1.4-13 s (RSA's
+    primes), and nothing before Finishing reads /etc/shadow, /etc/aliases.db or the host keys."""
+    configure.set_root_access(ctx)
     configure.configure_mail(ctx)
+    configure.generate_host_keys(ctx)
 
 
 def make_bootable(ctx: InstallContext) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from installer.runner import Runner
 
 UNPACK_TIMEOUT = 3 * 3600.0
+WRITE_BACK_TIMEOUT = 3600.0
 
 
 def count_payload_files(runner: Runner, payload: Path, file_list: Path | None) -> int:
@@ -40,3 +41,9 @@ def unpack_payload(runner: Runner, payload: Path, target: Path, total: int,
     runner.stream(["unsquashfs", "-f", "-i", "-d", str(target), str(payload)], on_line, timeout=UNPACK_TIMEOUT)
     progress(1.0, "")
     return seen
+
+
+def write_back(runner: Runner, target: Path) -> None:
+    """Write the target file system's dirty pages to its disks now (syncfs: that file system only). The unmount at
+    the end then has little left to write."""
+    runner.run(["sync", "--file-system", str(target)], timeout=WRITE_BACK_TIMEOUT)

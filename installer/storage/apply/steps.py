@@ -120,7 +120,12 @@ def volume_steps(plan: StoragePlan, target: Path) -> list[StorageStep]:
                  # with its root dataset's properties, and sync=disabled: written data need not be durable until the
                  # end of the install (reference §3.2)
                  _cmd("volumes", zpool_create_argv(zfs), f"create the ZFS pool {zfs.pool}", devices)]
-        steps += [_cmd("volumes", argv, f"create dataset {argv[-1]}") for argv in zfs_create_argvs(zfs, target)]
+        # a dataset the install does not write into (rpool/data: no mountpoint, nothing planned below it) is made
+        # beside the extraction
+        unused = {d.name for d in zfs.datasets
+                  if d.mountpoint is None and not any(o.name.startswith(f"{d.name}/") for o in zfs.datasets)}
+        steps += [_cmd("volumes", argv, f"create dataset {argv[-1]}", beside=argv[-1] in unused)
+                  for argv in zfs_create_argvs(zfs, target)]
         return steps
     btrfs = plan.btrfs
     if btrfs is None:
@@ -141,7 +146,8 @@ def _lvm_devices(argv: list[str], pvs: tuple[str, ...]) -> tuple[str, ...]:
 
 def filesystem_steps(plan: StoragePlan) -> list[StorageStep]:
     steps = [_cmd("filesystems", argv, "FAT32 ESP", (argv[-1],), timeout=600) for argv in esp_argvs(plan)]
-    steps += [_cmd("filesystems", argv, "swap", (argv[-1],), timeout=600) for argv in swap_argvs(plan)]
+    # the install does not swap: the swap area is made beside the extraction
+    steps += [_cmd("filesystems", argv, "swap", (argv[-1],), timeout=600, beside=True) for argv in swap_argvs(plan)]
     root = root_mkfs_argv(plan)
     if root:
         steps.append(_cmd("filesystems", root, "the root filesystem", (root[-1],), timeout=600))

@@ -2,7 +2,9 @@
 
 import io
 import os
+import re
 import sys
+import threading
 import time
 
 import pytest
@@ -110,3 +112,24 @@ def test_a_failing_callback_does_not_leave_the_streamed_command_running():
                         on_line, timeout=30)
     with pytest.raises(ProcessLookupError):
         os.kill(pids[0], 0)
+
+
+def test_an_exit_line_names_its_command_when_another_one_started_in_between():
+    log = io.StringIO()
+    runner = Runner(log=log, secrets=["hunter22"])
+    slow = threading.Thread(target=runner.run, args=([sys.executable, "-c", "import time; time.sleep(0.5)",
+                                                        "hunter22"],))
+    slow.start()
+    time.sleep(0.2)
+    runner.run(["true"])
+    slow.join()
+    lines = log.getvalue().splitlines()
+    assert lines[1] == "$ true"
+    assert re.fullmatch(r"  exit 0 \(\d+\.\d s\)", lines[2])        # the newest command: its line follows its `$`
+    assert re.fullmatch(r"  exit 0 \(\d+\.\d s\) for \$ .*time.sleep\(0.5\).* <redacted>", lines[3])
+
+
+def test_a_streamed_command_logs_its_seconds():
+    log = io.StringIO()
+    Runner(log=log).stream([sys.executable, "-c", "print('x')"], lambda line: None)
+    assert re.fullmatch(r"  exit 0 \(\d+\.\d s\)", log.getvalue().splitlines()[-1])

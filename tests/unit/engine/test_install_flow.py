@@ -135,7 +135,8 @@ def test_commands_run_in_install_order(setup):
         programs.append(key)
     assert programs == [
         "teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target",
-        "unsquashfs", "systemd-id128", "ssh-keygen", "chpasswd", "(boot)", "unmount_target", "finalize_storage",
+        "unsquashfs", "sync", "systemd-id128", "chpasswd", "ssh-keygen", "(boot)", "unmount_target",
+        "finalize_storage",
     ]
     ran = {argv[2] for argv in s.runner.commands if argv[0] == "chroot"}
     assert {"grub-install", "update-grub"} <= ran

@@ -58,3 +58,10 @@ def test_a_malformed_volume_id_is_refused(harness):
     plan = replace(lvm_plan(), fs_uuids={"root": ROOT_UUID, "esp:/dev/sda": "XYZ"})
     with pytest.raises(ApplyError, match=r"fs_uuids\.esp:/dev/sda: 'XYZ' is not a FAT volume id"):
         make_filesystems(harness.context(plan))
+
+
+def test_the_swap_area_is_made_beside_the_extraction_and_the_file_systems_it_needs_are_not():
+    from installer.storage.apply.steps import filesystem_steps
+
+    beside = {s.argv[0]: s.beside for s in filesystem_steps(lvm_plan())}
+    assert beside == {"mkfs.vfat": False, "mkswap": True, "mkfs.ext4": False}

@@ -85,3 +85,10 @@ def test_a_failing_zpool_command_in_finalize_fails_the_phase_naming_it(harness, 
     harness.runner.fault = "zpool"
     with pytest.raises(Exception, match="zpool set bootfs=rpool/ROOT/pve-1 rpool"):
         finalize_storage(harness.context(zfs_plan()))
+
+
+def test_only_the_dataset_the_install_does_not_write_into_is_made_beside_the_extraction(harness):
+    from installer.storage.apply.steps import volume_steps
+
+    steps = volume_steps(zfs_plan((("mirror", 2),)), harness.target)
+    assert [s.argv for s in steps if s.beside] == [("zfs", "create", "rpool/data")]
