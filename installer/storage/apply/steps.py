@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from installer.core.config import Filesystem
 from installer.storage.plan.types import StoragePlan
 
 from .btrfs import mkfs_btrfs_argv, subvolume_argvs
@@ -76,8 +77,18 @@ def teardown_steps(plan: StoragePlan) -> list[StorageStep]:
     return steps
 
 
+# The kernel module of each root file system that a live boot has not loaded (the answer stick already brought vfat,
+# the probe zfs): loaded beside the partitioning instead of by the first mount (ext4 0.9 s, btrfs 1.5 s, xfs 2.0 s
+# of a cold `modprobe` under TCG, the .ko.xz decompressed).
+FS_MODULES = {Filesystem.EXT4: "ext4", Filesystem.XFS: "xfs", Filesystem.BTRFS: "btrfs"}
+
+
 def partition_steps(plan: StoragePlan) -> list[StorageStep]:
     steps: list[StorageStep] = []
+    module = FS_MODULES.get(plan.filesystem)
+    if module:
+        steps.append(_cmd("partition", ["modprobe", module], f"load the {module} module before the first mount",
+                          timeout=120, check=False, beside=True))
     for disk in plan.disks:
         numbers = ", ".join(f"p{p.number} {p.type} {p.start_sector}-{p.end_sector}" for p in disk.partitions)
         typecodes = sgdisk_typecode_argv(disk)

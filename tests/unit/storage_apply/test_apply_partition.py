@@ -9,6 +9,7 @@ import pytest
 from installer.runner import Result
 from installer.storage.apply import ApplyError, partition_disks
 from installer.storage.apply.partition import PartitionRequest, partition_requests, sgdisk_typecode_argv
+from installer.storage.apply.steps import partition_steps
 from keel_testing.plans import BIOS_BOOT, ESP, LINUX, LVM, ZFS, btrfs_plan, lvm_plan, zfs_plan
 
 
@@ -81,8 +82,6 @@ def test_bf01_is_left_to_sgdisk_when_libparted_cannot_set_a_type_guid(harness, m
 
 
 def test_the_step_list_says_which_type_guids_sgdisk_sets_on_an_old_libparted():
-    from installer.storage.apply.steps import partition_steps
-
     gpt = partition_steps(zfs_plan())[0]
     assert gpt.action == "write-gpt"
     assert gpt.why.endswith(f"a libparted older than 3.6 leaves their type GUIDs to `sgdisk --typecode=3:{ZFS} "
@@ -92,7 +91,17 @@ def test_the_step_list_says_which_type_guids_sgdisk_sets_on_an_old_libparted():
 def test_lvm_on_nvme_needs_no_sgdisk(harness, written):
     partition_disks(harness.context(lvm_plan(path="/dev/nvme0n1")))
     assert written == ["/dev/nvme0n1"]
-    assert harness.commands() == [SETTLE]
+    assert harness.commands() == [["modprobe", "ext4"], SETTLE]
+
+
+def test_the_root_file_systems_module_is_loaded_beside_the_partitioning_when_a_live_boot_lacks_it():
+    from installer.core.config import Filesystem
+
+    for plan, module in ((lvm_plan(), ["ext4"]), (lvm_plan(fs=Filesystem.XFS), ["xfs"]), (btrfs_plan(), ["btrfs"]),
+                         (zfs_plan(), [])):
+        steps = [s for s in partition_steps(plan) if s.argv]
+        assert [list(s.argv[1:]) for s in steps] == ([module] if module else [])
+        assert all(s.beside and not s.check and s.argv[0] == "modprobe" for s in steps)
 
 
 def test_the_starts_of_all_but_the_bios_boot_partition_are_zeroed_through_the_disk(tmp_path):
