@@ -8,7 +8,6 @@ from pathlib import Path
 from installer.runner import Runner
 
 UNPACK_TIMEOUT = 3 * 3600.0
-WRITE_BACK_TIMEOUT = 3600.0
 
 
 def count_payload_files(runner: Runner, payload: Path, file_list: Path | None) -> int:
@@ -42,8 +41,3 @@ def unpack_payload(runner: Runner, payload: Path, target: Path, total: int,
     progress(1.0, "")
     return seen
 
-
-def write_back(runner: Runner, target: Path) -> None:
-    """Write the target file system's dirty pages to its disks now (syncfs: that file system only). The unmount at
-    the end then has little left to write."""
-    runner.run(["sync", "--file-system", str(target)], timeout=WRITE_BACK_TIMEOUT)

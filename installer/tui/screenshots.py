@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from installer.core.events import Event
 from installer.core.hardware import HardwareProfile
-from installer.engine.phases import build_phases, unpack
+from installer.engine.phases import EXTRACT
 from installer.tui.app import Options, WizardApp
 from installer.tui.checks import answerfile_checks
 from installer.tui.model import Wizard
@@ -63,7 +63,7 @@ def screens(hardware: HardwareProfile) -> Iterator[tuple[str, str]]:
     app.screens["summary"].erase.set_state(True)
     _press(app, "meta i")
     # the engine's own phase names, so the picture cannot drift from the install
-    extract = next(p.name for p in build_phases() if p.run is unpack)
+    extract = EXTRACT
     app.handle_event(Event("phase", text=extract, phase=extract))
     app.handle_event(Event("progress", text="/usr/lib/x86_64-linux-gnu/libc.so.6", phase=extract, ratio=0.42))
     assert app.progress is not None

@@ -16,7 +16,7 @@ from installer.storage.apply.execute import (
     teardown_existing,
 )
 from installer.storage.apply.guard import ApplyError, UnselectedDeviceError, require_selected
-from installer.storage.apply.mount import unmount_target
+from installer.storage.apply.mount import unmount_target, write_back
 
 __all__ = [
     "ApplyError",
@@ -29,4 +29,5 @@ __all__ = [
     "require_selected",
     "teardown_existing",
     "unmount_target",
+    "write_back",
 ]

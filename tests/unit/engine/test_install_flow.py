@@ -20,7 +20,7 @@ from keel_testing.samples import CONFIG, HARDWARE, LVM_PLAN, PASSWORD
 MACHINE_ID = "0123456789abcdef0123456789abcdef"
 KERNEL = "6.12.0-1-amd64"
 STORAGE_STEPS = ["teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target",
-                 "unmount_target", "finalize_storage"]
+                 "write_back", "unmount_target", "finalize_storage"]
 
 
 def fake_storage(calls: list[str]) -> SimpleNamespace:
@@ -135,7 +135,7 @@ def test_commands_run_in_install_order(setup):
         programs.append(key)
     assert programs == [
         "teardown_existing", "partition_disks", "create_volumes", "make_filesystems", "mount_target",
-        "unsquashfs", "sync", "systemd-id128", "chpasswd", "ssh-keygen", "(boot)", "unmount_target",
+        "unsquashfs", "write_back", "systemd-id128", "chpasswd", "ssh-keygen", "(boot)", "unmount_target",
         "finalize_storage",
     ]
     ran = {argv[2] for argv in s.runner.commands if argv[0] == "chroot"}

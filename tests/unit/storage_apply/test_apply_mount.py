@@ -83,3 +83,12 @@ def test_unmount_reports_what_could_not_be_detached(harness, monkeypatch):
     harness.runner.responders.append(lambda argv, _: Result(argv, 32) if argv[0] == "umount" else None)
     with pytest.raises(ApplyError, match="could not unmount"):
         unmount_target(harness.context(lvm_plan()))
+
+
+def test_the_write_back_syncs_the_target_file_system_or_for_zfs_its_pool(tmp_path):
+    from installer.storage.apply.mount import write_back_argv
+
+    assert write_back_argv(lvm_plan(), tmp_path) == ["sync", "--file-system", str(tmp_path)]
+    assert write_back_argv(lvm_plan(Filesystem.XFS), tmp_path) == ["sync", "--file-system", str(tmp_path)]
+    # sync=disabled during the install makes syncfs on a dataset return at once: the pool's txg is synced instead
+    assert write_back_argv(zfs_plan(), tmp_path) == ["zpool", "sync", "rpool"]
