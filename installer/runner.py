@@ -83,27 +83,33 @@ class Runner:
         self.redact.add(secret)
 
     def _log(self, text: str) -> None:
+        with self._lock:
+            self._write(text)
+
+    def _write(self, text: str) -> None:
+        """Write `text` (redacted) to the log; the caller holds the lock."""
         if self.log is None:
             return
-        with self._lock:
-            self.log.write(self.redact(text))
-            if not text.endswith("\n"):
-                self.log.write("\n")
-            self.log.flush()
+        self.log.write(self.redact(text))
+        if not text.endswith("\n"):
+            self.log.write("\n")
+        self.log.flush()
 
     def _log_start(self, line: str) -> int:
-        """Log a command's `$` line; returns its number, which `_exit_line` compares with the newest one."""
+        """Log a command's `$` line; returns its number, which `_log_exit` compares with the newest one. Counting
+        and writing under one lock keeps the numbers in the order of the `$` lines in the log."""
         with self._lock:
             self._started += 1
-            started = self._started
-        self._log(line)
-        return started
+            self._write(line)
+            return self._started
 
-    def _exit_line(self, returncode: int, seconds: float, started: int, shown: str) -> str:
+    def _log_exit(self, returncode: int, seconds: float, started: int, shown: str) -> None:
         """`  exit N (S s)`, naming the command when another one was started after it (work run beside other work):
-        the line then does not follow its own `$` line."""
+        the line then does not follow its own `$` line. Decided and written under the lock, so no `$` line can come
+        between the two."""
         line = f"  exit {returncode} ({seconds:.1f} s)"
-        return line if started == self._started else f"{line} for $ {shown}"
+        with self._lock:
+            self._write(line if started == self._started else f"{line} for $ {shown}")
 
     def run(
         self,
@@ -145,7 +151,7 @@ class Runner:
             self._log(out)
             raise CommandError(argv, f"timed out after {timeout:.0f} s", self.redact(out)) from err
         result = Result(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
-        self._log_result(result, self._exit_line(proc.returncode, time.monotonic() - start, started, shown))
+        self._log_result(result, time.monotonic() - start, started, shown)
         if check and proc.returncode != 0:
             raise CommandError(
                 argv, f"exit status {proc.returncode}", self.redact(proc.stdout + proc.stderr), proc.returncode
@@ -219,16 +225,16 @@ class Runner:
             raise CommandError(argv, f"timed out after {timeout:.0f} s (killed with its process group)",
                                self.redact(stderr_text))
         result = Result(tuple(argv), proc.returncode, "", stderr_text)
-        self._log(self._exit_line(proc.returncode, time.monotonic() - start, started, shown))
+        self._log_exit(proc.returncode, time.monotonic() - start, started, shown)
         if proc.returncode != 0:
             raise CommandError(argv, f"exit status {proc.returncode}", self.redact(stderr_text), proc.returncode)
         return result
 
-    def _log_result(self, result: Result, exit_line: str) -> None:
+    def _log_result(self, result: Result, seconds: float, started: int, shown: str) -> None:
         for stream in (result.stdout, result.stderr):
             if stream.strip():
                 self._log("".join(f"  | {line}\n" for line in stream.rstrip("\n").splitlines()))
-        self._log(exit_line)
+        self._log_exit(result.returncode, seconds, started, shown)
 
 
 Responder = Callable[[tuple[str, ...], str | None], Result | None]

@@ -40,4 +40,3 @@ def unpack_payload(runner: Runner, payload: Path, target: Path, total: int,
     runner.stream(["unsquashfs", "-f", "-i", "-d", str(target), str(payload)], on_line, timeout=UNPACK_TIMEOUT)
     progress(1.0, "")
     return seen
-
