@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from installer.core.config import InstallConfig
 from installer.core.events import EventBus
@@ -20,6 +20,8 @@ from installer.core.live import LiveInfo
 from installer.core.reporting import ReportTarget
 from installer.runner import Result, Runner
 from installer.storage.plan.types import StoragePlan
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -41,23 +43,30 @@ class InstallContext:
     report: dict[str, Any] | None = None   # the webhook payload, gathered before the target is unmounted
     first_boot_script: bytes | None = None  # the [first-boot] executable, obtained before any disk was touched
     report_target: ReportTarget | None = None  # the keel-server that served the answer: first boot reports to it
+    # the SSH host keys, made in the live system beside the storage phases: the directory that holds them, or None
+    # (no ssh-keygen in the live system: the chroot makes them)
+    host_keys: Future[Path | None] | None = None
     concurrent: bool = True       # False: `beside` work runs at once, in order (dry runs and tests that list commands)
     # a library preloaded into every chroot command (libeatmydata: installer/installed_system/nosync.py), or None
     chroot_preload: str | None = None
-    _beside: list[tuple[str, Future[None]]] = field(default_factory=list)
+    _beside: list[tuple[str, Future[Any]]] = field(default_factory=list)
     _pool: ThreadPoolExecutor | None = None
 
-    def beside(self, what: str, work: Callable[[], None]) -> None:
+    def beside(self, what: str, work: Callable[[], T]) -> Future[T]:
         """Start `work` in another thread, beside the phases that follow: work nothing later needs before the end
         of the install (the thin pool, writing the extracted files back, the root password and the SSH host keys),
         which would otherwise wait for the extraction or the boot loaders. Two such threads at most: a third piece
-        of work waits for one of them. It ends before the Finishing phase (`wait_beside`), and before any cleanup."""
+        of work waits for one of them (first come, first started). It ends before the Finishing phase
+        (`wait_beside`), and before any cleanup; a later step that needs its result waits on the future."""
         if not self.concurrent or self.dry_run:
-            work()
-            return
+            done: Future[T] = Future()
+            done.set_result(work())
+            return done
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="install-beside")
-        self._beside.append((what, self._pool.submit(work)))
+        future = self._pool.submit(work)
+        self._beside.append((what, future))
+        return future
 
     def wait_beside(self, *, raise_errors: bool = True) -> None:
         """Wait for everything started with `beside`; the first failure is raised (after all have ended) with

@@ -65,8 +65,8 @@ def configure_system(ctx: InstallContext) -> None:
 
 def finish_configuration(ctx: InstallContext) -> None:
     """Beside the initramfs and the boot loaders, after the users (chpasswd and useradd both write /etc/shadow):
-    under TCG chpasswd took 1.7-2 s (the password hash), newaliases 1.2-1.7 s and ssh-keygen -A 1.4-13 s (RSA's
-    primes), and nothing before Finishing reads /etc/shadow, /etc/aliases.db or the host keys."""
+    under TCG chpasswd took 1.7-2 s (the password hash) and newaliases 1.2-1.7 s, and nothing before Finishing
+    reads /etc/shadow, /etc/aliases.db or the host keys (made beside the storage phases, copied on here)."""
     configure.set_root_access(ctx)
     configure.configure_mail(ctx)
     configure.generate_host_keys(ctx)
@@ -140,12 +140,17 @@ def build_phases(storage: ModuleType | None = None) -> list[Phase]:
     """The install, in order. `storage` provides the storage-apply functions (tests pass a fake)."""
     storage = storage or storage_module()
 
+    def teardown_existing(ctx: InstallContext) -> None:
+        # first: the SSH host keys are made in the live system beside the storage phases (configure.make_host_keys)
+        ctx.host_keys = ctx.beside("Making the SSH host keys", lambda: configure.make_host_keys(ctx))
+        storage.teardown_existing(ctx)
+
     def mount_target(ctx: InstallContext) -> None:
         ctx.cleanup.callback(storage.unmount_target, ctx)
         storage.mount_target(ctx)
 
     return [
-        Phase("Removing old storage on the selected disks", 0.03, storage.teardown_existing),
+        Phase("Removing old storage on the selected disks", 0.03, teardown_existing),
         Phase("Partitioning disks", 0.03, storage.partition_disks),
         Phase("Creating volumes", 0.05, storage.create_volumes),
         Phase("Creating file systems", 0.05, storage.make_filesystems),

@@ -154,6 +154,7 @@ def format_steps(result: StoragePlan, config: InstallConfig, hardware: HardwareP
     storage(("teardown", "partition", "volumes", "filesystems", "mount"))
     lines.append("# extract the base system")
     lines.append(f"     {shlex.join(['unsquashfs', '-f', '-i', '-d', str(TARGET), str(DRY_RUN_PAYLOAD)])}")
+    storage(("written",))       # beside the configuration and the boot loader
     files = target_files(config, result, hardware, LiveInfo(DRY_RUN_PAYLOAD, None))
     lines.append(f"# configure the installed system: {len(files)} files")
     lines += [f"     write {f.path} (mode {f.mode:o})" for f in files]

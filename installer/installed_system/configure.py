@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import posixpath
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from installer.core.config import InstallConfig, MailRelay
 from installer.core.hardware import HardwareProfile
@@ -214,9 +216,49 @@ def set_root_access(ctx: InstallContext) -> None:
                           system.render_authorized_keys(root.ssh_keys), mode=0o600)
 
 
+# Where the live system makes the installed system's SSH host keys before the target exists: its /run (RAM), root
+# only, removed once the keys are on the target or the install ends.
+HOST_KEYS_DIR = "run/keel/host-keys"
+SSH_KEYGEN = "usr/bin/ssh-keygen"
+HOST_KEY_GLOB = "ssh_host_*_key"
+
+
+def make_host_keys(ctx: InstallContext) -> Path | None:
+    """The installed system's SSH host keys, made by the live system's ssh-keygen (the payload's own build: the
+    live system is made from the payload) while the disks are prepared: under TCG `ssh-keygen -A` took 1.4-13 s
+    (RSA's primes) at the end of the install, when the boot loaders keep both CPUs busy, and the storage phases
+    leave one idle. The directory that holds them (`etc/ssh/` below it), or None when the live system has no
+    ssh-keygen (the chroot makes them then)."""
+    if not (ctx.host_root / SSH_KEYGEN).is_file():
+        return None
+    keys = ctx.host_root / HOST_KEYS_DIR
+    if not ctx.dry_run:
+        if keys.exists():       # an earlier install in this live session that was cut short
+            shutil.rmtree(keys)
+        (keys / "etc/ssh").mkdir(mode=0o700, parents=True)
+        keys.chmod(0o700)
+        ctx.cleanup.callback(shutil.rmtree, keys, ignore_errors=True)
+    ctx.run(["/" + SSH_KEYGEN, "-A", "-f", str(keys)], timeout=300)
+    return keys
+
+
 def generate_host_keys(ctx: InstallContext) -> None:
-    """The installed system's SSH host keys, made now (the payload ships none, as Proxmox's installer does), so
-    the webhook report, the first SSH login and `ssh-keygen -lf` on the machine all show the same keys."""
+    """The installed system's SSH host keys (the payload ships none, as Proxmox's installer does): the ones made
+    beside the storage phases when there are, else made now in the chroot; either way before the webhook report,
+    so it, the first SSH login and `ssh-keygen -lf` on the machine all show the same keys."""
+    made = ctx.host_keys.result() if ctx.host_keys is not None else None
+    privates = sorted((made / "etc/ssh").glob(HOST_KEY_GLOB)) if made is not None else []
+    for private in privates:
+        public = private.with_name(private.name + ".pub")
+        writer.write_file(ctx.target, f"/etc/ssh/{private.name}", private.read_bytes(), mode=0o600)
+        writer.write_file(ctx.target, f"/etc/ssh/{public.name}", public.read_bytes(), mode=0o644)
+    if made is not None and ctx.dry_run:
+        return                  # the dry run recorded the live system's ssh-keygen
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+        if privates:
+            return
+        ctx.events.warning(f"ssh-keygen -A made no host keys in {made}: making them in the target instead")
     ctx.chroot_run(["ssh-keygen", "-A"], timeout=300)
 
 

@@ -14,9 +14,10 @@ from installer.storage.apply.execute import (
     mount_target,
     partition_disks,
     teardown_existing,
+    write_back,
 )
 from installer.storage.apply.guard import ApplyError, UnselectedDeviceError, require_selected
-from installer.storage.apply.mount import unmount_target, write_back
+from installer.storage.apply.mount import unmount_target
 
 __all__ = [
     "ApplyError",

@@ -111,8 +111,9 @@ def run_step(ctx: InstallContext, step: StorageStep) -> None:
     ACTIONS[step.action](ctx, step)
 
 
-def run_phase(ctx: InstallContext, phase: str) -> None:
-    """Run the plan's steps of one storage phase in order, after the guard has checked every step of the install."""
+def run_phase(ctx: InstallContext, phase: str, *, progress: bool = True) -> None:
+    """Run the plan's steps of one storage phase in order, after the guard has checked every step of the install;
+    with `progress`, each step done moves the phase's progress on."""
     steps = storage_steps(ctx.plan, ctx.target)
     check_steps(ctx.plan, steps)
     check_live(ctx, steps, partitions_made=phase not in ("teardown", "partition"))
@@ -127,7 +128,8 @@ def run_phase(ctx: InstallContext, phase: str) -> None:
             if step.check:
                 raise
             ctx.events.warning(f"could not {step.why}: {str(err).splitlines()[0]}")
-        ctx.events.progress((index + 1) / len(mine), step.describe() if step.argv else step.action)
+        if progress:
+            ctx.events.progress((index + 1) / len(mine), step.describe() if step.argv else step.action)
 
 
 def teardown_existing(ctx: InstallContext) -> None:
@@ -152,6 +154,12 @@ def mount_target(ctx: InstallContext) -> None:
     ctx.target.mkdir(parents=True, exist_ok=True)
     run_phase(ctx, "mount")
     ctx.events.progress(1.0, f"mounted the new system at {ctx.target}")
+
+
+def write_back(ctx: InstallContext) -> None:
+    """The steps for once the payload is extracted (`steps.written_steps`), in order; the engine runs them beside
+    the work in the chroot, so they report no progress of their own."""
+    run_phase(ctx, "written", progress=False)
 
 
 def finalize_storage(ctx: InstallContext) -> None:

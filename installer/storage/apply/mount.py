@@ -84,8 +84,3 @@ def write_back_argv(plan: StoragePlan, target: Path) -> list[str]:
         return ["zpool", "sync", plan.zfs.pool]
     return ["sync", "--file-system", str(target)]
 
-
-def write_back(ctx: InstallContext) -> None:
-    """Write what the extraction left in the page cache to the disks, beside later work: the unmount at the end
-    then has little left to write."""
-    ctx.run(write_back_argv(ctx.plan, ctx.target), timeout=WRITE_BACK_TIMEOUT)

@@ -50,6 +50,9 @@ BLKZEROOUT = 0x127F
 # gave up on a busy machine (four emulated guests on two cores) while the nodes were still coming; what the
 # later phases need is the nodes, so they are what is waited for.
 NODE_WAIT_SECONDS = 180
+# How often the wait looks again for a node or by-id link udev has not made yet: a look is a stat per node, and a
+# second between looks could cost up to a second (a ZFS install under TCG spent 5 s after `udevadm settle` returned).
+NODE_POLL_SECONDS = 0.1
 # How long the installer waits for a shared lock on a disk it is about to partition (udev holds an exclusive one for
 # the moment of a partition table re-read).
 RESCAN_LOCK_WAIT = 60.0
@@ -287,6 +290,6 @@ def wait_for_partition_nodes(ctx: InstallContext) -> None:
         if time.monotonic() >= deadline:
             raise ApplyError(f"{missing[0]}: the new partition's device node did not appear within "
                              f"{NODE_WAIT_SECONDS} s of writing the partition table (udev)")
-        time.sleep(1)
+        time.sleep(NODE_POLL_SECONDS)
     if settled.returncode != 0:
         ctx.events.warning(f"udevadm settle exited with {settled.returncode}; every partition node is there")

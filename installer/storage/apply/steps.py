@@ -21,12 +21,12 @@ from .btrfs import mkfs_btrfs_argv, subvolume_argvs
 from .guard import ApplyError
 from .lvm import lvm_commands
 from .mkfs import esp_argvs, root_mkfs_argv, swap_argvs
-from .mount import mount_argvs
+from .mount import WRITE_BACK_TIMEOUT, mount_argvs, write_back_argv
 from .partition import ZERO_BYTES, sgdisk_typecode_argv, zeroed_partitions
 from .teardown import rename_argvs
-from .zfs import finalize_zfs_argvs, zfs_create_argvs, zpool_create_argv
+from .zfs import finalize_zfs_argvs, handover_zfs_argvs, zfs_create_argvs, zpool_create_argv
 
-StoragePhase = Literal["teardown", "partition", "volumes", "filesystems", "mount", "finalize"]
+StoragePhase = Literal["teardown", "partition", "volumes", "filesystems", "mount", "written", "finalize"]
 Action = Literal["", "refuse-shared-stacks", "clear-disks", "write-gpt", "wait-partitions", "mount-zfs-datasets",
                  "unmount-target"]
 
@@ -183,10 +183,21 @@ def mount_steps(plan: StoragePlan, target: Path) -> list[StorageStep]:
     return steps
 
 
+def written_steps(plan: StoragePlan, target: Path) -> list[StorageStep]:
+    """Once the payload is extracted, in order, beside the work in the chroot: its files written to the disks (else
+    the final unmount waited for them), then for ZFS the pool's final properties."""
+    steps = [_cmd("written", write_back_argv(plan, target), "write the extracted files to the disks",
+                  timeout=WRITE_BACK_TIMEOUT)]
+    if plan.zfs is not None:
+        steps += [_cmd("written", argv, "hand the pool over to the installed system (reference §3.3)")
+                  for argv in handover_zfs_argvs(plan.zfs)]
+    return steps
+
+
 def finalize_steps(plan: StoragePlan) -> list[StorageStep]:
     steps = [StorageStep("finalize", "unmount everything below the target, deepest first", action="unmount-target")]
     if plan.zfs is not None:
-        steps += [_cmd("finalize", argv, "hand the pool over to the installed system (reference §3.3)")
+        steps += [_cmd("finalize", argv, "export the pool for the installed system (reference §3.3)")
                   for argv in finalize_zfs_argvs(plan.zfs)]
     # LVM: no `vgchange -a n`. It was a tidy hand-over, not a requirement (the installed system activates its VG
     # at boot, a new install tears an active VG down first), and cost 3 to 8 s under emulation (issue 13).
@@ -197,4 +208,4 @@ def finalize_steps(plan: StoragePlan) -> list[StorageStep]:
 def storage_steps(plan: StoragePlan, target: Path = Path("/target")) -> list[StorageStep]:
     """Every storage step of the install, in order."""
     return [*teardown_steps(plan), *partition_steps(plan), *volume_steps(plan, target), *filesystem_steps(plan),
-            *mount_steps(plan, target), *finalize_steps(plan)]
+            *mount_steps(plan, target), *written_steps(plan, target), *finalize_steps(plan)]

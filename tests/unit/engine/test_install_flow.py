@@ -284,3 +284,54 @@ def test_without_libeatmydata_the_chroot_commands_run_as_they_are_and_the_log_sa
     assert ("chroot", str(s.target), "ssh-keygen", "-A") in s.runner.commands
     assert not any("env" in argv for argv in s.runner.commands)
     assert any(nosync.LIBRARY in e.text and "sync every file" in e.text for e in s.sink.of_type("message"))
+
+
+def live_ssh_keygen(argv, stdin):
+    """The live system's `ssh-keygen -A -f <dir>`: writes the three key pairs below <dir>/etc/ssh as it does."""
+    if argv[:3] != ("/usr/bin/ssh-keygen", "-A", "-f"):
+        return None
+    ssh = Path(argv[3]) / "etc/ssh"
+    for kind in ("rsa", "ecdsa", "ed25519"):
+        (ssh / f"ssh_host_{kind}_key").write_text(f"PRIVATE {kind}\n")
+        (ssh / f"ssh_host_{kind}_key.pub").write_text(f"ssh-{kind} AAAA root@keel\n")
+    return Result(argv, 0, "ssh-keygen: generating new host keys: RSA ECDSA ED25519\n")
+
+
+def test_the_host_keys_are_made_in_the_live_system_before_the_disks_and_copied_on_private(setup):
+    s = setup(extra_responders=[live_ssh_keygen])
+    keygen = s.ctx.host_root / "usr/bin/ssh-keygen"
+    keygen.parent.mkdir(parents=True)
+    keygen.write_bytes(b"\x7fELF stand-in")
+    run_install(s.ctx, s.phases)
+    commands = s.runner.commands
+    made = s.ctx.host_root / "run/keel/host-keys"
+    assert commands[0] == ("/usr/bin/ssh-keygen", "-A", "-f", str(made)), "before the first storage step"
+    assert not any("ssh-keygen" in argv for argv in commands[1:]), "the chroot makes none"
+    for kind in ("rsa", "ecdsa", "ed25519"):
+        private = s.target / f"etc/ssh/ssh_host_{kind}_key"
+        assert private.read_text() == f"PRIVATE {kind}\n"
+        assert private.stat().st_mode & 0o777 == 0o600
+        assert (s.target / f"etc/ssh/ssh_host_{kind}_key.pub").stat().st_mode & 0o777 == 0o644
+    assert not made.exists(), "the live system keeps no copy of the private keys"
+
+
+def test_host_keys_the_live_ssh_keygen_did_not_make_are_made_in_the_target_with_a_warning(setup):
+    s = setup()                  # the live system's ssh-keygen "succeeds" and writes nothing
+    keygen = s.ctx.host_root / "usr/bin/ssh-keygen"
+    keygen.parent.mkdir(parents=True)
+    keygen.write_bytes(b"\x7fELF stand-in")
+    run_install(s.ctx, s.phases)
+    assert ("chroot", str(s.target), "ssh-keygen", "-A") in s.runner.commands
+    assert any("made no host keys" in e.text for e in s.sink.of_type("warning"))
+    assert not (s.ctx.host_root / "run/keel/host-keys").exists()
+
+
+def test_a_failed_install_leaves_no_host_keys_in_the_live_system(setup):
+    s = setup(fail_on="unsquashfs", extra_responders=[live_ssh_keygen])
+    keygen = s.ctx.host_root / "usr/bin/ssh-keygen"
+    keygen.parent.mkdir(parents=True)
+    keygen.write_bytes(b"\x7fELF stand-in")
+    with pytest.raises(InstallFailed):
+        run_install(s.ctx, s.phases)
+    assert s.runner.commands[0][0] == "/usr/bin/ssh-keygen"
+    assert not (s.ctx.host_root / "run/keel/host-keys").exists()

@@ -159,3 +159,23 @@ def test_plan_for_an_esp_with_both_boot_loaders_syncs_both_layouts(boot):
     assert [path for path, _ in plan.writes] == [f"loader/entries/keel-{K43}.conf", "loader/loader.conf",
                                                   "grub/grub.cfg"]
     assert plan.removals == (f"vmlinuz-{K38}",)
+
+
+@pytest.mark.parametrize("sendfile_works", [True, False], ids=["sendfile", "sendfile refused: a buffer"])
+def test_a_kernel_is_copied_whole_and_byte_for_byte(tmp_path, monkeypatch, sendfile_works):
+    import errno
+    import os
+
+    if not sendfile_works:
+        def refuse(*args):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        monkeypatch.setattr(os, "sendfile", refuse)
+    source = tmp_path / "initrd.img"
+    data = os.urandom(3 * 1024 * 1024 + 17)       # more than one chunk, not a whole number of them
+    source.write_bytes(data)
+    (tmp_path / "esp").mkdir()
+    tree = DirectoryTree(tmp_path / "esp")
+    tree.copy_in("initrd.img-6.12", source)
+    assert (tmp_path / "esp/initrd.img-6.12").read_bytes() == data
+    assert tree.matches("initrd.img-6.12", source)
+    assert tree.files() == {"initrd.img-6.12"}, "no temporary file left"

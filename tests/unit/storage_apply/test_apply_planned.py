@@ -51,7 +51,7 @@ def run_all(harness, storage_plan, monkeypatch):
         lambda argv, _: Result(argv, 0, "yes\n") if argv[:2] == ("zfs", "get") else None)
     ctx = harness.context(storage_plan)
     for phase in (apply.teardown_existing, apply.partition_disks, apply.create_volumes, apply.make_filesystems,
-                  apply.mount_target, apply.unmount_target, apply.finalize_storage):
+                  apply.mount_target, apply.write_back, apply.unmount_target, apply.finalize_storage):
         phase(ctx)
     return harness.commands()
 

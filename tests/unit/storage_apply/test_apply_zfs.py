@@ -63,28 +63,33 @@ def test_the_plans_root_properties_are_used_when_it_has_them(harness):
         "-O", "atime=on", "-O", "relatime=on", "-O", "compression=lz4", "-O", "sync=disabled"]
 
 
-def test_finalize_restores_sync_sets_mountpoints_without_mounting_and_bootfs_then_exports(harness, monkeypatch):
-    import installer.storage.apply.mount as mount
+def test_once_extracted_the_pool_is_synced_then_gets_durable_writes_final_mountpoints_and_bootfs(harness):
+    from installer.storage.apply import write_back
 
-    monkeypatch.setattr(mount, "read_mountinfo", lambda: "")
-    finalize_storage(harness.context(zfs_plan()))
+    write_back(harness.context(zfs_plan()))
     assert harness.commands() == [
+        ["zpool", "sync", "rpool"],
         ["zfs", "set", "sync=standard", "rpool"],
         ["zfs", "set", "-u", "mountpoint=/", "rpool/ROOT/pve-1"],
         ["zfs", "set", "-u", "mountpoint=/var/lib/vz", "rpool/var-lib-vz"],
         ["zpool", "set", "bootfs=rpool/ROOT/pve-1", "rpool"],
-        ["zpool", "export", "rpool"],
-        ["sync"],
     ]
 
 
-def test_a_failing_zpool_command_in_finalize_fails_the_phase_naming_it(harness, monkeypatch):
+def test_finalize_unmounts_then_exports_the_pool(harness, monkeypatch):
     import installer.storage.apply.mount as mount
 
     monkeypatch.setattr(mount, "read_mountinfo", lambda: "")
+    finalize_storage(harness.context(zfs_plan()))
+    assert harness.commands() == [["zpool", "export", "rpool"], ["sync"]]
+
+
+def test_a_failing_zpool_command_once_extracted_fails_naming_it(harness):
+    from installer.storage.apply import write_back
+
     harness.runner.fault = "zpool"
-    with pytest.raises(Exception, match="zpool set bootfs=rpool/ROOT/pve-1 rpool"):
-        finalize_storage(harness.context(zfs_plan()))
+    with pytest.raises(Exception, match="zpool sync rpool"):
+        write_back(harness.context(zfs_plan()))
 
 
 def test_only_the_dataset_the_install_does_not_write_into_is_made_beside_the_extraction(harness):
