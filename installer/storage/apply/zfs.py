@@ -95,23 +95,25 @@ def root_dataset(zfs: ZfsPlan) -> str:
 
 
 def handover_zfs_argvs(zfs: ZfsPlan) -> list[list[str]]:
-    """Reference §3.3's properties: durable writes again, the final mountpoints, the boot dataset.
-
-    Proxmox unmounts every dataset first (`zfs umount -a`) so that setting the final mountpoints mounts nothing on
-    the live system. Here the mountpoints are set with `-u`, which neither mounts nor unmounts: the datasets stay
-    where the install mounted them (below the target) until the target is unmounted, and `zpool export` unmounts
-    the rest (the pool's own datasets under /rpool). These run right after the pool's write-back, beside the work
-    in the chroot: each waits for a transaction group (2.7 s of the Finishing phase under TCG), and nothing in the
-    install reads them; the chroot's own syncs are no-ops by then (installer/installed_system/nosync.py)."""
-    argvs = [["zfs", "set", "sync=standard", zfs.pool]]
-    for dataset in zfs.datasets:
-        if dataset.mountpoint is not None:
-            argvs.append(["zfs", "set", "-u", f"mountpoint={dataset.mountpoint}", dataset.name])
-    argvs.append(["zpool", "set", f"bootfs={root_dataset(zfs)}", zfs.pool])
-    return argvs
+    """The pool's properties that may change while the install still writes to it (reference §3.3): durable
+    writes again and the boot dataset. They run right after the pool's write-back, beside the work in the chroot:
+    each waits for a transaction group (1.5 s of the Finishing phase under TCG), and nothing in the install reads
+    them; the chroot's own syncs are no-ops by then (installer/installed_system/nosync.py)."""
+    return [["zfs", "set", "sync=standard", zfs.pool], ["zpool", "set", f"bootfs={root_dataset(zfs)}", zfs.pool]]
 
 
 def finalize_zfs_argvs(zfs: ZfsPlan) -> list[list[str]]:
-    """The pool goes to the installed system exported (reference §3.3), its properties set already
-    (`handover_zfs_argvs`)."""
-    return [["zpool", "export", zfs.pool]]
+    """The final mountpoints, then the pool goes to the installed system exported (reference §3.3).
+
+    Proxmox unmounts every dataset first (`zfs umount -a`) so that setting the final mountpoints mounts nothing on
+    the live system. Here the datasets below the target are unmounted already (finalize starts by unmounting the
+    target) and the mountpoints are set with `-u`, which never mounts; `zpool export` unmounts the rest (the pool's
+    own datasets under /rpool). One command less, 2.5 s under TCG. The mountpoints are set only now, with the
+    target unmounted: an install that fails earlier leaves no dataset of the pool it imported whose mountpoint is
+    the live system's / (a `zfs mount -a` in the rescue shell would mount it over it)."""
+    argvs = []
+    for dataset in zfs.datasets:
+        if dataset.mountpoint is not None:
+            argvs.append(["zfs", "set", "-u", f"mountpoint={dataset.mountpoint}", dataset.name])
+    argvs.append(["zpool", "export", zfs.pool])
+    return argvs

@@ -75,8 +75,9 @@ def test_a_planned_zfs_raid10_builds_two_mirrors_of_by_id_partitions(harness, mo
     assert ["zpool", "create", "-f", "-o", "cachefile=none", "-o", "ashift=12", "-O", "atime=on", "-O", "relatime=on",
             "-O", "compression=on", "-O", "sync=disabled", "rpool",
             "mirror", ids[0], ids[1], "mirror", ids[2], ids[3]] in commands
-    assert commands[-3:] == [["zpool", "set", "bootfs=rpool/ROOT/pve-1", "rpool"], ["zpool", "export", "rpool"],
-                             ["sync"]]
+    assert ["zpool", "set", "bootfs=rpool/ROOT/pve-1", "rpool"] in commands
+    assert commands[-3:] == [["zfs", "set", "-u", "mountpoint=/var/lib/vz", "rpool/var-lib-vz"],
+                             ["zpool", "export", "rpool"], ["sync"]]
 
 
 def test_a_planned_btrfs_raid1_makes_the_filesystem_and_mounts_it(harness, monkeypatch):

@@ -63,25 +63,28 @@ def test_the_plans_root_properties_are_used_when_it_has_them(harness):
         "-O", "atime=on", "-O", "relatime=on", "-O", "compression=lz4", "-O", "sync=disabled"]
 
 
-def test_once_extracted_the_pool_is_synced_then_gets_durable_writes_final_mountpoints_and_bootfs(harness):
+def test_once_extracted_the_pool_is_synced_then_gets_durable_writes_and_its_boot_dataset(harness):
     from installer.storage.apply import write_back
 
     write_back(harness.context(zfs_plan()))
     assert harness.commands() == [
         ["zpool", "sync", "rpool"],
         ["zfs", "set", "sync=standard", "rpool"],
-        ["zfs", "set", "-u", "mountpoint=/", "rpool/ROOT/pve-1"],
-        ["zfs", "set", "-u", "mountpoint=/var/lib/vz", "rpool/var-lib-vz"],
         ["zpool", "set", "bootfs=rpool/ROOT/pve-1", "rpool"],
     ]
 
 
-def test_finalize_unmounts_then_exports_the_pool(harness, monkeypatch):
+def test_finalize_sets_the_mountpoints_without_mounting_once_unmounted_then_exports(harness, monkeypatch):
     import installer.storage.apply.mount as mount
 
     monkeypatch.setattr(mount, "read_mountinfo", lambda: "")
     finalize_storage(harness.context(zfs_plan()))
-    assert harness.commands() == [["zpool", "export", "rpool"], ["sync"]]
+    assert harness.commands() == [
+        ["zfs", "set", "-u", "mountpoint=/", "rpool/ROOT/pve-1"],
+        ["zfs", "set", "-u", "mountpoint=/var/lib/vz", "rpool/var-lib-vz"],
+        ["zpool", "export", "rpool"],
+        ["sync"],
+    ]
 
 
 def test_a_failing_zpool_command_once_extracted_fails_naming_it(harness):
