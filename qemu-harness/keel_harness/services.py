@@ -20,6 +20,7 @@ On the console: `KEEL-SERVICES-READY` once the LAN addresses are up and the serv
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import ipaddress
 import lzma
@@ -328,9 +329,17 @@ def shared_libraries(ldd_output: str) -> list[Path]:
 
 
 def build_services_image(dest: Path | None = None, runner: Runner | None = None) -> ServicesImage:
-    """Build (or reuse) the base image in `dest` (default: the cache); the kernel and busybox come from Debian."""
-    runner = runner or Runner(default_timeout=300)
+    """Build (or reuse) the base image in `dest` (default: the cache); the kernel and busybox come from Debian.
+    Two test workers that need it at once build it one after the other (a lock beside `dest`): side by side, one
+    removed the package the other was unpacking."""
     dest = Path(dest or cache_dir() / f"services-{IMAGE_VERSION}").resolve()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with open(dest.parent / f".{dest.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_services_image(dest, runner or Runner(default_timeout=300))
+
+
+def _build_services_image(dest: Path, runner: Runner) -> ServicesImage:
     image = ServicesImage(dest / "vmlinuz", dest / "initrd.gz")
     if image.vmlinuz.is_file() and image.initrd.is_file():
         return image
