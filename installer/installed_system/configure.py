@@ -247,19 +247,20 @@ def generate_host_keys(ctx: InstallContext) -> None:
     beside the storage phases when there are, else made now in the chroot; either way before the webhook report,
     so it, the first SSH login and `ssh-keygen -lf` on the machine all show the same keys."""
     made = ctx.host_keys.result() if ctx.host_keys is not None else None
-    privates = sorted((made / "etc/ssh").glob(HOST_KEY_GLOB)) if made is not None else []
+    if made is None:
+        ctx.chroot_run(["ssh-keygen", "-A"], timeout=300)
+        return
+    privates = sorted((made / "etc/ssh").glob(HOST_KEY_GLOB))
     for private in privates:
         public = private.with_name(private.name + ".pub")
         writer.write_file(ctx.target, f"/etc/ssh/{private.name}", private.read_bytes(), mode=0o600)
         writer.write_file(ctx.target, f"/etc/ssh/{public.name}", public.read_bytes(), mode=0o644)
-    if made is not None and ctx.dry_run:
+    if ctx.dry_run:
         return                  # the dry run recorded the live system's ssh-keygen
-    if made is not None:
-        shutil.rmtree(made, ignore_errors=True)
-        if privates:
-            return
+    shutil.rmtree(made, ignore_errors=True)
+    if not privates:
         ctx.events.warning(f"ssh-keygen -A made no host keys in {made}: making them in the target instead")
-    ctx.chroot_run(["ssh-keygen", "-A"], timeout=300)
+        ctx.chroot_run(["ssh-keygen", "-A"], timeout=300)
 
 
 def configure_mail(ctx: InstallContext) -> None:

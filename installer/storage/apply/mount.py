@@ -83,4 +83,3 @@ def write_back_argv(plan: StoragePlan, target: Path) -> list[str]:
     if plan.zfs is not None:
         return ["zpool", "sync", plan.zfs.pool]
     return ["sync", "--file-system", str(target)]
-
