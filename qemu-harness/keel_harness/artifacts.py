@@ -7,6 +7,8 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,11 +65,18 @@ def ensure_built(repo: Path = REPO_ROOT, runner: Runner | None = None) -> BuildO
     outputs = build_outputs(repo)
     if outputs is not None:
         return outputs
-    lock_path = repo / "build" / ".ensure-built.lock"
+    with one_at_a_time(repo / "build" / ".ensure-built.lock"):
+        return build_outputs(repo) or _build(repo, runner or Runner(default_timeout=ISO_BUILD_TIMEOUT))
+
+
+@contextmanager
+def one_at_a_time(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_path` (created with its directory) for the block: test processes that build
+    the same cached thing at once (pytest -n) build it one after the other, and the later ones find it built."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return build_outputs(repo) or _build(repo, runner or Runner(default_timeout=ISO_BUILD_TIMEOUT))
+        yield
 
 
 def _build(repo: Path, runner: Runner) -> BuildOutputs:

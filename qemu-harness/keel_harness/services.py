@@ -20,7 +20,6 @@ On the console: `KEEL-SERVICES-READY` once the LAN addresses are up and the serv
 
 from __future__ import annotations
 
-import fcntl
 import gzip
 import ipaddress
 import lzma
@@ -36,6 +35,7 @@ from typing import Any
 
 from installer.runner import CommandError, Runner
 
+from .artifacts import one_at_a_time
 from .network import Network
 from .selftest_image import _cpio_newc, _download
 from .spec import HarnessError, Kernel
@@ -333,9 +333,7 @@ def build_services_image(dest: Path | None = None, runner: Runner | None = None)
     Two test workers that need it at once build it one after the other (a lock beside `dest`): side by side, one
     removed the package the other was unpacking."""
     dest = Path(dest or cache_dir() / f"services-{IMAGE_VERSION}").resolve()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with open(dest.parent / f".{dest.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with one_at_a_time(dest.parent / f".{dest.name}.lock"):
         return _build_services_image(dest, runner or Runner(default_timeout=300))
 
 
