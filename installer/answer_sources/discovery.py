@@ -5,8 +5,11 @@ tree's 80-keel-dhcp.network.d/) and records each private option (224-254) of a l
 /run/systemd/netif/leases/<ifindex> as `OPTION_<code>=<the option's bytes in hex>` (systemd's dhcp_lease_save),
 next to `DOMAINNAME=` and `DOMAIN_SEARCH_LIST=` (space-separated). The TXT names are
 `proxmox-auto-installer.<search domain>` and `proxmox-auto-installer-cert-fingerprint.<search domain>`, the search
-domains from resolv.conf, else from the leases. The fingerprint comes from the channel that gave the URL; the
-caller lets one from the ISO win. Every step says what it found, or why it found nothing.
+domains from resolv.conf, else from the leases. A domain a lease gave is asked of that lease's DNS servers (`DNS=`)
+directly: networkd hands a lease's servers and domains to systemd-resolved on its own time, and a stub asked before
+that sends the name to whichever link has a server already (user networking's forwarder: NXDOMAIN). Other domains go
+to the servers of resolv.conf. The fingerprint comes from the channel that gave the URL; the caller lets one from
+the ISO win. Every step says what it found, or why it found nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ class TxtLookupError(Exception):
     """A TXT lookup found nothing; the message says why (no such name, no answer in time, no DNS server)."""
 
 
-TxtLookup = Callable[[str], list[str]]      # a name -> its TXT records, each record's strings joined
+# A name and the DNS servers to ask (none: those of resolv.conf) -> its TXT records, each record's strings joined
+TxtLookup = Callable[[str, tuple[str, ...]], list[str]]
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Lease:
     interface: str                      # "ens3", or "ifindex 3" when the link has gone
     options: dict[int, bytes]           # the private options 224-254 the server sent
     search_domains: tuple[str, ...]     # DOMAIN_SEARCH_LIST, else DOMAINNAME
+    dns_servers: tuple[str, ...] = ()   # DNS
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,8 @@ class DiscoveryPlaces:
 
 
 def parse_networkd_lease(text: str, interface: str) -> Lease:
-    """A networkd lease file: the private options decoded from hex, the search domains; bad lines skipped."""
+    """A networkd lease file: the private options decoded from hex, the search domains, the DNS servers; bad
+    lines skipped."""
     options: dict[int, bytes] = {}
     fields: dict[str, str] = {}
     for line in text.splitlines():
@@ -72,7 +78,7 @@ def parse_networkd_lease(text: str, interface: str) -> Lease:
         else:
             fields[key] = value.strip()
     domains = fields.get("DOMAIN_SEARCH_LIST", "").split() or fields.get("DOMAINNAME", "").split()
-    return Lease(interface, options, tuple(d.rstrip(".") for d in domains))
+    return Lease(interface, options, tuple(d.rstrip(".") for d in domains), tuple(fields.get("DNS", "").split()))
 
 
 def interface_name(ifindex: int) -> str:
@@ -141,19 +147,23 @@ def from_dhcp(leases: list[Lease], log: Log, tried: list[str]) -> Discovered | N
     return None
 
 
-def from_dns(domains: tuple[str, ...], lookup: TxtLookup, log: Log, tried: list[str]) -> Discovered | None:
-    """The answer URL of the TXT record proxmox-auto-installer.<domain>, for each search domain in turn."""
+def from_dns(domains: tuple[str, ...], lookup: TxtLookup, log: Log, tried: list[str],
+             servers_of: dict[str, tuple[str, ...]] | None = None) -> Discovered | None:
+    """The answer URL of the TXT record proxmox-auto-installer.<domain>, for each search domain in turn; a domain's
+    names are asked of its servers in `servers_of` (the lease's that gave it), else of resolv.conf's."""
     if not domains:
         log("DNS: no search domain (resolv.conf, DHCP lease); no TXT record to look up")
         tried.append(f"DNS TXT {TXT_URL}.<search domain>: no search domain")
         return None
     for domain in domains:
         name = f"{TXT_URL}.{domain}"
+        servers = (servers_of or {}).get(domain, ())
+        asked = f" (asked {', '.join(servers)})" if servers else ""
         try:
-            records = lookup(name)
+            records = lookup(name, servers)
         except TxtLookupError as err:
-            log(f"DNS: TXT {name}: {err}")
-            tried.append(f"DNS TXT {name}: {err}")
+            log(f"DNS: TXT {name}{asked}: {err}")
+            tried.append(f"DNS TXT {name}{asked}: {err}")
             continue
         urls = [r.strip() for r in records if r.strip().startswith(("https://", "http://"))]
         if not urls:
@@ -162,16 +172,16 @@ def from_dns(domains: tuple[str, ...], lookup: TxtLookup, log: Log, tried: list[
             continue
         if len(urls) > 1:
             log(f"DNS: TXT {name}: {len(urls)} URLs; using the first")
-        fingerprint = _txt_fingerprint(f"{TXT_FINGERPRINT}.{domain}", lookup, log)
-        log(f"DNS: TXT {name}: {redact_url(urls[0])}"
+        fingerprint = _txt_fingerprint(f"{TXT_FINGERPRINT}.{domain}", servers, lookup, log)
+        log(f"DNS: TXT {name}{asked}: {redact_url(urls[0])}"
             + (f", fingerprint {fingerprint}" if fingerprint else ", no fingerprint record"))
         return Discovered(urls[0], fingerprint, f"DNS TXT {name}")
     return None
 
 
-def _txt_fingerprint(name: str, lookup: TxtLookup, log: Log) -> str | None:
+def _txt_fingerprint(name: str, servers: tuple[str, ...], lookup: TxtLookup, log: Log) -> str | None:
     try:
-        records = [r.strip() for r in lookup(name) if r.strip()]
+        records = [r.strip() for r in lookup(name, servers) if r.strip()]
     except TxtLookupError as err:
         log(f"DNS: TXT {name}: {err}")
         return None
@@ -192,20 +202,27 @@ def discover(lookup: TxtLookup, log: Log, tried: list[str], places: DiscoveryPla
         domains = ()
     if not domains:
         domains = tuple(dict.fromkeys(d for lease in leases for d in lease.search_domains))
-    return from_dns(domains, lookup, log, tried)
+    servers_of: dict[str, tuple[str, ...]] = {}
+    for lease in leases:
+        for domain in lease.search_domains:
+            servers_of[domain] = tuple(dict.fromkeys(servers_of.get(domain, ()) + lease.dns_servers))
+    return from_dns(domains, lookup, log, tried, servers_of)
 
 
-def lookup_txt(name: str, timeout: float = DNS_TIMEOUT) -> list[str]:
-    """TXT records of `name` (absolute, no search list) from the servers in /etc/resolv.conf, via dnspython."""
+def lookup_txt(name: str, servers: tuple[str, ...] = (), timeout: float = DNS_TIMEOUT) -> list[str]:
+    """TXT records of `name` (absolute, no search list) from `servers`, else from those of /etc/resolv.conf, via
+    dnspython."""
     try:
         import dns.exception
         import dns.resolver
     except ImportError as err:
         raise TxtLookupError(f"DNS lookups need dnspython ({err})") from None
     try:
-        resolver = dns.resolver.Resolver()
+        resolver = dns.resolver.Resolver(configure=not servers)
     except dns.resolver.NoResolverConfiguration:
         raise TxtLookupError("resolv.conf names no DNS server") from None
+    if servers:
+        resolver.nameservers = list(servers)
     resolver.lifetime = timeout
     try:
         answer = resolver.resolve(name.rstrip(".") + ".", "TXT", search=False)

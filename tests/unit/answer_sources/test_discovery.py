@@ -57,6 +57,7 @@ class Setup:
             directory.mkdir(parents=True)
         self.records: dict[str, list[str]] = {}
         self.asked: list[str] = []
+        self.servers: dict[str, tuple[str, ...]] = {}       # name -> the DNS servers it was asked of
         self.logged: list[str] = []
 
     def lease(self, ifindex: int, text: str) -> None:
@@ -68,8 +69,9 @@ class Setup:
     def mode(self, text: str) -> None:
         (self.places.medium / "keel/auto-installer-mode.toml").write_text(text)
 
-    def lookup(self, name: str) -> list[str]:
+    def lookup(self, name: str, servers: tuple[str, ...]) -> list[str]:
         self.asked.append(name)
+        self.servers[name] = servers
         if name not in self.records:
             raise TxtLookupError("no such name (NXDOMAIN)")
         return self.records[name]
@@ -89,6 +91,7 @@ def test_a_networkd_lease_gives_its_private_options_and_search_domains():
     assert lease.options == {250: b"https://a/"}, "a line that is not hex is skipped"
     assert lease.search_domains == ("lab.example", "example.org")
     assert lease.interface == "ens3"
+    assert lease.dns_servers == ("10.0.2.3",)
 
 
 def test_without_a_search_list_the_lease_domain_name_is_the_search_domain():
@@ -154,6 +157,31 @@ def test_without_option_250_the_dns_txt_record_of_the_search_domain_is_used(setu
     assert answer.source == f"{https_server.url} (from DNS TXT proxmox-auto-installer.lab.example)"
 
 
+def test_a_domain_from_a_lease_is_asked_of_that_leases_dns_servers(setup, https_server):
+    # networkd tells systemd-resolved a lease's servers and domains on its own time: the stub, asked before, sends
+    # the name to any link that has a server (user networking's forwarder on another NIC answered NXDOMAIN)
+    setup.mode('mode = "http"\n')
+    setup.lease(2, "ADDRESS=10.0.2.15\nDNS=10.0.2.3\n")
+    setup.lease(3, "ADDRESS=10.77.0.50\nDNS=10.77.0.1 10.77.0.2\nDOMAINNAME=keel.test\n")
+    setup.resolv_conf("nameserver 127.0.0.53\nsearch keel.test other.example\n")
+    setup.records["proxmox-auto-installer.keel.test"] = [https_server.url]
+    setup.records["proxmox-auto-installer-cert-fingerprint.keel.test"] = [https_server.fingerprint]
+    assert setup.fetch().text == ANSWER
+    assert setup.servers == {"proxmox-auto-installer.keel.test": ("10.77.0.1", "10.77.0.2"),
+                             "proxmox-auto-installer-cert-fingerprint.keel.test": ("10.77.0.1", "10.77.0.2")}
+    assert f"DNS: TXT proxmox-auto-installer.keel.test (asked 10.77.0.1, 10.77.0.2): {https_server.url}, " \
+           f"fingerprint {https_server.fingerprint}" in setup.logged
+
+
+def test_a_domain_only_resolv_conf_names_is_asked_of_its_servers(setup):
+    setup.mode('mode = "http"\n')
+    setup.lease(2, "ADDRESS=10.0.2.15\nDNS=10.0.2.3\nDOMAINNAME=lab.example\n")
+    setup.resolv_conf("nameserver 10.9.9.9\nsearch static.example\n")
+    with pytest.raises(AnswerSourceError):
+        setup.fetch()
+    assert setup.servers == {"proxmox-auto-installer.static.example": ()}
+
+
 def test_each_search_domain_is_tried_in_turn(setup, https_server):
     setup.mode('mode = "http"\n')
     setup.resolv_conf("search first.example second.example\n")
@@ -217,7 +245,7 @@ def test_http_mode_with_nothing_found_names_every_source_tried(setup):
         "no answer URL found; looked at:",
         f"  {setup.places.medium}/keel/auto-installer-mode.toml: mode http, no [http] url",
         "  DHCP option 250: not in the lease of ens3",
-        "  DNS TXT proxmox-auto-installer.lab.example: no such name (NXDOMAIN)",
+        "  DNS TXT proxmox-auto-installer.lab.example (asked 10.0.2.3): no such name (NXDOMAIN)",
         "  kernel command line: no keel.answer=<url>",
     ]
 
@@ -246,6 +274,20 @@ def test_the_dnspython_lookup_says_why_it_found_nothing(monkeypatch):
     monkeypatch.setattr(resolver.Resolver, "resolve", nxdomain)
     with pytest.raises(TxtLookupError, match=r"no such name \(NXDOMAIN\)"):
         lookup_txt("proxmox-auto-installer.lab.example")
+
+
+def test_the_dnspython_lookup_asks_the_given_servers_and_not_resolv_conf(monkeypatch):
+    resolver = pytest.importorskip("dns.resolver")
+    asked = []
+
+    def answer_from(self, name, rdtype, search=None):
+        asked.append(list(self.nameservers))
+        raise resolver.NoAnswer()
+
+    monkeypatch.setattr(resolver.Resolver, "resolve", answer_from)
+    with pytest.raises(TxtLookupError, match="the name has no TXT record"):
+        lookup_txt("proxmox-auto-installer.lab.example", ("10.77.0.1",))
+    assert [str(s) for s in asked[0]] == ["10.77.0.1"]
 
 
 def test_the_live_dhcp_client_asks_for_options_250_and_251():
