@@ -1,11 +1,11 @@
 """Running the storage steps: the guard first, then each step through the runner, with progress.
 
-The install's storage phases are `run_phase(ctx, phase)` for each phase of `steps.STORAGE_PHASES`. Before the
-first step of the install the guard sees every step's devices (`check_steps`), so nothing outside the selected
-disks is written even if a later step would have named it; then it follows each of them on the live system to
-the node the kernel will open (`check_live`), and again once the new partitions' nodes and links exist. A dry
-run records the commands (the runner is a recording one) and only describes the actions that would act on
-devices directly (pyparted, blivet, udev).
+The install's storage phases are `run_phase(ctx, phase)` for each `steps.StoragePhase`, run by the wrappers at the
+end of this module in the install's order. Before the first step of the install the guard sees every step's devices
+(`check_steps`), so nothing outside the selected disks is written even if a later step would have named it; then it
+follows each of them on the live system to the node the kernel will open (`check_live`), and again once the new
+partitions' nodes and links exist. A dry run records the commands (the runner is a recording one) and only describes
+the actions that would act on devices directly (pyparted, blivet, udev).
 """
 
 from __future__ import annotations
