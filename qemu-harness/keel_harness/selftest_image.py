@@ -22,6 +22,7 @@ from pathlib import Path
 
 from installer.runner import CommandError, Runner
 
+from .artifacts import one_at_a_time
 from .spec import HarnessError
 
 GRUB_CFG = """\
@@ -162,9 +163,15 @@ def _download(packages: tuple[str, ...], dest: Path, runner: Runner) -> dict[str
 
 
 def build(out_dir: Path, runner: Runner | None = None) -> Path:
-    """Build (or reuse) out_dir/selftest.iso (and out_dir/pxe/, the same system as a PXE tree); return the ISO."""
-    runner = runner or Runner(default_timeout=300)
+    """Build (or reuse) out_dir/selftest.iso (and out_dir/pxe/, the same system as a PXE tree); return the ISO.
+    Test workers that need it at once build it one after the other (a lock beside `out_dir`), as the services
+    image: side by side, both downloaded into the same debs/ directory."""
     out_dir = Path(out_dir).resolve()
+    with one_at_a_time(out_dir.parent / f".{out_dir.name}.lock"):
+        return _build(out_dir, runner or Runner(default_timeout=300))
+
+
+def _build(out_dir: Path, runner: Runner) -> Path:
     iso = out_dir / "selftest.iso"
     if iso.is_file() and (out_dir / "pxe" / "keel.ipxe").is_file():
         return iso

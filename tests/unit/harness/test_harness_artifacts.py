@@ -69,3 +69,27 @@ def test_a_build_that_leaves_no_iso_is_an_error(tmp_path):
 
 def test_without_an_iso_there_are_no_outputs(tmp_path):
     assert build_outputs(tmp_path) is None
+
+
+def test_workers_that_need_the_selftest_image_at_once_build_it_one_after_the_other(tmp_path, monkeypatch):
+    from keel_harness import selftest_image
+
+    inside, most = [], []
+
+    def slow_build(out_dir, runner):
+        inside.append(out_dir)
+        most.append(len(inside))
+        time.sleep(0.2)                 # the others arrive while this one downloads and builds
+        inside.pop()
+        return out_dir / "selftest.iso"
+
+    monkeypatch.setattr(selftest_image, "_build", slow_build)
+    found = []
+    workers = [threading.Thread(target=lambda: found.append(selftest_image.build(tmp_path / "selftest", FakeRunner())))
+               for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert most == [1, 1, 1], "two builds ran side by side"
+    assert found == [tmp_path / "selftest" / "selftest.iso"] * 3
