@@ -148,7 +148,7 @@ def from_dhcp(leases: list[Lease], log: Log, tried: list[str]) -> Discovered | N
 
 
 def from_dns(domains: tuple[str, ...], lookup: TxtLookup, log: Log, tried: list[str],
-             servers_of: dict[str, tuple[str, ...]] | None = None) -> Discovered | None:
+             servers_of: dict[str, tuple[str, ...]]) -> Discovered | None:
     """The answer URL of the TXT record proxmox-auto-installer.<domain>, for each search domain in turn; a domain's
     names are asked of its servers in `servers_of` (the lease's that gave it), else of resolv.conf's."""
     if not domains:
@@ -157,7 +157,7 @@ def from_dns(domains: tuple[str, ...], lookup: TxtLookup, log: Log, tried: list[
         return None
     for domain in domains:
         name = f"{TXT_URL}.{domain}"
-        servers = (servers_of or {}).get(domain, ())
+        servers = servers_of.get(domain, ())
         asked = f" (asked {', '.join(servers)})" if servers else ""
         try:
             records = lookup(name, servers)
