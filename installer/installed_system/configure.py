@@ -219,6 +219,9 @@ def set_root_access(ctx: InstallContext) -> None:
 # Where the live system makes the installed system's SSH host keys before the target exists: its /run (RAM), root
 # only, removed once the keys are on the target or the install ends.
 HOST_KEYS_DIR = "run/keel/host-keys"
+# A set the live boot made on idle CPU time (iso-build/live: keel-host-keys.service); an install takes it by renaming
+# it to HOST_KEYS_DIR, so no second install of the same boot gets the same keys.
+SPARE_HOST_KEYS_DIR = "run/keel/host-keys-spare"
 SSH_KEYGEN = "usr/bin/ssh-keygen"
 HOST_KEY_GLOB = "ssh_host_*_key"
 
@@ -227,19 +230,31 @@ def make_host_keys(ctx: InstallContext) -> Path | None:
     """The installed system's SSH host keys, made by the live system's ssh-keygen (the payload's own build: the
     live system is made from the payload) while the disks are prepared: under TCG `ssh-keygen -A` took 1.4-13 s
     (RSA's primes) at the end of the install, when the boot loaders keep both CPUs busy, and the storage phases
-    leave one idle. The directory that holds them (`etc/ssh/` below it), or None when the live system has no
-    ssh-keygen (the chroot makes them then)."""
+    leave one idle. The set the live boot made, when there is one, is taken and `ssh-keygen -A` makes only what it
+    lacks. The directory that holds them (`etc/ssh/` below it), or None when the live system has no ssh-keygen (the
+    chroot makes them then)."""
     if not (ctx.host_root / SSH_KEYGEN).is_file():
         return None
     keys = ctx.host_root / HOST_KEYS_DIR
     if not ctx.dry_run:
         if keys.exists():       # an earlier install in this live session that was cut short
             shutil.rmtree(keys)
-        (keys / "etc/ssh").mkdir(mode=0o700, parents=True)
-        keys.chmod(0o700)
         ctx.cleanup.callback(shutil.rmtree, keys, ignore_errors=True)
+        if take_spare_host_keys(ctx.host_root / SPARE_HOST_KEYS_DIR, keys):
+            ctx.events.message("SSH host keys: the set the live boot made (keel-host-keys.service)")
+        (keys / "etc/ssh").mkdir(mode=0o700, parents=True, exist_ok=True)
+        keys.chmod(0o700)
     ctx.run(["/" + SSH_KEYGEN, "-A", "-f", str(keys)], timeout=300)
     return keys
+
+
+def take_spare_host_keys(spare: Path, keys: Path) -> bool:
+    """Move the live boot's spare set of host keys to `keys`; False when there is none (not made yet, or taken)."""
+    try:
+        spare.rename(keys)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def generate_host_keys(ctx: InstallContext) -> None:

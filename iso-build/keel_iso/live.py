@@ -13,8 +13,9 @@ from installer.core.live import LiveInfo
 PAYLOAD_DIR = Path("/usr/share/keel")
 DIST_PACKAGES = Path("usr/lib/python3/dist-packages")
 KEEL_PACKAGES = ("installer", "answerfile")
-LIVE_UNITS = ("keel-log.service", "keel-hostid.service", "keel-zfs-module.service", "getty@tty1.service",
-              "getty@tty3.service", "systemd-networkd.service", "systemd-resolved.service")
+LIVE_UNITS = ("keel-log.service", "keel-hostid.service", "keel-zfs-module.service", "keel-fs-modules.service",
+              "keel-host-keys.service", "getty@tty1.service", "getty@tty3.service", "systemd-networkd.service",
+              "systemd-resolved.service")
 # Services of the payload that have no job in the installer environment and cost boot time under emulation
 # (or touch disks: multipathd would claim them). systemd-networkd does DHCP instead of ifupdown2.
 LIVE_MASKED_UNITS = (

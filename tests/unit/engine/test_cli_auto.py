@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,15 @@ def test_a_bad_fetch_network_parameter_is_one_error_line_and_nothing_is_written(
     assert status == 2
     assert "ERROR: keel.vlan=mgmt:eno1: the VLAN name 'mgmt' must end in a VLAN id 1-4094" in out
     assert out.splitlines()[-1] == "Nothing was written to any disk."
+
+
+def test_a_subcommand_imports_only_its_own_frontend_and_the_bare_help_lists_them_all():
+    probe = ("import sys; from installer.cli import build_parser; build_parser({!r}); "
+             "print(sorted(m for m in ('urwid', 'installer.tui.cli', 'installer.frontends.plan') if m in sys.modules))")
+    auto = subprocess.run([sys.executable, "-c", probe.format("auto")], capture_output=True, text=True, check=True)
+    assert auto.stdout.strip() == "[]"
+    every = subprocess.run([sys.executable, "-c", probe.format(None)], capture_output=True, text=True, check=True)
+    assert "installer.tui.cli" in every.stdout and "installer.frontends.plan" in every.stdout
+    usage = subprocess.run([sys.executable, "-m", "installer.cli", "--help"], capture_output=True, text=True,
+                           check=True).stdout
+    assert all(name in usage for name in ("plan", "run", "auto", "tui", "probe"))

@@ -335,3 +335,36 @@ def test_a_failed_install_leaves_no_host_keys_in_the_live_system(setup):
         run_install(s.ctx, s.phases)
     assert s.runner.commands[0][0] == "/usr/bin/ssh-keygen"
     assert not (s.ctx.host_root / "run/keel/host-keys").exists()
+
+
+
+def keygen_of_missing_keys(argv, stdin):
+    """`ssh-keygen -A -f <dir>` where the live boot's ed25519 pair is already: it makes only the other two."""
+    if argv[:3] != ("/usr/bin/ssh-keygen", "-A", "-f"):
+        return None
+    ssh = Path(argv[3]) / "etc/ssh"
+    assert (ssh / "ssh_host_ed25519_key").read_text() == "PRIVATE made at boot\n", "the spare set was taken"
+    for kind in ("rsa", "ecdsa"):
+        (ssh / f"ssh_host_{kind}_key").write_text(f"PRIVATE {kind}\n")
+        (ssh / f"ssh_host_{kind}_key.pub").write_text(f"ssh-{kind} AAAA root@keel\n")
+    return Result(argv, 0, "ssh-keygen: generating new host keys: RSA ECDSA\n")
+
+
+def test_the_host_keys_the_live_boot_made_are_taken_once_and_completed_by_ssh_keygen(setup):
+    s = setup(extra_responders=[keygen_of_missing_keys])
+    keygen = s.ctx.host_root / "usr/bin/ssh-keygen"
+    keygen.parent.mkdir(parents=True)
+    keygen.write_bytes(b"\x7fELF stand-in")
+    spare = s.ctx.host_root / "run/keel/host-keys-spare"
+    (spare / "etc/ssh").mkdir(parents=True)
+    (spare / "etc/ssh/ssh_host_ed25519_key").write_text("PRIVATE made at boot\n")
+    (spare / "etc/ssh/ssh_host_ed25519_key.pub").write_text("ssh-ed25519 BOOT root@keel\n")
+    run_install(s.ctx, s.phases)
+    made = s.ctx.host_root / "run/keel/host-keys"
+    assert s.runner.commands[0] == ("/usr/bin/ssh-keygen", "-A", "-f", str(made))
+    assert (s.target / "etc/ssh/ssh_host_ed25519_key").read_text() == "PRIVATE made at boot\n"
+    assert (s.target / "etc/ssh/ssh_host_ed25519_key").stat().st_mode & 0o777 == 0o600
+    assert (s.target / "etc/ssh/ssh_host_rsa_key").read_text() == "PRIVATE rsa\n"
+    assert not spare.exists(), "no second install of this boot gets the same keys"
+    assert not made.exists(), "the live system keeps no copy of the private keys"
+    assert any("live boot made" in e.text for e in s.sink.of_type("message"))
