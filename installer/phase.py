@@ -50,14 +50,16 @@ class InstallContext:
     # a library preloaded into every chroot command (libeatmydata: installer/installed_system/nosync.py), or None
     chroot_preload: str | None = None
     _beside: list[tuple[str, Future[Any]]] = field(default_factory=list)
+    _wanted: dict[str, list[tuple[str, Future[Any]]]] = field(default_factory=dict)   # wanted_by -> its work
     _pool: ThreadPoolExecutor | None = None
 
-    def beside(self, what: str, work: Callable[[], T]) -> Future[T]:
+    def beside(self, what: str, work: Callable[[], T], *, wanted_by: str = "") -> Future[T]:
         """Start `work` in another thread, beside the phases that follow: work nothing later needs before the end
         of the install (the thin pool, writing the extracted files back, the root password and the SSH host keys),
         which would otherwise wait for the extraction or the boot loaders. Two such threads at most: a third piece
         of work waits for one of them (first come, first started). It ends before the Finishing phase
-        (`wait_beside`), and before any cleanup; a later step that needs its result waits on the future."""
+        (`wait_beside`), and before any cleanup; a later step that needs its result waits on the future, or, with
+        `wanted_by`, on `wait_wanted(wanted_by)`."""
         if not self.concurrent or self.dry_run:
             done: Future[T] = Future()
             done.set_result(work())
@@ -66,7 +68,18 @@ class InstallContext:
             self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="install-beside")
         future = self._pool.submit(work)
         self._beside.append((what, future))
+        if wanted_by:
+            self._wanted.setdefault(wanted_by, []).append((what, future))
         return future
+
+    def wait_wanted(self, wanted_by: str) -> None:
+        """Wait for the work started beside for `wanted_by` ("boot": the ESPs' file systems, which the boot
+        loaders need); its first failure is raised, with what it was."""
+        for what, future in self._wanted.pop(wanted_by, []):
+            error = future.exception()
+            if error is not None:
+                self.events.message(f"{what}, which ran beside the other work, failed")
+                raise error
 
     def wait_beside(self, *, raise_errors: bool = True) -> None:
         """Wait for everything started with `beside`; the first failure is raised (after all have ended) with

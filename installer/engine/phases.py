@@ -77,6 +77,7 @@ def make_bootable(ctx: InstallContext) -> None:
     grub.cfg is the one the ISO build prepared for this install's inputs when there is one, else update-grub's
     (installer/bootloader/prepared_cfg.py), and GRUB's tools find their repeated vgs and grub-probe questions
     answered from caches (installer/bootloader/probe_cache.py)."""
+    ctx.wait_wanted("boot")     # the ESPs' file systems, made beside the phases before
     caching = ctx.plan.lvm is not None and not ctx.dry_run
     prepared = prepared_grub_cfg(ctx) if caching else None
     env = install_vgs_cache(ctx.target) if caching else None

@@ -120,7 +120,8 @@ def run_phase(ctx: InstallContext, phase: str, *, progress: bool = True) -> None
     mine = [step for step in steps if step.phase == phase]
     for index, step in enumerate(mine):
         if step.beside:
-            ctx.beside(f"{step.why}: {step.describe()}", lambda step=step: run_step(ctx, step))
+            ctx.beside(f"{step.why}: {step.describe()}", lambda step=step: run_step(ctx, step),
+                       wanted_by=step.wanted_by)
             continue
         try:
             run_step(ctx, step)

@@ -81,3 +81,34 @@ def test_without_concurrency_the_work_runs_at_once(tmp_path):
     ran = []
     ctx.beside("work", lambda: ran.append(threading.current_thread() is threading.main_thread()))
     assert ran == [True]
+
+
+def test_a_phase_waits_only_for_the_work_started_for_it_and_gets_its_failure_first(tmp_path):
+    sink, order, release = ListSink(), [], threading.Event()
+
+    def unrelated():
+        assert release.wait(5), "the boot loaders waited for work they do not need"
+        order.append("unrelated done")
+
+    def esp():
+        order.append("esp started")
+        raise CommandError(["mkfs.vfat", "-F32", "/dev/vda2"], "exit status 1", "no such device\n", 1)
+
+    def boot(ctx):
+        try:
+            ctx.wait_wanted("boot")
+        finally:
+            order.append("boot waited")
+            release.set()
+
+    def start(ctx):
+        ctx.beside("the thin pool", unrelated)
+        ctx.beside("FAT32 ESP", esp, wanted_by="boot")
+
+    phases = [Phase("Creating file systems", 0.5, start), Phase("Making the disks bootable", 0.5, boot)]
+    with pytest.raises(InstallFailed) as err:
+        run_install(context(tmp_path, sink), phases)
+    assert err.value.phase == "Making the disks bootable"
+    assert "mkfs.vfat -F32 /dev/vda2" in err.value.reason
+    assert order == ["esp started", "boot waited", "unrelated done"]
+    assert any("FAT32 ESP, which ran beside the other work, failed" in e.text for e in sink.events)

@@ -60,8 +60,8 @@ def test_a_malformed_volume_id_is_refused(harness):
         make_filesystems(harness.context(plan))
 
 
-def test_the_swap_area_is_made_beside_the_extraction_and_the_file_systems_it_needs_are_not():
+def test_swap_and_the_esps_are_made_beside_the_extraction_the_boot_loaders_wait_for_the_esps_only():
     from installer.storage.apply.steps import filesystem_steps
 
-    beside = {s.argv[0]: s.beside for s in filesystem_steps(lvm_plan())}
-    assert beside == {"mkfs.vfat": False, "mkswap": True, "mkfs.ext4": False}
+    beside = {s.argv[0]: (s.beside, s.wanted_by) for s in filesystem_steps(lvm_plan())}
+    assert beside == {"mkfs.vfat": (True, "boot"), "mkswap": (True, ""), "mkfs.ext4": (False, "")}
