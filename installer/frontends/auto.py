@@ -17,7 +17,6 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -122,20 +121,15 @@ def prepare(args: argparse.Namespace, params: KernelParams, setup: Setup) -> tup
         live = load_live(args.live, dry_run=args.dry_run)
     except LiveInfoError as err:
         raise SetupError(str(err)) from err
-    # the hardware probe (its tools and pyudev: 1-3 s under TCG, cold) runs beside the search for the answer, which
-    # needs the hardware only for a fetch network or to post it to an answer server
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe") as pool:
-        probing = pool.submit(load_hardware, args.hardware)
-        if args.answer:
-            answer = Answer(args.answer.read_text(), str(args.answer))
-        else:
-            network = read_fetch_network(args.cmdline)
-            if not network.empty:
-                bring_up(network, probing.result().nics, setup.runner, log=say)
-            answer = fetch(params, setup.runner,
-                           lambda: system_info(probing.result(), version=live.version or __version__),
-                           Places(), warn=lambda t: say(f"WARNING: {t}"), log=say)
-        hardware = setup.hardware = probing.result()
+    hardware = setup.hardware = load_hardware(args.hardware)
+    if args.answer:
+        answer = Answer(args.answer.read_text(), str(args.answer))
+    else:
+        network = read_fetch_network(args.cmdline)
+        if not network.empty:
+            bring_up(network, hardware.nics, setup.runner, log=say)
+        answer = fetch(params, setup.runner, lambda: system_info(hardware, version=live.version or __version__),
+                       Places(), warn=lambda t: say(f"WARNING: {t}"), log=say)
     setup.answer = answer
     setup.secrets = (*answer.secrets, *secret_values(answer.text))
     for secret in setup.secrets:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -105,25 +104,3 @@ def test_a_subcommand_imports_only_its_own_frontend_and_the_bare_help_lists_them
                            check=True).stdout
     assert all(name in usage for name in ("plan", "run", "auto", "tui", "probe"))
 
-
-def test_the_hardware_probe_runs_while_the_answer_is_searched_for(auto, monkeypatch):
-    import installer.frontends.auto as auto_frontend
-    from installer.answer_sources.fetch import Answer
-    from installer.frontends.setup import load_hardware
-
-    searching = threading.Event()
-
-    def probe(path):
-        assert searching.wait(5), "the probe ran before the answer search started"
-        return load_hardware(HARDWARE)
-
-    def search(params, runner, sysinfo, places, warn, log):
-        searching.set()
-        assert sysinfo()["$schema"] == {"version": "1.0"}, "the answer server's system info waits for the probe"
-        return Answer(ANSWER.format(password=PASSWORD, disk="sda"), "the medium (stand-in)")
-
-    monkeypatch.setattr(auto_frontend, "load_hardware", probe)
-    monkeypatch.setattr(auto_frontend, "fetch", search)
-    status, out = auto()
-    assert status == 0, out
-    assert "Answer: the medium (stand-in)" in out
