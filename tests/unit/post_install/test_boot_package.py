@@ -134,3 +134,29 @@ def test_modules_use_the_standard_library_only(package):
 @pytest.mark.skipif(shutil.which("dpkg") is None, reason="dpkg is not installed")
 def test_version_file_is_a_debian_version():
     assert run(["dpkg", "--validate-version", VERSION]).returncode == 0
+
+
+def test_postinst_compiles_the_modules_with_the_system_python_and_prerm_removes_the_pyc(deb, tmp_path):
+    run(["dpkg-deb", "-e", deb, tmp_path / "control"])
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "python3-calls"
+    (bin_dir / "python3").write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    (bin_dir / "deb-systemd-helper").write_text("#!/bin/sh\nexit 0\n")   # the host's units stay untouched
+    for tool in ("python3", "deb-systemd-helper"):
+        (bin_dir / tool).chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    assert run(["sh", tmp_path / "control/postinst", "configure"], env=env).returncode == 0
+    assert calls.read_text() == "-m compileall -q /usr/lib/keel\n"
+    calls.unlink()
+    root = tmp_path / "root"
+    assert run(["sh", tmp_path / "control/postinst", "configure"], env={**env, "DPKG_ROOT": str(root)}
+               ).returncode == 0
+    assert not calls.exists(), "DPKG_ROOT's python3 would be the host's: nothing is compiled"
+    for cache in ("keel_boot/__pycache__", "keel_firstboot/provision/__pycache__"):
+        (root / "usr/lib/keel" / cache).mkdir(parents=True)
+        (root / "usr/lib/keel" / cache / "cli.cpython-313.pyc").write_bytes(b"pyc")
+    for action in ("upgrade", "remove"):
+        assert run(["sh", tmp_path / "control/prerm", action], env={**env, "DPKG_ROOT": str(root)}).returncode == 0
+        assert not list(root.rglob("__pycache__")), action
+        (root / "usr/lib/keel/keel_boot/__pycache__").mkdir()
