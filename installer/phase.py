@@ -78,8 +78,7 @@ class InstallContext:
         for what, future in self._wanted.pop(wanted_by, []):
             error = future.exception()
             if error is not None:
-                self.events.message(f"{what}, which ran beside the other work, failed")
-                raise error
+                self._raise_beside_failure(what, error)
 
     def wait_beside(self, *, raise_errors: bool = True) -> None:
         """Wait for everything started with `beside`; the first failure is raised (after all have ended) with
@@ -94,9 +93,12 @@ class InstallContext:
             self._pool.shutdown(wait=True)
             self._pool = None
         if failures and raise_errors:
-            what, error = failures[0]
-            self.events.message(f"{what}, which ran beside the other work, failed")
-            raise error
+            self._raise_beside_failure(*failures[0])
+
+    def _raise_beside_failure(self, what: str, error: BaseException) -> None:
+        """Say which work beside the phases failed (its error names only the command), then raise its error."""
+        self.events.message(f"{what}, which ran beside the other work, failed")
+        raise error
 
     def run(self, argv, **kw) -> Result:
         """Run one external command through the runner (logged, redacted, timed out, checked)."""

@@ -103,4 +103,3 @@ def test_a_subcommand_imports_only_its_own_frontend_and_the_bare_help_lists_them
     usage = subprocess.run([sys.executable, "-m", "installer.cli", "--help"], capture_output=True, text=True,
                            check=True).stdout
     assert all(name in usage for name in ("plan", "run", "auto", "tui", "probe"))
-
