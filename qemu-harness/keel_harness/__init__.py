@@ -9,12 +9,13 @@ from .machine import CommandFailed, Machine, stop_all
 from .network import Network
 from .pxe import prepare_tftp_dir, render_boot_ipxe
 from .services import SERVICES_READY, DnsmasqConfig, ServicesSpec, build_services_image, services_machine
-from .spec import Disk, GiB, HarnessError, Iso, Kernel, MiB, Nic, Pxe, UsbImage
+from .spec import TCG_THREADS, Disk, GiB, HarnessError, Iso, Kernel, MiB, Nic, Pxe, UsbImage
 from .verdicts import Outcome, Verdict, wait_for_verdict
 
 __all__ = [
     "ANSWER_LABEL",
     "SERVICES_READY",
+    "TCG_THREADS",
     "BuildOutputs",
     "CommandFailed",
     "ConsoleLines",

@@ -74,6 +74,7 @@ class Machine:
         runner: Runner | None = None,
         ovmf_vars: Path | None = None,
         secure_boot: bool = False,
+        tcg_threads: str = "single",
     ):
         self.spec = MachineSpec(
             name=name,
@@ -86,6 +87,7 @@ class Machine:
             extra_kernel_args=tuple(extra_kernel_args),
             answer_image=answer_image,
             secure_boot=secure_boot,
+            tcg_threads=tcg_threads,
         )
         # The disks this machine was made with; `boot_from_disks(remove=...)` always counts in this list, however
         # many disks the previous boot had.
@@ -370,6 +372,7 @@ class Machine:
         kwargs.setdefault("firmware", other.spec.firmware)
         kwargs.setdefault("memory", other.spec.memory)
         kwargs.setdefault("cpus", other.spec.cpus)
+        kwargs.setdefault("tcg_threads", other.spec.tcg_threads)
         kwargs.setdefault("nics", other.spec.nics)
         kwargs.setdefault("boot", "disk")
         return cls(name=name or f"{other.name}-again", disks=disks, **kwargs)

@@ -13,6 +13,9 @@ Firmware = Literal["bios", "uefi"]
 DiskBus = Literal["virtio", "scsi", "sata", "nvme", "usb"]
 
 FIRMWARES: tuple[str, ...] = ("bios", "uefi")
+# How QEMU runs the vCPUs: "single" (one TCG thread for all, the default: see qemu_argv) or "multi" (one thread
+# each; for measurements only, e.g. `bench/install_time.py --tcg-threads multi`).
+TCG_THREADS: tuple[str, ...] = ("single", "multi")
 DISK_BUSES: tuple[str, ...] = ("virtio", "scsi", "sata", "nvme", "usb")
 NIC_MODELS: dict[str, str] = {"virtio": "virtio-net-pci", "e1000e": "e1000e", "e1000": "e1000"}
 # q35's built-in AHCI controller has six ports (ide.0 .. ide.5); the CD drive takes one of them.
@@ -140,6 +143,7 @@ class MachineSpec:
     answer_image: Path | None = None
     secure_boot: bool = False  # OVMF's Secure Boot build, Microsoft's keys enrolled
     extra_qemu_args: tuple[str, ...] = field(default=())
+    tcg_threads: str = "single"
 
     def __post_init__(self) -> None:
         if not self.name or not all(c.isalnum() or c in "-_" for c in self.name):
@@ -153,6 +157,8 @@ class MachineSpec:
             raise HarnessError(f"{where}: memory={self.memory} MiB is too small (at least 256)")
         if not 1 <= self.cpus <= 16:
             raise HarnessError(f"{where}: cpus={self.cpus} must be between 1 and 16")
+        if self.tcg_threads not in TCG_THREADS:
+            raise HarnessError(f"{where}: tcg_threads={self.tcg_threads!r} is not 'single' or 'multi'")
         if not (self.boot == "disk" or isinstance(self.boot, Iso | UsbImage | Pxe | Kernel)):
             raise HarnessError(f"{where}: boot={self.boot!r} is not Iso(), UsbImage(), Pxe(), Kernel() or 'disk'")
         if isinstance(self.boot, Pxe) and not self.nics:

@@ -37,3 +37,10 @@ def test_each_exit_line_is_given_to_its_own_command():
 
 def test_the_slowest_come_first_and_only_the_top_ones():
     assert [c["seconds"] for c in install_time.slowest_commands(LOG, top=2)] == [40.5, 13.1]
+
+
+def test_results_of_other_vcpu_counts_and_multi_threaded_tcg_get_their_own_keys():
+    assert install_time.result_key("zfs", 2) == "zfs"
+    assert install_time.result_key("zfs", 1) == "zfs-1cpu"
+    assert install_time.result_key("zfs", 2, "multi") == "zfs-mttcg"
+    assert install_time.result_key("zfs", 1, "multi") == "zfs-1cpu-mttcg"

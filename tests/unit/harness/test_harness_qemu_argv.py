@@ -35,6 +35,12 @@ def test_a_bios_machine_runs_tcg_q35_with_the_console_on_stdio_and_qmp_on_a_sock
     assert "-no-reboot" not in argv
 
 
+def test_multi_threaded_tcg_only_when_the_spec_asks_for_it():
+    assert values(qemu_argv(MachineSpec("m1", tcg_threads="multi"), files()), "-accel") == ["tcg,thread=multi"]
+    with pytest.raises(HarnessError, match="tcg_threads='many' is not 'single' or 'multi'"):
+        MachineSpec("m1", tcg_threads="many")
+
+
 def test_uefi_uses_the_shared_code_read_only_and_the_machines_own_vars():
     argv = qemu_argv(MachineSpec("m1", firmware="uefi"), files(ovmf_vars=Path("/run/t/VARS.fd")))
     assert values(argv, "-drive")[:2] == [
