@@ -12,7 +12,8 @@ Btrfs, a second baseline on the install's own data partitions (a ZFS mirror with
 ZFS install cannot copy faster than ZFS does, so that ratio shows what the installer adds on top of it. Each
 timed step starts from a dropped page cache. The phase times come from the install's own events
 (/var/log/keel/events.jsonl); the install log is kept as build/bench/install-<fs>.log and its slowest commands
-are listed in the results.
+are listed in the results. Every guest runs single-threaded TCG as the tests do; `--tcg-threads multi` gives each
+vCPU its own host thread, to see how the install spends its time on a guest with real cores.
 """
 
 from __future__ import annotations
